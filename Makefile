@@ -1,0 +1,29 @@
+# kyodaku: two commands on a fresh Debian machine with Python 3.11:
+#   make demo   creates .venv, installs kyodaku, runs the offline demo
+#   make test   creates .venv, installs kyodaku with test tools, runs the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: demo test install bench eval clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(BIN)/python -m kyodaku.demo --out demo-out
+
+test: install
+	$(BIN)/python -m pytest -q
+
+# accuracy on an evaluation set: make eval SET=/path/to/devset (built with ../shared/eval/build_devset.py)
+eval: install
+	$(BIN)/python benchmarks/eval_set.py $(SET)
+
+clean:
+	rm -rf $(VENV) demo-out bench-out .pytest_cache

@@ -1,0 +1,143 @@
+"""``kyodaku scan`` and ``kyodaku check``: the same functions as the library
+(:mod:`kyodaku.scan.pipeline`), with progress, a summary table and readable evidence."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kyodaku.cli.common import HomeOption, console, fail, friendly_errors, open_workspace, parse_date
+from kyodaku.policy.decide import Policy
+from kyodaku.scan.pipeline import ScanOptions, ScanSummary, check_file, scan_paths
+
+USES = ("training", "generation")
+_STYLE = {"blocked": "bold red", "cleared": "green", "review": "yellow", "error": "magenta"}
+
+LicenseeOption = Annotated[str, typer.Option("--licensee", "-l", help="Who wants to use the files (the permit's licensee).")]
+UseOption = Annotated[str, typer.Option("--use", "-u", help="training or generation.")]
+OnOption = Annotated[str | None, typer.Option("--on", help="Decide as of this date (YYYY-MM-DD; default today).")]
+PolicyOption = Annotated[Path | None, typer.Option("--policy", help="A policy JSON overriding the packaged one.",
+                                                   exists=True, dir_okay=False)]
+
+
+def _options(licensee: str, use: str, on: str | None, workers: int | None, policy: Path | None) -> ScanOptions:
+    if use not in USES:
+        fail(f"--use must be 'training' or 'generation', not {use!r}")
+    return ScanOptions(licensee=licensee, use=use, on=parse_date(on, "--on") or date.today(), workers=workers,
+                       policy=Policy.load(policy) if policy else None)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan)
+    app.command("check")(check)
+
+
+@friendly_errors
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders to scan (images and videos).")],
+    licensee: LicenseeOption,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write one JSON line per file here ('-' for stdout).")] = None,
+    use: UseOption = "training",
+    on: OnOption = None,
+    workers: Annotated[int | None, typer.Option("--workers", "-j", help="Worker processes (default: all cores).")] = None,
+    policy: PolicyOption = None,
+    home: HomeOption = None,
+) -> None:
+    """Scan files and folders against the registry; block copies of registered works that
+    have no valid permit for LICENSEE and USE."""
+    options = _options(licensee, use, on, workers, policy)
+    workspace = open_workspace(home)
+    to_stdout = out is not None and str(out) == "-"
+    show = console() if not to_stdout else None
+    with contextlib.ExitStack() as stack:
+        sink = sys.stdout if to_stdout else (stack.enter_context(open(out, "w", encoding="utf-8")) if out else None)
+        progress = stack.enter_context(Progress(
+            SpinnerColumn(), TextColumn("scanning"), BarColumn(bar_width=None),
+            TextColumn("{task.completed} files · [red]{task.fields[blocked]} blocked[/red] · "
+                       "[yellow]{task.fields[review]} review[/yellow] · [magenta]{task.fields[error]} error[/magenta]"),
+            TimeElapsedColumn(), console=show or console(), disable=to_stdout, transient=False))
+        job = progress.add_task("scan", total=None, blocked=0, review=0, error=0)
+        counts = {"blocked": 0, "review": 0, "error": 0}
+
+        def tick(line: dict[str, Any]) -> None:
+            if line["verdict"] in counts:
+                counts[line["verdict"]] += 1
+            progress.update(job, advance=1, **counts)
+
+        summary = scan_paths(workspace, [str(p) for p in paths], options, out=sink, on_result=tick)
+    if show is not None:
+        _print_summary(summary, options, out)
+
+
+def _print_summary(summary: ScanSummary, options: ScanOptions, out: Path | None) -> None:
+    c = console()
+    for w in summary.warnings:
+        c.print(f"[yellow]warning:[/yellow] {escape(w)}")
+    table = Table(title=f"scan for {escape(options.licensee)} ({options.use}, {options.on.isoformat()})")
+    table.add_column("verdict")
+    table.add_column("files", justify="right")
+    table.add_column("share", justify="right")
+    for verdict in ("blocked", "review", "error", "cleared"):
+        n = summary.verdicts.get(verdict, 0)
+        share = f"{n / summary.total:.1%}" if summary.total else "-"
+        table.add_row(f"[{_STYLE[verdict]}]{verdict}[/]", str(n), share)
+    table.add_row("[bold]total[/bold]", str(summary.total), "")
+    c.print(table)
+    if summary.blocked_by_holder:
+        by = Table(title="blocked, by rights holder")
+        by.add_column("holder")
+        by.add_column("files", justify="right")
+        for holder, n in summary.blocked_by_holder.most_common():
+            by.add_row(escape(holder), str(n))
+        c.print(by)
+    rate = summary.total / summary.seconds if summary.seconds else 0.0
+    c.print(f"{summary.total} files in {summary.seconds:.1f} s ({rate:.1f} files/s)"
+            + (f"; results in {escape(str(out))}" if out else ""))
+
+
+@friendly_errors
+def check(
+    file: Annotated[Path, typer.Argument(help="One image or video.")],
+    licensee: LicenseeOption,
+    use: UseOption = "training",
+    on: OnOption = None,
+    policy: PolicyOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON line instead.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Check one file and explain the verdict with its evidence."""
+    import json
+
+    options = _options(licensee, use, on, 0, policy)
+    line = check_file(open_workspace(home), file, options)
+    if as_json:
+        print(json.dumps(line, ensure_ascii=False, indent=1))
+        return
+    c = console()
+    verdict = line["verdict"]
+    c.print(f"{escape(line['path'])}: [{_STYLE.get(verdict, 'bold')}]{verdict.upper()}[/]")
+    c.print(f"  reason: {escape(str(line.get('reason')))}")
+    matches = line.get("matches") or []
+    if not matches:
+        return
+    table = Table(show_header=True)
+    for col in ("work", "holder", "score", "method", "verdict", "evidence"):
+        table.add_column(col)
+    for m in matches[:10]:
+        ev = m.get("evidence", {})
+        parts = [f"{k}={v}" for k, v in ev.items() if not isinstance(v, (list, dict))][:5]
+        if m.get("query_segment"):
+            parts.append(f"query {m['query_segment'][0]:.1f}-{m['query_segment'][1]:.1f}s")
+            parts.append(f"ref {m['ref_segment'][0]:.1f}-{m['ref_segment'][1]:.1f}s")
+        v = m.get("verdict", "")
+        table.add_row(m["work_id"], escape(str(m.get("holder", ""))), f"{m['score']:.3f}", m.get("method", ""),
+                      f"[{_STYLE.get(v, '')}]{v}[/]" if v else "", escape(", ".join(parts)))
+    c.print(table)

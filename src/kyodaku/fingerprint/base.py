@@ -1,0 +1,114 @@
+"""The shared interface of fingerprint methods.
+
+A method is a small stateless class: it turns a decoded image (or video) into a
+:class:`Fingerprint` (a stack of vectors, with optional per-vector geometry) and compares
+a query fingerprint with a reference fingerprint.  Finding candidate references among
+millions is not its job: the matcher puts every reference vector of a method in a
+:class:`~kyodaku.index.base.VectorIndex`, votes with the query's vectors, and asks the
+method to ``compare`` only the few candidates that got votes.
+
+Methods are registered in one place, :mod:`kyodaku.fingerprint.registry`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from kyodaku.media.types import LoadedImage
+
+
+@dataclass
+class Fingerprint:
+    """What a method extracts from one medium.
+
+    ``vectors``: (n, dim // 8) uint8 for binary methods, (n, dim) float32 for float ones.
+    ``points``: (n, p) float32 per-vector data the method needs to compare (keypoint
+    geometry, a variant id, a frame time in seconds), or an empty (n, 0) array.
+    ``info``: JSON-able facts (image size, duration, ...).
+    """
+
+    method: str
+    vectors: np.ndarray
+    points: np.ndarray
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.vectors.shape[0])
+
+
+@dataclass
+class Comparison:
+    """The result of comparing a query with one reference.
+
+    ``score`` is in 0..1, calibrated so that scores of different methods can be compared:
+    0.5 means "as likely a copy as not", >= 0.8 a confident match.  ``evidence`` is JSON-able
+    (inlier counts, distances, segments) and goes into the scan result.
+    """
+
+    score: float
+    evidence: dict[str, Any] = field(default_factory=dict)
+    query_segment: tuple[float, float] | None = None
+    ref_segment: tuple[float, float] | None = None
+    #: rows of the query fingerprint that support the match (e.g. RANSAC inliers); the
+    #: matcher uses them to tell a near-duplicate reference explained by the same evidence
+    support: np.ndarray | None = field(default=None, repr=False)
+
+
+def evidence_score(evidence: float, mid: float, rise: float, tail: float) -> float:
+    """Calibrated score of an amount of evidence (inliers, matching frames, agreeing bits).
+
+    0.5 at ``mid``; below it falls off exponentially (scale ``rise``); above it approaches 1
+    with a power-law tail (scale ``tail``) so that stronger evidence always ranks higher
+    and scores never saturate (tied scores would hide the ranking).
+    """
+    if evidence <= mid:
+        return float(0.5 * np.exp((evidence - mid) / rise))
+    return float(1.0 - 0.5 / (1.0 + (evidence - mid) / tail) ** 2)
+
+
+class FingerprintMethod(ABC):
+    """One fingerprint method.  Subclasses set the class attributes and implement
+    :meth:`reference` and :meth:`compare`; :meth:`query` defaults to :meth:`reference`."""
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    media: ClassVar[str] = "image"  # "image" or "video"
+    vector_kind: ClassVar[str]  # "binary" or "float"
+    dim: ClassVar[int]  # bits for binary, floats for float
+    #: neighbours farther than this (Hamming bits or L2) do not vote for a reference
+    vote_radius: ClassVar[float]
+    #: neighbours asked of the index per query vector
+    vote_k: ClassVar[int] = 4
+
+    @abstractmethod
+    def reference(self, image: LoadedImage) -> Fingerprint:
+        """Fingerprint of a registered work's reference medium."""
+
+    def query(self, image: LoadedImage) -> Fingerprint:
+        """Fingerprint of a file being scanned (may add variants the reference lacks)."""
+        return self.reference(image)
+
+    @abstractmethod
+    def compare(self, query: Fingerprint, ref: Fingerprint) -> Comparison:
+        """Score how likely ``query`` contains a copy of ``ref`` (0..1)."""
+
+    def rescore(self, comparison: Comparison, support: int) -> float:
+        """The score ``comparison`` would have with only ``support`` of its supporting query
+        rows (used when a stronger match already explains the rest)."""
+        total = len(comparison.support) if comparison.support is not None else 0
+        return comparison.score * (support / total) if total else 0.0
+
+    # ------------------------------------------------------------------ helpers
+    def empty(self, **info: Any) -> Fingerprint:
+        width = self.dim // 8 if self.vector_kind == "binary" else self.dim
+        dtype = np.uint8 if self.vector_kind == "binary" else np.float32
+        return Fingerprint(self.name, np.zeros((0, width), dtype), np.zeros((0, 0), np.float32), dict(info))
+
+    @property
+    def key(self) -> str:
+        """Name and version: fingerprints of another version are not comparable."""
+        return f"{self.name}@{self.version}"

@@ -1,0 +1,101 @@
+"""PDQ (Meta's perceptual hash, via the ``pdqhash`` package), as HMA uses it, plus what
+copies in training data need: the eight dihedral variants of the reference (mirrors and
+90-degree rotations) and, on the query side, a second hash of the picture with uniform
+borders (padding, letterboxing) trimmed away.
+
+Survives resizing, recompression, colour shifts, grayscale, blur, noise, captions and
+small overlays; not crops, composites, collages or small rotations (the local-feature
+method covers those).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pdqhash
+
+from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod, evidence_score
+from kyodaku.media.types import LoadedImage
+
+#: agreeing bits (256 - Hamming distance) at which the score is 0.5
+_PDQ_MID = 256 - 40.0
+_PDQ_RISE = 4.0
+_PDQ_TAIL = 6.0
+#: images smaller than this are upscaled before hashing (PDQ wants at least 64 px)
+_MIN_SIDE = 64
+#: PDQ downsamples to 64x64 itself; hashing a 512-px copy gives the same hash faster
+_HASH_SIDE = 512
+
+
+def _prepare(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    side = max(h, w)
+    if side > _HASH_SIDE:
+        s = _HASH_SIDE / side
+        rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+    elif min(h, w) < _MIN_SIDE:
+        s = _MIN_SIDE / min(h, w)
+        rgb = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(rgb)
+
+
+def trim_borders(rgb: np.ndarray, tolerance: int = 14, min_share: float = 0.02) -> np.ndarray | None:
+    """The picture inside uniform borders (padding, letterbox, a flat screenshot frame),
+    or None when there is no border worth trimming."""
+    h, w = rgb.shape[:2]
+    if h < 16 or w < 16:
+        return None
+    corners = np.stack([rgb[0, 0], rgb[0, -1], rgb[-1, 0], rgb[-1, -1]]).astype(np.int16)
+    colour = np.median(corners, axis=0)
+    diff = np.abs(rgb.astype(np.int16) - colour).max(axis=2) > tolerance
+    rows = np.flatnonzero(diff.mean(axis=1) > min_share)
+    cols = np.flatnonzero(diff.mean(axis=0) > min_share)
+    if rows.size == 0 or cols.size == 0:
+        return None
+    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    if (y1 - y0) * (x1 - x0) > 0.92 * h * w or (y1 - y0) < h * 0.15 or (x1 - x0) < w * 0.15:
+        return None
+    return rgb[y0:y1, x0:x1]
+
+
+def pdq_score(distance: float) -> float:
+    """Calibrated 0..1 score of a PDQ Hamming distance (0.5 at 40 bits)."""
+    return evidence_score(256 - distance, _PDQ_MID, _PDQ_RISE, _PDQ_TAIL)
+
+
+class PdqMethod(FingerprintMethod):
+    name = "pdq"
+    version = 1
+    vector_kind = "binary"
+    dim = 256
+    vote_radius = 56
+    vote_k = 4
+
+    def reference(self, image: LoadedImage) -> Fingerprint:
+        rgb = _prepare(image.rgb)
+        hashes, _quality = pdqhash.compute_dihedral(rgb)
+        vectors = np.packbits(np.asarray(hashes, dtype=np.uint8), axis=1)
+        points = np.arange(len(vectors), dtype=np.float32)[:, None]  # dihedral variant id
+        return Fingerprint(self.name, vectors, points, {"width": image.width, "height": image.height})
+
+    def query(self, image: LoadedImage) -> Fingerprint:
+        views = [image.rgb]
+        inner = trim_borders(image.rgb)
+        if inner is not None:
+            views.append(inner)
+        vectors = []
+        for view in views:
+            bits, _quality = pdqhash.compute(_prepare(view))
+            vectors.append(np.packbits(np.asarray(bits, dtype=np.uint8)))
+        points = np.arange(len(vectors), dtype=np.float32)[:, None]  # 0: whole, 1: trimmed
+        return Fingerprint(self.name, np.stack(vectors), points, {"width": image.width, "height": image.height})
+
+    def compare(self, query: Fingerprint, ref: Fingerprint) -> Comparison:
+        if len(query) == 0 or len(ref) == 0:
+            return Comparison(0.0, {"pdq_distance": None})
+        xor = np.bitwise_xor(query.vectors[:, None, :], ref.vectors[None, :, :])
+        dist = np.unpackbits(xor, axis=2).sum(axis=2)
+        qi, ri = np.unravel_index(int(np.argmin(dist)), dist.shape)
+        d = int(dist[qi, ri])
+        return Comparison(pdq_score(d), {"pdq_distance": d, "variant": int(ref.points[ri, 0]),
+                                         "trimmed": bool(query.points[qi, 0] == 1)})

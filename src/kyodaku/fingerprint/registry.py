@@ -1,0 +1,43 @@
+"""The one place where fingerprint methods are registered.
+
+Image methods run on every image (reference and query); video methods on every video.
+A method's ``key`` (name@version) is stored with its fingerprints, so a changed method
+never compares against fingerprints made by an older version.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from kyodaku.fingerprint.base import FingerprintMethod
+from kyodaku.fingerprint.local import OrbMethod
+from kyodaku.fingerprint.pdq import PdqMethod
+
+
+def _video_methods() -> list[type[FingerprintMethod]]:
+    try:
+        from kyodaku.video.method import VideoFrames
+    except ImportError:  # pragma: no cover - the video package is part of kyodaku
+        return []
+    return [VideoFrames]
+
+
+@cache
+def all_methods() -> dict[str, FingerprintMethod]:
+    methods: list[type[FingerprintMethod]] = [PdqMethod, OrbMethod, *_video_methods()]
+    return {cls.name: cls() for cls in methods}
+
+
+def image_methods() -> list[FingerprintMethod]:
+    return [m for m in all_methods().values() if m.media == "image"]
+
+
+def video_methods() -> list[FingerprintMethod]:
+    return [m for m in all_methods().values() if m.media == "video"]
+
+
+def get_method(name: str) -> FingerprintMethod:
+    try:
+        return all_methods()[name]
+    except KeyError:
+        raise KeyError(f"unknown fingerprint method {name!r}; known: {', '.join(sorted(all_methods()))}") from None

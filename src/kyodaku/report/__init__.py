@@ -1,0 +1,1 @@
+"""Reports and evaluation runs built from scan results."""

@@ -1,0 +1,1 @@
+"""Scanning files against the registry: reference sets, matching, the scan pipeline."""

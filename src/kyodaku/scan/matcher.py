@@ -1,0 +1,146 @@
+"""Matching one query against a reference set.
+
+For each method: fingerprint the query, ask the method's index for the nearest reference
+vectors, let every query vector vote for the references it found, and verify the
+best-voted candidates with the method (RANSAC for local features, Hamming distance for
+PDQ).  Per work the strongest evidence wins.  A reference that only matched through
+the same query evidence as a stronger one (a near-duplicate registration: the same
+character with another expression, a scene with and without figures) is scored down by
+how much weaker it is, so the right work ranks first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
+from kyodaku.media.types import LoadedImage
+from kyodaku.scan.refset import ReferenceSet
+
+#: candidates verified per method and query
+MAX_CANDIDATES = 8
+#: a candidate needs this many distinct query vectors voting for it (per method)
+MIN_VOTES = {"pdq": 1, "orb": 4}
+#: share of a weaker match's evidence that must come from a stronger match's evidence
+#: for it to count as explained by that match
+EXPLAINED_SHARE = 0.5
+#: the most an explained hit may score (below the policy's block threshold)
+EXPLAINED_CAP = 0.45
+
+
+@dataclass
+class Match:
+    work_id: str
+    score: float
+    method: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    query_segment: tuple[float, float] | None = None
+    ref_segment: tuple[float, float] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"work_id": self.work_id, "score": round(self.score, 6), "method": self.method,
+                               "evidence": self.evidence}
+        if self.query_segment is not None:
+            out["query_segment"] = [round(x, 2) for x in self.query_segment]
+        if self.ref_segment is not None:
+            out["ref_segment"] = [round(x, 2) for x in self.ref_segment]
+        return out
+
+
+@dataclass
+class _Hit:
+    work_id: str
+    ref: int
+    comparison: Comparison
+
+
+class Matcher:
+    def __init__(self, refs: ReferenceSet, min_score: float = 0.05) -> None:
+        self.refs = refs
+        self.min_score = min_score
+
+    def match_image(self, image: LoadedImage) -> list[Match]:
+        fps = {name: m.query(image) for name, m in self.refs.methods.items()
+               if m.media == "image" and name in self.refs.indexes}
+        return self.match_fingerprints(fps)
+
+    def match_fingerprints(self, fingerprints: dict[str, Fingerprint]) -> list[Match]:
+        per_work: dict[str, Match] = {}
+        caps: dict[str, float] = {}
+        for name, fp in fingerprints.items():
+            method = self.refs.methods[name]
+            for hit in _suppress_explained(self._method_hits(method, fp)):
+                c = hit.comparison
+                if "explained_by" in c.evidence:
+                    # the same evidence is better explained by another work, whatever
+                    # other methods say about this one
+                    caps[hit.work_id] = min(caps.get(hit.work_id, 1.0), c.score)
+                cur = per_work.get(hit.work_id)
+                if cur is None or c.score > cur.score:
+                    per_work[hit.work_id] = Match(hit.work_id, c.score, name, c.evidence, c.query_segment,
+                                                  c.ref_segment)
+        for work_id, cap in caps.items():
+            m = per_work[work_id]
+            if m.score > cap:
+                m.score = cap
+                m.evidence = {**m.evidence, "capped_as_explained": True}
+        return sorted((m for m in per_work.values() if m.score >= self.min_score), key=lambda m: -m.score)
+
+    def _method_hits(self, method: FingerprintMethod, fp: Fingerprint) -> list[_Hit]:
+        index = self.refs.indexes.get(method.name)
+        store = self.refs.stores[method.name]
+        if index is None or len(fp) == 0:
+            return []
+        result = index.query(np.ascontiguousarray(fp.vectors), method.vote_k, max_distance=method.vote_radius)
+        labels = result.labels.ravel()
+        valid = labels >= 0
+        if not valid.any():
+            return []
+        q_rows = np.repeat(np.arange(len(fp)), result.labels.shape[1])[valid]
+        r_rows = labels[valid]
+        dists = result.distances.ravel()[valid].astype(np.float32)
+        owners = store.owner[r_rows]
+        # votes: distinct query vectors per reference
+        pairs = np.unique(np.stack([owners, q_rows]), axis=1)
+        refs, votes = np.unique(pairs[0], return_counts=True)
+        keep = votes >= MIN_VOTES.get(method.name, 1)
+        refs, votes = refs[keep], votes[keep]
+        order = np.argsort(-votes, kind="stable")[:MAX_CANDIDATES]
+        hits = []
+        verify = getattr(method, "verify", None)
+        for ref in refs[order]:
+            ref_fp = store.get(int(ref))
+            if verify is not None:
+                sel = owners == ref
+                comp = verify(fp, ref_fp, q_rows[sel], r_rows[sel] - int(store.offsets[ref]), dists[sel])
+            else:
+                comp = method.compare(fp, ref_fp)
+            hits.append(_Hit(store.work_of(int(ref)), int(ref), comp))
+        return hits
+
+
+def _suppress_explained(hits: list[_Hit]) -> list[_Hit]:
+    """A hit whose supporting query evidence is mostly (>= EXPLAINED_SHARE) that of a
+    stronger hit on another work is the same evidence read twice: a near-duplicate
+    registration (the same scene with and without figures).  Its score is capped below the
+    block threshold, scaled by how much weaker it is, so it ranks after the work that
+    explains the evidence best and, alone, sends a file to review rather than blocking it.
+    Two works pasted side by side keep their scores: their evidence is disjoint."""
+    ranked = sorted(hits, key=lambda h: -(len(h.comparison.support) if h.comparison.support is not None else 0))
+    for i, weak in enumerate(ranked):
+        s_weak = weak.comparison.support
+        if s_weak is None or len(s_weak) == 0:
+            continue
+        for strong in ranked[:i]:
+            s_strong = strong.comparison.support
+            if strong.work_id == weak.work_id or s_strong is None:
+                continue
+            if np.intersect1d(s_weak, s_strong).size >= EXPLAINED_SHARE * len(s_weak):
+                ratio = len(s_weak) / len(s_strong)
+                weak.comparison.score = min(weak.comparison.score, EXPLAINED_CAP * ratio**4)
+                weak.comparison.evidence["explained_by"] = strong.work_id
+                break
+    return sorted(ranked, key=lambda h: -h.comparison.score)

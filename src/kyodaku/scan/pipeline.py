@@ -1,0 +1,189 @@
+"""The scan: walk files and folders, match every file against the reference set in
+worker processes, decide each verdict with the consent policy, write one JSON line per
+file (the format of the evaluation sets' README), and summarise.
+
+The library, the CLI (``kyodaku scan`` / ``kyodaku check``) and the service call
+:func:`scan_paths` and :func:`check_file`.  Nothing is cleared because it could not be
+read: unreadable, truncated and hostile files become ``error`` lines and the scan goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from kyodaku.fingerprint.registry import video_methods
+from kyodaku.media.images import load_image
+from kyodaku.media.types import MediaError
+from kyodaku.media.walk import WalkItem, iter_media
+from kyodaku.policy.decide import Policy, RegistryView, default_policy
+from kyodaku.scan.matcher import Matcher
+from kyodaku.scan.parallel import default_workers, ordered_map
+from kyodaku.scan.refset import ReferenceSet
+from kyodaku.workspace import Workspace
+
+#: scanned images are decoded at this size (the methods downscale further)
+QUERY_MAX_SIDE = 1024
+
+_WORKER: dict[str, Matcher] = {}
+
+
+def _init_worker(fingerprints_dir: str, index_dir: str) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+    try:
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+    except ImportError:  # pragma: no cover - faiss is a dependency
+        pass
+    _WORKER["matcher"] = Matcher(ReferenceSet(Path(fingerprints_dir), Path(index_dir)))
+
+
+def match_file(path: str, kind: str | None, matcher: Matcher) -> dict[str, Any]:
+    """Matches of one file: ``{"media", "matches": [...]}`` or ``{"media", "error"}``."""
+    t0 = time.perf_counter()
+    try:
+        if kind == "video":
+            fps = {m.name: m.query_video(path) for m in video_methods()  # type: ignore[attr-defined]
+                   if m.name in matcher.refs.indexes}
+            matches = matcher.match_fingerprints(fps)
+        else:
+            matches = matcher.match_image(load_image(path, max_side=QUERY_MAX_SIDE))
+    except MediaError as exc:
+        return {"media": kind, "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - one bad file must not end the scan
+        return {"media": kind, "error": f"unexpected {type(exc).__name__}: {exc}"}
+    return {"media": kind, "matches": [m.to_json() for m in matches],
+            "seconds": round(time.perf_counter() - t0, 4)}
+
+
+def _task(item: tuple[str, str | None]) -> dict[str, Any]:
+    return match_file(item[0], item[1], _WORKER["matcher"])
+
+
+def _crash(_item: tuple[str, str | None], reason: str) -> dict[str, Any]:
+    return {"media": _item[1], "error": reason}
+
+
+@dataclass
+class ScanOptions:
+    licensee: str
+    use: str = "training"
+    on: date = field(default_factory=date.today)
+    workers: int | None = None
+    policy: Policy | None = None
+
+
+@dataclass
+class ScanSummary:
+    total: int = 0
+    verdicts: Counter = field(default_factory=Counter)
+    blocked_by_holder: Counter = field(default_factory=Counter)
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, line: dict[str, Any]) -> None:
+        self.total += 1
+        self.verdicts[line["verdict"]] += 1
+        if line["verdict"] == "blocked":
+            for m in line.get("matches", []):
+                if m.get("verdict") == "blocked":
+                    self.blocked_by_holder[m.get("holder", "?")] += 1
+                    break
+
+
+class Scanner:
+    """A scan against one workspace for one licensee, use and date."""
+
+    def __init__(self, workspace: Workspace, options: ScanOptions) -> None:
+        from kyodaku.scan.references import fingerprint_pending
+
+        self.workspace = workspace
+        self.options = options
+        self.policy = options.policy or default_policy()
+        self.warnings: list[str] = []
+        registry = workspace.registry()
+        if registry.pending_media():
+            fingerprint_pending(workspace, progress=False, workers=options.workers)
+        failed = [m for m in registry.list_media() if m.fingerprint_error]
+        for m in failed:
+            self.warnings.append(f"reference {m.original_name} of {m.work_id} could not be fingerprinted "
+                                 f"({m.fingerprint_error}): copies of it cannot be detected")
+        self.view: RegistryView = self.policy.view_from_registry(registry, options.licensee, options.use,
+                                                                 options.on)
+        if not self.view.work_holders:
+            self.warnings.append("the registry holds no works: every file will be cleared")
+
+    def decide(self, path: str, found: dict[str, Any]) -> dict[str, Any]:
+        line: dict[str, Any] = {"path": path, "media": found.get("media")}
+        if "error" in found:
+            line.update(verdict="error", reason=found["error"], matches=[])
+            return line
+        matches = found["matches"]
+        decision = self.policy.decide(matches, licensee=self.options.licensee, use=self.options.use,
+                                      on=self.options.on, registry_view=self.view)
+        judged = {v.work_id: v for v in decision.matches}
+        for m in matches:
+            v = judged.get(m["work_id"])
+            if v is not None:
+                m.update(holder=v.holder, verdict=v.verdict, reason=v.reason)
+                if v.permit_id is not None:
+                    m["permit_id"] = v.permit_id
+        line.update(verdict=decision.verdict, reason=decision.reason, permit_id=decision.permit_id,
+                    matches=matches)
+        return line
+
+    def run(self, items: Iterable[WalkItem]) -> Iterator[dict[str, Any]]:
+        """Yield one decided result line per walked item, in walk order."""
+        workers = default_workers() if self.options.workers is None else self.options.workers
+        init_args = (str(self.workspace.fingerprints_dir), str(self.workspace.index_dir))
+        walk_errors: list[dict[str, Any]] = []
+
+        def scannable() -> Iterator[tuple[str, str | None]]:
+            for item in items:
+                if item.error is not None:
+                    walk_errors.append({"path": str(item.path), "media": item.kind, "verdict": "error",
+                                        "reason": item.error, "matches": []})
+                    continue
+                yield str(item.path), item.kind
+
+        for (path, _kind), found in ordered_map(_task, scannable(), workers=workers, initializer=_init_worker,
+                                                 initargs=init_args, on_crash=_crash):
+            while walk_errors:
+                yield walk_errors.pop(0)
+            yield self.decide(path, found)
+        yield from walk_errors
+
+
+def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanOptions,
+               out: TextIO | None = None,
+               on_result: Callable[[dict[str, Any]], None] | None = None) -> ScanSummary:
+    """Scan files and folders; write JSON lines to ``out``; return the summary."""
+    t0 = time.perf_counter()
+    scanner = Scanner(workspace, options)
+    summary = ScanSummary(warnings=list(scanner.warnings))
+    for line in scanner.run(iter_media(paths)):
+        summary.add(line)
+        if out is not None:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            out.flush()
+        if on_result is not None:
+            on_result(line)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def check_file(workspace: Workspace, path: str | Path, options: ScanOptions) -> dict[str, Any]:
+    """One file's decided result, computed in this process."""
+    lines = list(Scanner(workspace, ScanOptions(**{**options.__dict__, "workers": 0})).run(iter_media([path])))
+    if not lines:
+        return {"path": str(path), "verdict": "error", "reason": "nothing to scan at this path", "matches": []}
+    return lines[0]

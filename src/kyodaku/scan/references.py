@@ -1,0 +1,110 @@
+"""Fingerprinting registered works' reference media (on import, with a progress bar,
+using all cores) into the workspace's reference set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from kyodaku.fingerprint.base import Fingerprint
+from kyodaku.fingerprint.registry import image_methods, video_methods
+from kyodaku.fingerprint.store import RefEntry
+from kyodaku.media.images import load_image
+from kyodaku.media.types import MediaError
+from kyodaku.scan.parallel import default_workers, ordered_map
+from kyodaku.scan.refset import ReferenceSet
+from kyodaku.workspace import Workspace
+
+#: reference images are decoded at this size (the methods downscale further)
+REF_MAX_SIDE = 1024
+
+
+@dataclass
+class FingerprintSummary:
+    done: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (work_id / file, reason)
+
+    def __str__(self) -> str:
+        text = f"fingerprinted {self.done} reference file(s)"
+        if self.failed:
+            text += f"; {len(self.failed)} failed: " + "; ".join(f"{w}: {r}" for w, r in self.failed[:5])
+        return text
+
+
+def fingerprint_file(path: str, kind: str) -> dict[str, Fingerprint]:
+    """Every registered method's reference fingerprint of one file (raises MediaError)."""
+    if kind == "video":
+        return {m.name: m.reference_video(path) for m in video_methods()}  # type: ignore[attr-defined]
+    image = load_image(path, max_side=REF_MAX_SIDE)
+    return {m.name: m.reference(image) for m in image_methods()}
+
+
+def _work(task: tuple[int, str, str, str]) -> tuple[dict[str, Fingerprint] | None, str | None]:
+    _media_id, _work_id, path, kind = task
+    try:
+        return fingerprint_file(path, kind), None
+    except MediaError as exc:
+        return None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a reference that cannot be read is reported, not fatal
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+def _crashed(_task: tuple[int, str, str, str], reason: str) -> tuple[None, str]:
+    return None, reason
+
+
+def open_reference_set(workspace: Workspace) -> ReferenceSet:
+    return ReferenceSet(workspace.fingerprints_dir, workspace.index_dir)
+
+
+def fingerprint_pending(workspace: Workspace, *, progress: bool = True, workers: int | None = None,
+                        batch: int = 256) -> FingerprintSummary:
+    """Fingerprint every media row not fingerprinted yet; index the results.
+
+    Idempotent and restartable: a reference already in the store (by media id) is not
+    added twice, and a row is marked done only after its fingerprints are saved.
+    """
+    registry = workspace.registry()
+    pending = registry.pending_media()
+    summary = FingerprintSummary()
+    if not pending:
+        return summary
+    refs = open_reference_set(workspace)
+    stored = {name: {r["media_id"] for r in store.refs} for name, store in refs.stores.items()}
+    tasks = [(m.id, m.work_id, str(workspace.media_path(m)), m.kind) for m in pending]
+    workers = default_workers() if workers is None else workers
+    columns = (TextColumn("fingerprinting references"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        job = bar.add_task("fingerprint", total=len(tasks))
+        buffer: list[tuple[tuple[int, str, str, str], dict[str, Fingerprint]]] = []
+        results = ordered_map(_work, tasks, workers=workers if len(tasks) > 1 else 0, on_crash=_crashed)
+        for task, (fps, error) in results:
+            if error is not None:
+                registry.mark_fingerprinted(task[0], error=error)
+                summary.failed.append((f"{task[1]} ({Path(task[2]).name})", error))
+            else:
+                buffer.append((task, fps))
+            if len(buffer) >= batch:
+                _flush(refs, registry, buffer, stored, summary)
+            bar.advance(job)
+        _flush(refs, registry, buffer, stored, summary)
+    return summary
+
+
+def _flush(refs: ReferenceSet, registry, buffer, stored, summary: FingerprintSummary) -> None:
+    if not buffer:
+        return
+    by_method: dict[str, list[RefEntry]] = {}
+    for (media_id, work_id, _path, _kind), fps in buffer:
+        for name, fp in fps.items():
+            if media_id not in stored[name]:
+                by_method.setdefault(name, []).append(RefEntry(media_id, work_id, fp))
+                stored[name].add(media_id)
+    for name, entries in by_method.items():
+        refs.add(name, entries)
+    for (media_id, *_rest), _fps in buffer:
+        registry.mark_fingerprinted(media_id)
+        summary.done += 1
+    buffer.clear()

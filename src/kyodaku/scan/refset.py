@@ -1,0 +1,61 @@
+"""A reference set: for every fingerprint method, the stored reference fingerprints and
+the vector index over them.  It lives in the workspace (``fingerprints/`` and ``index/``)
+and is opened read-only by each scan worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from kyodaku.fingerprint.base import FingerprintMethod
+from kyodaku.fingerprint.registry import all_methods
+from kyodaku.fingerprint.store import MethodStore, RefEntry
+from kyodaku.index import load_index, make_index
+from kyodaku.index.base import VectorIndex
+
+
+class ReferenceSet:
+    def __init__(self, fingerprints_dir: Path, index_dir: Path,
+                 methods: list[FingerprintMethod] | None = None) -> None:
+        self.fingerprints_dir = Path(fingerprints_dir)
+        self.index_dir = Path(index_dir)
+        self.methods = {m.name: m for m in (methods or list(all_methods().values()))}
+        self.stores = {name: MethodStore(self.fingerprints_dir / name, m) for name, m in self.methods.items()}
+        self.indexes: dict[str, VectorIndex] = {}
+        for name, store in self.stores.items():
+            idx_dir = self.index_dir / name
+            if len(store) and (idx_dir / "meta.json").exists():
+                index = load_index(idx_dir)
+                if len(index) == store.n_vectors:
+                    self.indexes[name] = index
+                    continue
+            if len(store):
+                self.indexes[name] = self._build(name)
+
+    def _build(self, name: str) -> VectorIndex:
+        store, method = self.stores[name], self.methods[name]
+        index = make_index(method.vector_kind, method.dim, expected_size=store.n_vectors)
+        if store.n_vectors:
+            index.add(np.asarray(store.vectors), np.arange(store.n_vectors, dtype=np.int64))
+        index.save(self.index_dir / name)
+        return index
+
+    def add(self, name: str, entries: list[RefEntry]) -> None:
+        """Store new reference fingerprints of one method and index them."""
+        if not entries:
+            return
+        rows = self.stores[name].append(entries)
+        index = self.indexes.get(name)
+        if index is None:
+            self.indexes[name] = self._build(name)
+            return
+        vectors = np.asarray(self.stores[name].vectors[rows.start:rows.stop])
+        index.add(vectors, np.arange(rows.start, rows.stop, dtype=np.int64))
+        index.save(self.index_dir / name)
+
+    def n_refs(self, name: str) -> int:
+        return len(self.stores[name])
+
+    def works(self) -> set[str]:
+        return {r["work_id"] for s in self.stores.values() for r in s.refs}

@@ -1,0 +1,344 @@
+"""iter_media: order, skipping, explicit paths, links, loops, permissions, streaming."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import types
+from pathlib import Path
+
+import pytest
+
+from kyodaku.media import walk as walk_mod
+from kyodaku.media.types import MediaError
+from kyodaku.media.walk import WalkItem, iter_media, sniff_kind
+from tests.media.hostile import make_all
+
+
+
+def _permissions_enforced() -> bool:
+    """False when this process reads mode-000 files anyway (root, CAP_DAC_OVERRIDE)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "probe")
+        with open(p, "wb") as f:
+            f.write(b"x")
+        os.chmod(p, 0)
+        try:
+            with open(p, "rb"):
+                return False
+        except PermissionError:
+            return True
+        finally:
+            os.chmod(p, 0o600)
+
+
+PERMS_ENFORCED = _permissions_enforced()
+
+
+def touch(p: Path, data: bytes = b"x") -> Path:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(data)
+    return p
+
+
+def rel(items, root: Path) -> list[tuple[str, str | None, str | None]]:
+    return [(os.path.relpath(i.path, root), i.kind, i.error) for i in items]
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    r = tmp_path / "tree"
+    for name in [
+        "b.png", "a.jpg", "Z.PNG", "c.JPEG", "clip.MP4", "movie.webm", "m.mkv", "q.mov", "r.m4v", "s.avi",
+        "i.webp", "g.gif", "bm.bmp", "notes.txt", "README", ".hidden.png",
+        "sub/x.png", "sub/deeper/y.gif", "sub/.dotdir/z.png", ".git/objects/o.png", "a_dir/k.bmp",
+    ]:
+        touch(r / name)
+    return r
+
+
+# --------------------------------------------------------------------------- order and selection
+
+
+def test_order_kinds_and_skips(tree):
+    got = rel(iter_media([tree]), tree)
+    assert got == [
+        ("Z.PNG", "image", None),
+        ("a.jpg", "image", None),
+        ("a_dir/k.bmp", "image", None),
+        ("b.png", "image", None),
+        ("bm.bmp", "image", None),
+        ("c.JPEG", "image", None),
+        ("clip.MP4", "video", None),
+        ("g.gif", "image", None),
+        ("i.webp", "image", None),
+        ("m.mkv", "video", None),
+        ("movie.webm", "video", None),
+        ("q.mov", "video", None),
+        ("r.m4v", "video", None),
+        ("s.avi", "video", None),
+        ("sub/deeper/y.gif", "image", None),
+        ("sub/x.png", "image", None),
+    ]
+    assert all(isinstance(i, WalkItem) and i.ok for i in iter_media([tree]))
+
+
+def test_deterministic(tree):
+    assert list(iter_media([tree])) == list(iter_media([tree]))
+    assert list(iter_media([str(tree)])) == list(iter_media([tree]))
+
+
+def test_explicit_paths_in_given_order(tree):
+    got = rel(iter_media([tree / "sub", tree / "b.png", tree / "a.jpg"]), tree)
+    assert [g[0] for g in got] == ["sub/deeper/y.gif", "sub/x.png", "b.png", "a.jpg"]
+
+
+def test_explicit_unknown_extension_is_an_error(tree):
+    got = rel(iter_media([tree / "notes.txt", tree / "README"]), tree)
+    assert got == [
+        ("notes.txt", None, "unsupported file type ('.txt')"),
+        ("README", None, "unsupported file type (no extension)"),
+    ]
+
+
+def test_explicit_hidden_file_is_walked(tree):
+    assert rel(iter_media([tree / ".hidden.png"]), tree) == [(".hidden.png", "image", None)]
+    # an explicitly named hidden folder is walked too (its own hidden children are not)
+    assert rel(iter_media([tree / ".git"]), tree) == [(".git/objects/o.png", "image", None)]
+
+
+def test_missing_path(tmp_path):
+    [item] = iter_media([tmp_path / "nope.png"])
+    assert item.error == "no such file or directory" and item.kind == "image"
+
+
+def test_single_path_argument(tree):
+    assert list(iter_media(tree)) == list(iter_media([tree]))
+    assert list(iter_media(str(tree / "b.png"))) == [WalkItem(tree / "b.png", "image")]
+
+
+def test_content_mismatch_left_to_loader(tmp_path):
+    p = touch(tmp_path / "x.png", b"just some text")
+    assert list(iter_media([p])) == [WalkItem(p, "image")]
+    assert sniff_kind(p) is None
+    from kyodaku.media.images import load_image
+
+    with pytest.raises(MediaError, match="not a recognised image"):
+        load_image(p)
+
+
+# --------------------------------------------------------------------------- links and loops
+
+
+def test_symlink_loop_one_error(tmp_path):
+    d = tmp_path / "loop"
+    touch(d / "inner.png")
+    os.symlink(".", d / "a")
+    items = list(iter_media([d]))
+    errors = [i for i in items if i.error]
+    assert len(errors) == 1
+    assert errors[0].path == d / "a" and "symlink loop" in errors[0].error
+    assert [i.path for i in items if i.ok] == [d / "inner.png"]
+
+
+def test_loop_to_grandparent_and_mutual_loop(tmp_path):
+    touch(tmp_path / "top/mid/f.png")
+    os.symlink("..", tmp_path / "top/mid/up")  # top/mid/.. = top
+    touch(tmp_path / "x/a.png")
+    touch(tmp_path / "y/b.png")
+    os.symlink("../y", tmp_path / "x/to_y")
+    os.symlink("../x", tmp_path / "y/to_x")
+    items = list(iter_media([tmp_path / "top", tmp_path / "x"]))
+    assert rel(items, tmp_path) == [
+        ("top/mid/f.png", "image", None),
+        ("top/mid/up", None, f"symlink loop: links back to its ancestor folder {tmp_path / 'top'}"),
+        ("x/a.png", "image", None),
+        ("x/to_y/b.png", "image", None),
+        ("x/to_y/to_x", None, f"symlink loop: links back to its ancestor folder {tmp_path / 'x'}"),
+    ]
+
+
+def test_self_symlink_and_broken_symlink(tmp_path):
+    d = tmp_path / "d"
+    touch(d / "ok.png")
+    os.symlink("self.png", d / "self.png")
+    os.symlink("missing.jpg", d / "broken.jpg")
+    os.symlink("missing", d / "broken_noext")
+    os.symlink("missing.txt", d / "notes.txt")  # not media by name: skipped silently
+    got = rel(iter_media([d]), d)
+    assert got == [
+        ("broken.jpg", "image", "broken symlink: its target does not exist"),
+        ("broken_noext", None, "broken symlink: its target does not exist"),
+        ("ok.png", "image", None),
+        ("self.png", "image", "symlink loop: too many levels of symbolic links"),
+    ]
+    # the same links named explicitly
+    assert [i.error for i in iter_media([d / "broken.jpg", d / "self.png"])] == [
+        "broken symlink: its target does not exist",
+        "symlink loop: too many levels of symbolic links",
+    ]
+
+
+def test_links_followed_and_deduplicated(tmp_path):
+    touch(tmp_path / "real/p.png")
+    touch(tmp_path / "outside/q.png")
+    touch(tmp_path / "target.jpg")
+    w = tmp_path / "w"
+    w.mkdir()
+    os.symlink("../outside", w / "link_dir")
+    os.symlink("../target.jpg", w / "link_file.jpg")
+    os.symlink("../real", w / "again")
+    items = rel(iter_media([tmp_path / "real", w]), tmp_path)
+    assert items == [
+        ("real/p.png", "image", None),
+        ("w/link_dir/q.png", "image", None),
+        ("w/link_file.jpg", "image", None),
+        # w/again -> real: already walked, skipped silently (its files were yielded)
+    ]
+    # the same folder named twice is walked once
+    assert len(list(iter_media([tmp_path / "real", tmp_path / "real"]))) == 1
+
+
+def test_follow_symlinks_false(tmp_path):
+    touch(tmp_path / "outside/q.png")
+    touch(tmp_path / "w/own.png")
+    os.symlink("../outside", tmp_path / "w/link_dir")
+    os.symlink("../outside/q.png", tmp_path / "w/link.png")
+    os.symlink("nowhere.png", tmp_path / "w/broken.png")
+    assert rel(iter_media([tmp_path / "w"], follow_symlinks=False), tmp_path) == [("w/own.png", "image", None)]
+    # an explicitly named link is still followed (like find -H)
+    assert rel(iter_media([tmp_path / "w/link_dir"], follow_symlinks=False), tmp_path) == [
+        ("w/link_dir/q.png", "image", None)
+    ]
+
+
+# --------------------------------------------------------------------------- permissions and odd files
+
+
+def test_unreadable_folder_is_an_error(tmp_path, monkeypatch):
+    touch(tmp_path / "ok/a.png")
+    touch(tmp_path / "locked/b.png")
+    real_scandir = os.scandir
+
+    def fake_scandir(path):
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(walk_mod.os, "scandir", fake_scandir)
+    assert rel(iter_media([tmp_path]), tmp_path) == [
+        ("locked", None, "permission denied (cannot list folder)"),
+        ("ok/a.png", "image", None),
+    ]
+    assert rel(iter_media([tmp_path / "locked"]), tmp_path) == [
+        ("locked", None, "permission denied (cannot list folder)")
+    ]
+
+
+def test_unreadable_file_is_an_error(tmp_path, monkeypatch):
+    touch(tmp_path / "a.png")
+    touch(tmp_path / "secret.png")
+    real_access = os.access
+    monkeypatch.setattr(
+        walk_mod.os, "access", lambda p, m: False if Path(p).name == "secret.png" else real_access(p, m)
+    )
+    assert rel(iter_media([tmp_path]), tmp_path) == [
+        ("a.png", "image", None),
+        ("secret.png", "image", "permission denied"),
+    ]
+    assert [i.error for i in iter_media([tmp_path / "secret.png"])] == ["permission denied"]
+
+
+@pytest.mark.skipif(not PERMS_ENFORCED, reason="this process (root) reads and lists mode-000 files and folders")
+def test_real_permissions(tmp_path):
+    touch(tmp_path / "locked/b.png")
+    touch(tmp_path / "secret.png")
+    os.chmod(tmp_path / "secret.png", 0)
+    os.chmod(tmp_path / "locked", 0)
+    try:
+        got = rel(iter_media([tmp_path]), tmp_path)
+    finally:
+        os.chmod(tmp_path / "locked", 0o755)
+    assert got == [
+        ("locked", None, "permission denied (cannot list folder)"),
+        ("secret.png", "image", "permission denied"),
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_with_media_name(tmp_path):
+    os.mkfifo(tmp_path / "pipe.mp4")
+    os.mkfifo(tmp_path / "pipe.other")
+    assert rel(iter_media([tmp_path]), tmp_path) == [
+        ("pipe.mp4", "video", "not a regular file (a device, pipe or socket)")
+    ]
+
+
+# --------------------------------------------------------------------------- streaming
+
+
+def test_is_a_lazy_generator(tree):
+    gen = iter_media([tree])
+    assert isinstance(gen, types.GeneratorType)
+    # an endless input: the first items come out without reading the whole input
+    endless = itertools.repeat(tree / "b.png")
+    first = list(itertools.islice(iter_media(endless), 3))
+    assert first == [WalkItem(tree / "b.png", "image")] * 3
+
+
+def test_streams_inside_a_big_tree(tmp_path, monkeypatch):
+    """Only the folders on the current path are listed before the first item is yielded."""
+    for i in range(30):
+        touch(tmp_path / f"d{i:02d}" / "f.png")
+    listed: list[str] = []
+    real_scandir = os.scandir
+
+    def counting_scandir(path):
+        listed.append(os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(walk_mod.os, "scandir", counting_scandir)
+    gen = iter_media([tmp_path])
+    assert next(gen).path == tmp_path / "d00" / "f.png"
+    assert len(listed) == 2  # the root and d00, not all 31 folders
+    assert len(list(gen)) == 29
+
+
+def test_deep_tree_no_recursion_limit(tmp_path):
+    p = tmp_path
+    for i in range(60):
+        p = p / "d"
+    touch(p / "deep.png")
+    import sys
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(200)  # the walker is iterative: a low limit does not matter
+    try:
+        assert [i.path for i in iter_media([tmp_path])] == [p / "deep.png"]
+    finally:
+        sys.setrecursionlimit(old)
+
+
+# --------------------------------------------------------------------------- the shared hostile set
+
+
+def test_walk_hostile_folder(tmp_path):
+    files = make_all(tmp_path, bombs=False)
+    items = list(iter_media([tmp_path]))
+    by_name = {i.path.name: i for i in items}
+    # the loop folder gives one error and its one image
+    loop_errors = [i for i in items if i.error and "symlink loop: links back" in i.error]
+    assert [i.path for i in loop_errors] == [files["symlink_loop"] / "a"]
+    assert by_name["inner.png"].ok
+    assert by_name["self.png"].error == "symlink loop: too many levels of symbolic links"
+    assert by_name["broken.png"].error == "broken symlink: its target does not exist"
+    assert by_name["text.png"].ok  # content is the loader's business
+    if "fifo_png" in files:
+        assert by_name["fifo.png"].error.startswith("not a regular file")
+    # a folder named folder.png is walked as a folder (empty), not yielded as a file
+    assert "folder.png" not in by_name
+    # every media-named regular file in the set is yielded exactly once
+    assert len(items) == len({i.path for i in items})
+    assert by_name["empty.mp4"].kind == "video" and by_name["huge_legal.jpg"].kind == "image"
