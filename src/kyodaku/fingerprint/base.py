@@ -83,6 +83,9 @@ class FingerprintMethod(ABC):
     vote_radius: ClassVar[float]
     #: neighbours asked of the index per query vector
     vote_k: ClassVar[int] = 4
+    #: "radius": near-duplicate codes within a small Hamming radius (global hashes);
+    #: "knn": nearest neighbours in a dense descriptor space (local features, frames)
+    search: ClassVar[str] = "radius"
 
     @abstractmethod
     def reference(self, image: LoadedImage) -> Fingerprint:

@@ -19,6 +19,8 @@ import numpy as np
 from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod, evidence_score
 from kyodaku.media.types import LoadedImage
 
+#: ORB's patch size; smaller images have no keypoints
+_MIN_SIDE = 31
 # points columns
 _X, _Y, _MIRROR = 0, 1, 2
 
@@ -42,6 +44,7 @@ class OrbMethod(FingerprintMethod):
     dim = 256
     vote_radius = 64
     vote_k = 3
+    search = "knn"
 
     ref_side = 640
     ref_features = 500
@@ -55,6 +58,8 @@ class OrbMethod(FingerprintMethod):
     score_tail = 8.0
 
     def _detect(self, gray: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        if min(gray.shape[:2]) < 2 * _MIN_SIDE:  # no room for one ORB patch and its border
+            return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
         orb = cv2.ORB_create(nfeatures=n, scaleFactor=1.2, nlevels=8, fastThreshold=10, edgeThreshold=15,
                              patchSize=31)
         keypoints, descriptors = orb.detectAndCompute(gray, None)

@@ -79,13 +79,14 @@ class PdqMethod(FingerprintMethod):
         return Fingerprint(self.name, vectors, points, {"width": image.width, "height": image.height})
 
     def query(self, image: LoadedImage) -> Fingerprint:
-        views = [image.rgb]
-        inner = trim_borders(image.rgb)
+        whole = _prepare(image.rgb)
+        views = [whole]
+        inner = trim_borders(whole)
         if inner is not None:
-            views.append(inner)
+            views.append(_prepare(inner))
         vectors = []
         for view in views:
-            bits, _quality = pdqhash.compute(_prepare(view))
+            bits, _quality = pdqhash.compute(view)
             vectors.append(np.packbits(np.asarray(bits, dtype=np.uint8)))
         points = np.arange(len(vectors), dtype=np.float32)[:, None]  # 0: whole, 1: trimmed
         return Fingerprint(self.name, np.stack(vectors), points, {"width": image.width, "height": image.height})

@@ -53,36 +53,54 @@ def ordered_map(
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=initializer, initargs=initargs)
 
     pool = new_pool()
-    pending: deque[tuple[T, Future]] = deque()
+    pending: deque[tuple[T, Future | None]] = deque()
     source = iter(items)
     exhausted = False
+
+    def isolate(suspects: list[T]) -> Iterator[tuple[T, R]]:
+        # a worker died; every item in flight failed with it.  Retry each alone.
+        for it in suspects:
+            solo = new_pool()
+            try:
+                yield it, solo.submit(fn, it).result()
+            except BrokenProcessPool:
+                yield it, on_crash(it, "the worker process crashed while reading this file")
+            finally:
+                solo.shutdown(wait=False, cancel_futures=True)
+
     try:
         while True:
+            broken = False
             while not exhausted and len(pending) < window:
                 try:
                     item = next(source)
                 except StopIteration:
                     exhausted = True
                     break
-                pending.append((item, pool.submit(fn, item)))
+                try:
+                    pending.append((item, pool.submit(fn, item)))
+                except BrokenProcessPool:
+                    pending.append((item, None))
+                    broken = True
+                    break
             if not pending:
                 return
-            item, fut = pending.popleft()
-            try:
-                yield item, fut.result()
-            except BrokenProcessPool:
-                # a worker died; every item in flight failed with it.  Retry each alone.
-                pool.shutdown(wait=False, cancel_futures=True)
-                retry = [item] + [it for it, _ in pending]
-                pending.clear()
-                for it in retry:
-                    solo = new_pool()
-                    try:
-                        yield it, solo.submit(fn, it).result()
-                    except BrokenProcessPool:
-                        yield it, on_crash(it, "the worker process crashed while reading this file")
-                    finally:
-                        solo.shutdown(wait=False, cancel_futures=True)
-                pool = new_pool()
+            if not broken:
+                item, fut = pending[0]
+                try:
+                    result = fut.result() if fut is not None else None
+                except BrokenProcessPool:
+                    broken = True
+                else:
+                    if fut is not None:
+                        pending.popleft()
+                        yield item, result
+                        continue
+                    broken = True
+            pool.shutdown(wait=False, cancel_futures=True)
+            suspects = [it for it, _ in pending]
+            pending.clear()
+            yield from isolate(suspects)
+            pool = new_pool()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

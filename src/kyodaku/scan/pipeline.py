@@ -110,7 +110,7 @@ class Scanner:
         self.options = options
         self.policy = options.policy or default_policy()
         self.warnings: list[str] = []
-        registry = workspace.registry()
+        registry = workspace.registry
         if registry.pending_media():
             fingerprint_pending(workspace, progress=False, workers=options.workers)
         failed = [m for m in registry.list_media() if m.fingerprint_error]

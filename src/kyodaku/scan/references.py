@@ -66,7 +66,7 @@ def fingerprint_pending(workspace: Workspace, *, progress: bool = True, workers:
     Idempotent and restartable: a reference already in the store (by media id) is not
     added twice, and a row is marked done only after its fingerprints are saved.
     """
-    registry = workspace.registry()
+    registry = workspace.registry
     pending = registry.pending_media()
     summary = FingerprintSummary()
     if not pending:

@@ -1,0 +1,54 @@
+"""Each image method inherits the conformance contract, plus what it is there for."""
+
+from __future__ import annotations
+
+from kyodaku.fingerprint.local import OrbMethod
+from kyodaku.fingerprint.pdq import PdqMethod, trim_borders
+from tests import art
+from tests.fingerprint.conformance import MethodConformance
+
+import numpy as np
+
+
+class TestPdq(MethodConformance):
+    method = PdqMethod()
+
+    def test_dihedral_reference_finds_mirror_and_rot90(self):
+        ref = self.method.reference(art.loaded(art.artwork(11)))
+        for copy in (art.artwork(11)[:, ::-1], np.rot90(art.artwork(11))):
+            c = self.method.compare(self.method.query(art.loaded(np.ascontiguousarray(copy))), ref)
+            assert c.score >= 0.8 and c.evidence["pdq_distance"] <= 31
+
+    def test_padding_is_trimmed(self):
+        rgb = art.artwork(12)
+        padded = np.pad(rgb, ((60, 60), (120, 120), (0, 0)), constant_values=200)
+        inner = trim_borders(padded)
+        assert inner is not None and abs(inner.shape[1] - rgb.shape[1]) <= 4
+        c = self.method.compare(self.method.query(art.loaded(padded)), self.method.reference(art.loaded(rgb)))
+        assert c.evidence["trimmed"] and c.score >= 0.8
+
+
+class TestOrb(MethodConformance):
+    method = OrbMethod()
+
+    def _score(self, copy, seed):
+        return self.method.compare(self.method.query(art.loaded(copy)),
+                                   self.method.reference(art.loaded(art.artwork(seed))))
+
+    def test_crop_rotation_mirror_and_paste_match(self):
+        rgb = art.artwork(21)
+        other = art.artwork(99, (720, 960))
+        for copy in (art.crop(rgb), art.rotate(rgb, 12), np.ascontiguousarray(rgb[:, ::-1]),
+                     art.paste(rgb, other, 0.5)):
+            c = self._score(copy, 21)
+            assert c.score >= 0.8, c.evidence
+
+    def test_mirror_is_reported(self):
+        c = self._score(np.ascontiguousarray(art.artwork(22)[:, ::-1]), 22)
+        assert c.evidence["mirrored"] is True
+
+    def test_support_is_inlier_rows(self):
+        q = self.method.query(art.loaded(art.crop(art.artwork(23))))
+        c = self.method.compare(q, self.method.reference(art.loaded(art.artwork(23))))
+        assert c.support is not None and len(c.support) == c.evidence["inliers"]
+        assert c.support.max() < len(q)
