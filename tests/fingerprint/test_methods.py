@@ -52,3 +52,18 @@ class TestOrb(MethodConformance):
         c = self.method.compare(q, self.method.reference(art.loaded(art.artwork(23))))
         assert c.support is not None and len(c.support) == c.evidence["inliers"]
         assert c.support.max() < len(q)
+
+
+def test_store_keeps_references_without_vectors(tmp_path):
+    """A reference too small or flat for keypoints is stored (and matched by nothing)."""
+    from kyodaku.fingerprint.store import MethodStore, RefEntry
+
+    m = OrbMethod()
+    store = MethodStore(tmp_path / "orb", m)
+    empty = m.reference(art.loaded(np.full((16, 16, 3), 90, np.uint8)))
+    assert len(empty) == 0
+    store.append([RefEntry(1, "w1", empty)])
+    store.append([RefEntry(2, "w2", m.reference(art.loaded(art.artwork(5))))])
+    again = MethodStore(tmp_path / "orb", m)
+    assert len(again) == 2 and len(again.get(0)) == 0 and len(again.get(1)) > 0
+    assert set(again.owner.tolist()) == {1}

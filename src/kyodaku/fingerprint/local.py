@@ -39,7 +39,7 @@ def _gray_at(image: LoadedImage, side: int) -> tuple[np.ndarray, float]:
 
 class OrbMethod(FingerprintMethod):
     name = "orb"
-    version = 1
+    version = 2
     vector_kind = "binary"
     dim = 256
     vote_radius = 64
@@ -50,6 +50,10 @@ class OrbMethod(FingerprintMethod):
     ref_features = 500
     query_side = 640
     query_features = 1000
+    #: a transparent sprite's reference adds up to ref_features / 2 keypoints this far
+    #: (px at ref_side) inside its silhouette: half an ORB patch, so their descriptors do
+    #: not see the background it was flattened on
+    alpha_erode_px = 12
     #: RANSAC reprojection threshold, in pixels of the query at ``query_side``
     ransac_px = 8.0
     #: inliers at score 0.5; chance matches between unrelated art stay below ~17
@@ -57,23 +61,44 @@ class OrbMethod(FingerprintMethod):
     score_rise = 2.5
     score_tail = 8.0
 
-    def _detect(self, gray: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _detect(self, gray: np.ndarray, n: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         if min(gray.shape[:2]) < 2 * _MIN_SIDE:  # no room for one ORB patch and its border
             return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
         orb = cv2.ORB_create(nfeatures=n, scaleFactor=1.2, nlevels=8, fastThreshold=10, edgeThreshold=15,
                              patchSize=31)
-        keypoints, descriptors = orb.detectAndCompute(gray, None)
+        keypoints, descriptors = orb.detectAndCompute(gray, mask)
         if descriptors is None or not keypoints:
             return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
         xy = np.array([k.pt for k in keypoints], dtype=np.float32)
         return descriptors, xy
 
+    def _inside_mask(self, image: LoadedImage, shape: tuple[int, int]) -> np.ndarray | None:
+        """Where reference keypoints may lie: inside a transparent sprite's silhouette, away
+        from its edge.  Corners on the outline exist only against the colour the sprite was
+        flattened on; pasted into a scene (a composite) they vanish."""
+        if image.alpha is None:
+            return None
+        alpha = cv2.resize(image.alpha, (shape[1], shape[0]), interpolation=cv2.INTER_AREA)
+        r = self.alpha_erode_px
+        inside = cv2.erode((alpha > 127).astype(np.uint8) * 255, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+        return inside if cv2.countNonZero(inside) > 0.05 * inside.size else None
+
     def reference(self, image: LoadedImage) -> Fingerprint:
         gray, scale = _gray_at(image, self.ref_side)
+        mask = self._inside_mask(image, gray.shape)
         vecs, pts = [], []
         for mirror in (0, 1):
             g = np.ascontiguousarray(gray[:, ::-1]) if mirror else gray
             d, xy = self._detect(g, self.ref_features)
+            if mask is not None:
+                # plus keypoints inside the silhouette, found when the outline's corners
+                # no longer crowd them out, for copies pasted on other backgrounds
+                m = np.ascontiguousarray(mask[:, ::-1]) if mirror else mask
+                di, xyi = self._detect(g, self.ref_features // 2, m)
+                if len(xyi) and len(xy):
+                    near = np.min(np.abs(xyi[:, None, :] - xy[None, :, :]).max(axis=2), axis=1) < 2.0
+                    di, xyi = di[~near], xyi[~near]
+                d, xy = np.concatenate([d, di]), np.concatenate([xy, xyi])
             vecs.append(d)
             pts.append(np.column_stack([xy, np.full(len(xy), mirror, np.float32)]))
         return Fingerprint(self.name, np.concatenate(vecs), np.concatenate(pts).astype(np.float32),

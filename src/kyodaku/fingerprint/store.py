@@ -98,7 +98,8 @@ class MethodStore:
 
 
 def _pad_cols(a: np.ndarray, p: int) -> np.ndarray:
-    a = a.reshape(len(a), -1) if a.size or a.ndim == 2 else a.reshape(0, 0)
+    if a.ndim != 2:
+        a = a.reshape(len(a), -1) if a.size else np.zeros((len(a), 0), np.float32)
     if a.shape[1] == p:
         return a
     out = np.zeros((a.shape[0], p), np.float32)

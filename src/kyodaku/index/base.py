@@ -52,3 +52,8 @@ class VectorIndex(ABC):
 
     @abstractmethod
     def __len__(self) -> int: ...
+
+    def nbytes(self) -> int:
+        """Approximate bytes held by the stored vectors, labels and search structures
+        (for capacity planning and benchmarks; implementations document what they count)."""
+        raise NotImplementedError

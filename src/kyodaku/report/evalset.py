@@ -36,7 +36,7 @@ def run_eval_set(set_dir: Path, work_dir: Path, *, workers: int | None = None, p
     set_dir, work_dir = Path(set_dir), Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     ws = Workspace.init(work_dir / "kyodaku-data")
-    registry = ws.registry()
+    registry = ws.registry
     import_holders(registry, set_dir / "holders.jsonl")
     import_catalog(registry, ws, set_dir / "catalog.jsonl")
     import_permits(registry, set_dir / "permits.jsonl")

@@ -1,0 +1,1 @@
+"""The ``kyodaku`` command line (typer)."""

@@ -1,0 +1,93 @@
+"""Shared CLI plumbing: the ``--home`` option, opening the workspace, one-line errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.engine import make_url
+
+from kyodaku.policy.decide import PolicyError
+from kyodaku.registry.base import RegistryError
+from kyodaku.registry.importers import ImportFailed
+from kyodaku.settings import Settings, SettingsError, load_settings
+from kyodaku.workspace import Workspace, WorkspaceError
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Workspace folder (default: $KYODAKU_HOME, else ./kyodaku-data).",
+        show_default=False,
+        file_okay=False,
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXPECTED_ERRORS = (WorkspaceError, ImportFailed, RegistryError, PolicyError, SettingsError)
+
+
+def console() -> Console:
+    return Console(soft_wrap=True)
+
+
+def err_console() -> Console:
+    return Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str) -> NoReturn:
+    """One red line on stderr, exit code 1."""
+    err_console().print(f"[bold red]error:[/bold red] [red]{escape(message)}[/red]")
+    raise typer.Exit(1)
+
+
+def friendly_errors(fn: F) -> F:
+    """Turn expected kyodaku errors into :func:`fail` (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except EXPECTED_ERRORS as exc:
+            fail(str(exc))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings_for(home: Path | None) -> Settings:
+    return load_settings(home=home)
+
+
+def open_workspace(home: Path | None) -> Workspace:
+    settings = settings_for(home)
+    return Workspace.open(settings.home, settings.database_url)
+
+
+def safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for display
+        return url
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option}: not a date (YYYY-MM-DD): {value!r}")
+
+
+def fingerprint_new_media(workspace: Workspace) -> None:
+    """Fingerprint every reference file not fingerprinted yet, with a progress bar."""
+    from kyodaku.scan.references import fingerprint_pending
+
+    summary = fingerprint_pending(workspace, progress=True)
+    console().print(str(summary))

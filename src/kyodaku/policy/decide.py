@@ -1,0 +1,309 @@
+"""The consent decision, in one place, driven by ``policies.json``.
+
+``Policy.decide`` is pure: it reads a :class:`RegistryView` (valid permits, active
+reservations, holder jurisdictions), never the database.  Build the view once per scan
+with :meth:`Policy.view_from_registry`.
+
+Per matched work (``score`` in 0..1):
+
+- ``score < review``: ignored (cleared).
+- a permit valid on the date covers the work for this licensee and use: cleared.
+- prior-permission holder: ``score >= block`` blocked, else review.
+- opt-out holder: with an active reservation of that use on the work, ``score >= block``
+  blocked, else review; without one, cleared.
+
+A file is blocked if any match is blocked, else review if any is, else cleared.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError, model_validator
+
+from kyodaku.registry.base import USES, Permit, Registry, Reservation
+
+__all__ = [
+    "Decision",
+    "MatchVerdict",
+    "Policy",
+    "PolicyError",
+    "RegistryView",
+    "decide",
+    "default_policy",
+]
+
+Verdict = Literal["blocked", "review", "cleared"]
+Consent = Literal["prior_permission", "opt_out"]
+_SEVERITY = {"cleared": 0, "review": 1, "blocked": 2}
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used."""
+
+
+class _Jurisdiction(BaseModel):
+    consent: Consent
+    note: str = ""
+    members: list[str] = []
+
+
+class _Thresholds(BaseModel):
+    block: float
+    review: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> _Thresholds:
+        if not 0.0 <= self.review <= self.block <= 1.0:
+            raise ValueError(f"need 0 <= review <= block <= 1, got review={self.review} block={self.block}")
+        return self
+
+
+class PolicyConfig(BaseModel):
+    default_jurisdiction: str
+    thresholds: _Thresholds
+    jurisdictions: dict[str, _Jurisdiction]
+
+    @model_validator(mode="after")
+    def _default_known(self) -> PolicyConfig:
+        if self.default_jurisdiction not in self.jurisdictions:
+            raise ValueError(f"default_jurisdiction {self.default_jurisdiction!r} is not in jurisdictions")
+        return self
+
+
+@dataclass(frozen=True)
+class RegistryView:
+    """What a decision reads: permits, reservations, holder -> jurisdiction (and work -> holder)."""
+
+    permits: tuple[Permit, ...] = ()
+    reservations: tuple[Reservation, ...] = ()
+    jurisdictions: Mapping[str, str] = field(default_factory=dict)
+    work_holders: Mapping[str, str] = field(default_factory=dict)
+    _by_holder: dict[str, list[Permit]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for p in self.permits:
+            self._by_holder.setdefault(p.holder, []).append(p)
+
+    def permit_for(self, holder: str, work_id: str, licensee: str, use: str, on: date) -> Permit | None:
+        for p in self._by_holder.get(holder, ()):
+            if p.licensee == licensee and p.use == use and p.covers(work_id) and p.valid_on(on):
+                return p
+        return None
+
+    def reservation_for(self, holder: str, work_id: str, use: str, on: date) -> Reservation | None:
+        for r in self.reservations:
+            if r.holder == holder and r.use == use and r.covers(work_id) and r.active_on(on):
+                return r
+        return None
+
+
+@dataclass(frozen=True)
+class MatchVerdict:
+    work_id: str
+    holder: str
+    score: float
+    verdict: Verdict
+    reason: str
+    consent: Consent
+    jurisdiction: str
+    permit_id: int | None = None
+    reservation_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    reason: str
+    permit_id: int | None
+    matches: tuple[MatchVerdict, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "permit_id": self.permit_id,
+            "matches": [m.__dict__.copy() for m in self.matches],
+        }
+
+
+def _get(match: Any, name: str) -> Any:
+    return match.get(name) if isinstance(match, Mapping) else getattr(match, name, None)
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if key in ("thresholds", "jurisdictions") and isinstance(value, Mapping):
+            out[key] = {**out.get(key, {}), **value}
+        else:
+            out[key] = value
+    return out
+
+
+class Policy:
+    """Consent models per jurisdiction plus score thresholds (see ``policies.json``)."""
+
+    def __init__(self, config: PolicyConfig) -> None:
+        self.config = config
+        self._codes: dict[str, str] = {}
+        for code, rule in config.jurisdictions.items():
+            self._codes[code.upper()] = code
+            for member in rule.members:
+                self._codes.setdefault(member.upper(), code)
+
+    # -- loading ---------------------------------------------------------------------------
+    @staticmethod
+    def packaged_data() -> dict[str, Any]:
+        text = resources.files("kyodaku.policy").joinpath("policies.json").read_text(encoding="utf-8")
+        return json.loads(text)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Policy:
+        try:
+            return cls(PolicyConfig.model_validate({k: v for k, v in data.items() if not k.startswith("_")}))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(x) for x in first.get("loc", ()))
+            raise PolicyError(f"invalid policy: {loc}: {first.get('msg')}".replace(": : ", ": ")) from None
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Policy:
+        """The packaged policy, with a user JSON file (if given) merged over it."""
+        data = cls.packaged_data()
+        if path is not None:
+            try:
+                user = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise PolicyError(f"cannot read policy file {path}: {exc}") from None
+            if not isinstance(user, dict):
+                raise PolicyError(f"policy file {path}: expected a JSON object")
+            data = _merge(data, user)
+        return cls.from_dict(data)
+
+    # -- facts -----------------------------------------------------------------------------
+    @property
+    def block_threshold(self) -> float:
+        return self.config.thresholds.block
+
+    @property
+    def review_threshold(self) -> float:
+        return self.config.thresholds.review
+
+    def consent_model(self, jurisdiction: str | None) -> tuple[str, Consent]:
+        """(the rule's jurisdiction code, its consent model); unknown ones use the default."""
+        code = self._codes.get((jurisdiction or "").upper(), self.config.default_jurisdiction)
+        return code, self.config.jurisdictions[code].consent
+
+    @staticmethod
+    def view_from_registry(
+        registry: Registry, licensee: str, use: str, on: date, *, work_holders: bool = True
+    ) -> RegistryView:
+        """Load once per scan what :meth:`decide` needs for this licensee, use and date."""
+        holders = registry.list_holders()
+        mapping: dict[str, str] = {}
+        if work_holders:
+            mapping = {w.work_id: w.holder for w in registry.list_works()}
+        return RegistryView(
+            permits=tuple(registry.valid_permits(licensee, use, on)),
+            reservations=tuple(registry.active_reservations(use, on)),
+            jurisdictions={h.slug: h.jurisdiction for h in holders},
+            work_holders=mapping,
+        )
+
+    # -- the decision ----------------------------------------------------------------------
+    def judge(
+        self,
+        work_id: str,
+        holder: str,
+        score: float,
+        *,
+        licensee: str,
+        use: str,
+        on: date,
+        view: RegistryView,
+    ) -> MatchVerdict:
+        """The verdict on one matched work."""
+        code, consent = self.consent_model(view.jurisdictions.get(holder))
+
+        def verdict(
+            v: Verdict, reason: str, permit_id: int | None = None, rid: int | None = None
+        ) -> MatchVerdict:
+            return MatchVerdict(work_id, holder, score, v, reason, consent, code, permit_id, rid)
+
+        block, review = self.block_threshold, self.review_threshold
+        if score < review:
+            reason = f"score {score:.2f} for {work_id} is below the review threshold {review:.2f}"
+            return verdict("cleared", reason)
+        permit = view.permit_for(holder, work_id, licensee, use, on)
+        if permit is not None:
+            return verdict("cleared", permit.describe(), permit.id)
+        no_permit = f"{licensee} has no {use} permit from {holder} for {work_id}"
+        if consent == "prior_permission":
+            if score >= block:
+                return verdict("blocked", f"no permit: {no_permit}")
+            reason = f"possible copy (score {score:.2f}) and no permit: {no_permit}"
+            return verdict("review", reason)
+        reservation = view.reservation_for(holder, work_id, use, on)
+        if reservation is None:
+            reason = f"opt-out ({code}): {holder} has not reserved {use} of {work_id}"
+            return verdict("cleared", reason)
+        reserved = (
+            f"reserved: {holder} reserved {use} of {work_id} (reservation {reservation.id}) and {no_permit}"
+        )
+        if score >= block:
+            return verdict("blocked", reserved, rid=reservation.id)
+        reason = f"possible copy (score {score:.2f}); {reserved}"
+        return verdict("review", reason, rid=reservation.id)
+
+    def decide(
+        self,
+        matches: Iterable[Any],
+        *,
+        licensee: str,
+        use: str,
+        on: date,
+        registry_view: RegistryView,
+    ) -> Decision:
+        """The verdict on one scanned file from its matches (objects or dicts with
+        ``work_id``, ``score`` and ``holder``; a missing holder is looked up in the view)."""
+        if use not in USES:
+            raise ValueError(f"use must be 'training' or 'generation', got {use!r}")
+        verdicts = []
+        for m in matches:
+            work_id = str(_get(m, "work_id"))
+            holder = _get(m, "holder") or registry_view.work_holders.get(work_id) or "(unknown holder)"
+            score = float(_get(m, "score"))
+            verdicts.append(
+                self.judge(work_id, holder, score, licensee=licensee, use=use, on=on, view=registry_view)
+            )
+        verdicts.sort(key=lambda v: (-_SEVERITY[v.verdict], -v.score, v.work_id))
+        if not verdicts or verdicts[0].score < self.review_threshold:
+            reason = "no registered work matched"
+            if verdicts:
+                reason += (
+                    f" (best score {max(v.score for v in verdicts):.2f} < review {self.review_threshold:.2f})"
+                )
+            return Decision("cleared", reason, None, tuple(verdicts))
+        top = verdicts[0]
+        return Decision(top.verdict, top.reason, top.permit_id, tuple(verdicts))
+
+
+@lru_cache(maxsize=1)
+def default_policy() -> Policy:
+    """The packaged policy (loaded on first use, then cached)."""
+    return Policy.load()
+
+
+def decide(
+    matches: Iterable[Any], *, licensee: str, use: str, on: date, registry_view: RegistryView
+) -> Decision:
+    """:meth:`Policy.decide` with the packaged policy."""
+    return default_policy().decide(matches, licensee=licensee, use=use, on=on, registry_view=registry_view)

@@ -1,0 +1,326 @@
+"""Import holders, catalog (works + reference media) and permits from JSONL or CSV.
+
+The formats are those of ``shared/eval/README.md``.  CSV files use the same column
+names; list fields (``media``, ``works``, ``aliases``) are separated by ``|``, and a CSV
+alias may carry its language as ``text@lang`` (e.g. ``ナルト@ja``).
+
+Each import is one transaction: the first bad row raises :class:`ImportFailed` naming
+file, line and field, and nothing from that file is kept (media copied by a failed
+catalog import are deleted again).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kyodaku.registry.base import (
+    ALL_WORKS,
+    USES,
+    WORK_KINDS,
+    Alias,
+    Holder,
+    Permit,
+    Registry,
+    RegistryError,
+    Work,
+)
+from kyodaku.registry.tabular import FieldError, ImportFailed, Row, handle_rows, read_rows
+from kyodaku.workspace import StoredFile, media_kind
+
+if TYPE_CHECKING:
+    from kyodaku.workspace import Workspace
+
+__all__ = [
+    "ImportFailed",
+    "check_media_files",
+    "import_catalog",
+    "import_holders",
+    "import_permits",
+    "parse_alias",
+    "read_rows",
+    "register_work",
+]
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$")
+JURISDICTION = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
+LANG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+WORK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+DEFAULT_JURISDICTION = "JP"
+
+
+def _slug(row: Row, field: str) -> str:
+    value = row.text(field)
+    assert value is not None
+    if not SLUG.match(value):
+        raise FieldError(
+            field, f"must be a slug of lowercase letters, digits, '.', '_' or '-', got {value!r}"
+        )
+    return value
+
+
+def _known_holder(registry: Registry, row: Row) -> Holder:
+    slug = _slug(row, "holder")
+    holder = registry.get_holder(slug)
+    if holder is None:
+        raise FieldError("holder", f"unknown holder {slug!r} (import holders first)")
+    return holder
+
+
+# -- holders -----------------------------------------------------------------------------------
+def import_holders(registry: Registry, path: str | Path) -> list[Holder]:
+    """Add the holders of ``path``; returns the new ones.
+
+    A holder already registered with the same name and jurisdiction is skipped; with a
+    different name or jurisdiction it is an error.  ``jurisdiction`` defaults to JP.
+    """
+    seen: dict[str, int] = {}
+
+    def handle(row: Row) -> Holder | None:
+        slug = _slug(row, "holder")
+        if slug in seen:
+            raise FieldError("holder", f"duplicate holder {slug!r} (also on line {seen[slug]})")
+        seen[slug] = row.line
+        name = row.text("name", required=False, default=slug)
+        assert name is not None
+        jurisdiction = (row.text("jurisdiction", required=False) or DEFAULT_JURISDICTION).upper()
+        if not JURISDICTION.match(jurisdiction):
+            raise FieldError(
+                "jurisdiction", f"must be an ISO country code like 'JP' or 'EU', got {jurisdiction!r}"
+            )
+        existing = registry.get_holder(slug)
+        if existing is not None:
+            if (existing.name, existing.jurisdiction) != (name, jurisdiction):
+                raise FieldError(
+                    "holder",
+                    f"holder {slug!r} already exists as {existing.name!r} ({existing.jurisdiction})",
+                )
+            return None
+        return registry.add_holder(slug, name, jurisdiction)
+
+    with registry.transaction():
+        return [h for h in handle_rows(path, handle) if h is not None]
+
+
+# -- catalog -----------------------------------------------------------------------------------
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def parse_alias(text: str) -> Alias:
+    """``"ナルト@ja"`` -> Alias("ナルト", "ja"); text without a valid ``@lang`` suffix stays whole."""
+    head, sep, tail = text.rpartition("@")
+    if sep and head.strip() and LANG.match(tail):
+        return Alias(head.strip(), tail)
+    return Alias(text.strip())
+
+
+def _aliases(row: Row) -> list[Alias]:
+    out = []
+    for item in row.items("aliases"):
+        text: Any
+        lang: Any
+        if isinstance(item, str):
+            alias = parse_alias(item) if row.is_csv else Alias(item.strip())
+            text, lang = alias.text, alias.lang
+        elif isinstance(item, dict):
+            text = item.get("text", item.get("alias"))
+            lang = item.get("lang")
+            if not isinstance(text, str) or (lang is not None and not isinstance(lang, str)):
+                raise FieldError("aliases", f"expected {{'text': ..., 'lang': ...}}, got {_json(item)}")
+        else:
+            raise FieldError("aliases", f"expected text or an object, got {_json(item)}")
+        if lang is not None and not LANG.match(lang):
+            raise FieldError("aliases", f"bad language tag {lang!r} (e.g. 'ja', 'ja-Latn', 'en')")
+        if text.strip():
+            out.append(Alias(text.strip(), lang))
+    return out
+
+
+def check_media_files(paths: Iterable[Path], kind: str | None = None) -> tuple[str, list[tuple[Path, str]]]:
+    """Check reference files exist and share one kind; returns (kind, [(path, kind)]).
+
+    Raises :class:`~kyodaku.registry.base.RegistryError` naming the offending file.
+    """
+    files = []
+    for p in paths:
+        if not p.is_file():
+            raise RegistryError(f"file not found: {p}")
+        mk = media_kind(p)
+        if mk is None:
+            raise RegistryError(f"unsupported file type: {p}")
+        files.append((p, mk))
+    if not files:
+        raise RegistryError("at least one reference file is needed")
+    kind = kind or files[0][1]
+    for p, mk in files:
+        if mk != kind:
+            raise RegistryError(f"{p.name} is a {mk} file but the work is a {kind}")
+    return kind, files
+
+
+def _add_media(
+    registry: Registry,
+    workspace: Workspace,
+    work_id: str,
+    files: list[tuple[Path, str]],
+    stored: list[StoredFile],
+) -> list[int]:
+    """Copy ``files`` into the workspace and record them (copies are appended to ``stored``)."""
+    ids: list[int] = []
+    shas: set[str] = set()
+    for p, mk in files:
+        try:
+            copy = workspace.store_media(p)
+        except OSError as exc:
+            raise RegistryError(f"cannot copy {p}: {exc.strerror or exc}") from None
+        stored.append(copy)
+        if copy.sha256 in shas:  # the same file listed twice
+            continue
+        shas.add(copy.sha256)
+        media = registry.add_media(
+            work_id,
+            sha256=copy.sha256,
+            path=copy.path,
+            original_name=p.name,
+            kind=mk,
+            size_bytes=copy.size_bytes,
+        )
+        ids.append(media.id)
+    return ids
+
+
+def register_work(
+    registry: Registry,
+    workspace: Workspace,
+    holder: str,
+    title: str,
+    files: Iterable[str | Path],
+    *,
+    kind: str | None = None,
+    work_id: str | None = None,
+    aliases: Iterable[Alias | str] = (),
+) -> tuple[Work, list[int]]:
+    """Register one work with its reference files, all or nothing; returns (work, media ids)."""
+    kind, checked = check_media_files([Path(f) for f in files], kind)
+    stored: list[StoredFile] = []
+    try:
+        with registry.transaction():
+            work = registry.add_work(holder, title, kind, work_id=work_id, aliases=aliases)
+            ids = _add_media(registry, workspace, work.work_id, checked, stored)
+    except BaseException:
+        for copy in stored:
+            workspace.discard_media(copy)
+        raise
+    got = registry.get_work(work.work_id)
+    assert got is not None
+    return got, ids
+
+
+def _media_files(row: Row, base: Path, kind: str | None) -> tuple[str, list[tuple[Path, str]]]:
+    entries = row.items("media")
+    if not entries:
+        raise FieldError("media", "required: at least one reference file")
+    paths = []
+    for entry in entries:
+        if not isinstance(entry, str) or not entry.strip():
+            raise FieldError("media", f"expected a file path, got {_json(entry)}")
+        p = Path(entry)
+        if not (p if p.is_absolute() else base / p).is_file():
+            raise FieldError("media", f"file not found: {entry}")
+        paths.append(p if p.is_absolute() else base / p)
+    try:
+        return check_media_files(paths, kind)
+    except RegistryError as exc:
+        raise FieldError("media", str(exc)) from None
+
+
+def import_catalog(registry: Registry, workspace: Workspace, path: str | Path) -> list[int]:
+    """Register the works of ``path`` and copy their media into the workspace.
+
+    Media paths are relative to the catalog file's folder.  Returns the new media ids.
+    """
+    base = Path(path).parent
+    explicit_ids: set[str] = set()
+    seen: dict[str, int] = {}
+    stored: list[StoredFile] = []
+    media_ids: list[int] = []
+
+    for row in read_rows(path):  # first pass: work ids given in the file are reserved
+        wid = row.raw("work_id")
+        if isinstance(wid, str) and wid:
+            explicit_ids.add(wid)
+
+    def handle(row: Row) -> None:
+        holder = _known_holder(registry, row)
+        wid = row.text("work_id", required=False)
+        if wid is not None:
+            if not WORK_ID.match(wid):
+                raise FieldError("work_id", f"must be letters, digits, '.', '_', ':' or '-', got {wid!r}")
+            if wid in seen:
+                raise FieldError("work_id", f"duplicate work_id {wid!r} (also on line {seen[wid]})")
+            if registry.get_work(wid) is not None:
+                raise FieldError("work_id", f"duplicate work_id {wid!r} (already registered)")
+        title = row.text("title")
+        assert title is not None
+        kind = row.text("kind", required=False)
+        if kind is not None and kind not in WORK_KINDS:
+            raise FieldError("kind", f"must be 'image' or 'video', got {kind!r}")
+        aliases = _aliases(row)
+        kind, files = _media_files(row, base, kind)
+        wid = wid or registry.next_work_id(reserved=explicit_ids)
+        seen[wid] = row.line
+        work = registry.add_work(holder.slug, title, kind, work_id=wid, aliases=aliases)
+        media_ids.extend(_add_media(registry, workspace, work.work_id, files, stored))
+
+    try:
+        with registry.transaction():
+            handle_rows(path, handle)
+    except BaseException:
+        for copy in stored:
+            workspace.discard_media(copy)
+        raise
+    return media_ids
+
+
+# -- permits -----------------------------------------------------------------------------------
+def import_permits(registry: Registry, path: str | Path) -> list[Permit]:
+    """Grant the permits of ``path``; returns them.  ``works`` is ``"*"`` or a list of work ids."""
+
+    def handle(row: Row) -> Permit:
+        holder = _known_holder(registry, row)
+        licensee = _slug(row, "licensee")
+        use = row.text("use")
+        if use not in USES:
+            raise FieldError("use", f"must be 'training' or 'generation', got {use!r}")
+        items = row.items("works")
+        if not items:
+            raise FieldError("works", "required: '*' or a list of work ids")
+        works: str | list[str]
+        if items == [ALL_WORKS]:
+            works = ALL_WORKS
+        else:
+            works = []
+            for wid in items:
+                if not isinstance(wid, str) or wid == ALL_WORKS:
+                    raise FieldError("works", f"expected '*' or work ids, got {_json(items)}")
+                work = registry.get_work(wid)
+                if work is None:
+                    raise FieldError("works", f"unknown work {wid!r}")
+                if work.holder != holder.slug:
+                    raise FieldError("works", f"work {wid!r} belongs to {work.holder!r}, not {holder.slug!r}")
+                works.append(wid)
+        valid_from = row.day("valid_from", required=True)
+        valid_until = row.day("valid_until", required=False)
+        assert valid_from is not None
+        if valid_until is not None and valid_until < valid_from:
+            raise FieldError("valid_until", f"{valid_until} is before valid_from {valid_from}")
+        return registry.grant_permit(
+            holder.slug, licensee, use, works, valid_from=valid_from, valid_until=valid_until
+        )
+
+    with registry.transaction():
+        return handle_rows(path, handle)

@@ -1,0 +1,389 @@
+"""``SqlRegistry``: the :class:`~kyodaku.registry.base.Registry` on SQLAlchemy (SQLite, PostgreSQL).
+
+Only portable SQL: no SQLite pragmas or functions here (the workspace sets those up).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+
+from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from kyodaku.registry._orm import check_use, holder_row, scope_rows, start_of_next_day, work_row
+from kyodaku.registry._orm import holder_record as _holder
+from kyodaku.registry._orm import media_record as _media
+from kyodaku.registry._orm import permit_record as _permit
+from kyodaku.registry._orm import reservation_record as _reservation
+from kyodaku.registry._orm import work_record as _work
+from kyodaku.registry.base import (
+    ALL_WORKS,
+    WORK_KINDS,
+    Alias,
+    Conflict,
+    Holder,
+    Media,
+    NotFound,
+    Permit,
+    PermitEvent,
+    Registry,
+    RegistryError,
+    Reservation,
+    Work,
+    WorkScope,
+    utcnow,
+)
+from kyodaku.registry.models import (
+    AliasRow,
+    HolderRow,
+    MediaRow,
+    PermitEventRow,
+    PermitRow,
+    ReservationRow,
+    WorkRow,
+)
+
+__all__ = ["SqlRegistry"]
+
+_WORK_NUMBER = re.compile(r"^w(\d+)$")
+
+
+_WORK_LOAD = (selectinload(WorkRow.aliases), selectinload(WorkRow.media))
+_PERMIT_LOAD = (selectinload(PermitRow.works),)
+
+
+class SqlRegistry(Registry):
+    """Registry over a SQLAlchemy engine.  Not thread-safe: use one instance per thread."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._tx: Session | None = None
+
+    # -- sessions --------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[SqlRegistry]:
+        if self._tx is not None:  # nested: join the outer transaction
+            yield self
+            return
+        with self._sessions.begin() as session:
+            self._tx = session
+            try:
+                yield self
+            finally:
+                self._tx = None
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        if self._tx is not None:
+            yield self._tx
+            return
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- holders ---------------------------------------------------------------------------
+    def add_holder(self, slug: str, name: str, jurisdiction: str) -> Holder:
+        with self._session() as s:
+            if s.scalar(select(HolderRow.id).where(HolderRow.slug == slug)) is not None:
+                raise Conflict(f"holder {slug!r} already exists")
+            row = HolderRow(slug=slug, name=name, jurisdiction=jurisdiction.upper(), created_at=utcnow())
+            s.add(row)
+            s.flush()
+            return _holder(row)
+
+    def get_holder(self, slug: str) -> Holder | None:
+        with self._session() as s:
+            row = s.scalar(select(HolderRow).where(HolderRow.slug == slug))
+            return _holder(row) if row else None
+
+    def list_holders(self) -> list[Holder]:
+        with self._session() as s:
+            return [_holder(r) for r in s.scalars(select(HolderRow).order_by(HolderRow.slug))]
+
+    # -- works -----------------------------------------------------------------------------
+    def next_work_id(self, reserved: Iterable[str] = ()) -> str:
+        with self._session() as s:
+            return self._next_work_id(s, reserved)
+
+    @staticmethod
+    def _next_work_id(s: Session, reserved: Iterable[str] = ()) -> str:
+        taken = s.scalars(
+            select(WorkRow.work_id)
+            .where(WorkRow.work_id.like("w%"))
+            .order_by(func.length(WorkRow.work_id).desc(), WorkRow.work_id.desc())
+        )
+        highest = 0
+        for wid in taken:  # longest (then largest) first: the first numeric one is the max
+            m = _WORK_NUMBER.match(wid)
+            if m:
+                highest = int(m.group(1))
+                break
+        for wid in reserved:
+            m = _WORK_NUMBER.match(wid)
+            if m:
+                highest = max(highest, int(m.group(1)))
+        return f"w{highest + 1:04d}"
+
+    def add_work(
+        self,
+        holder: str,
+        title: str,
+        kind: str,
+        *,
+        work_id: str | None = None,
+        aliases: Iterable[Alias | str] = (),
+    ) -> Work:
+        if kind not in WORK_KINDS:
+            raise RegistryError(f"kind must be 'image' or 'video', got {kind!r}")
+        if not title.strip():
+            raise RegistryError("title must not be empty")
+        with self._session() as s:
+            owner = holder_row(s, holder)
+            wid = work_id or self._next_work_id(s)
+            if s.scalar(select(WorkRow.id).where(WorkRow.work_id == wid)) is not None:
+                raise Conflict(f"work {wid!r} already exists")
+            row = WorkRow(work_id=wid, holder=owner, title=title, kind=kind, created_at=utcnow())
+            seen: set[tuple[str, str | None]] = set()
+            for a in aliases:
+                alias = Alias(a) if isinstance(a, str) else a
+                if alias.text.strip() and (alias.text, alias.lang) not in seen:
+                    seen.add((alias.text, alias.lang))
+                    row.aliases.append(AliasRow(alias=alias.text, lang=alias.lang))
+            s.add(row)
+            s.flush()
+            return _work(row)
+
+    def get_work(self, work_id: str) -> Work | None:
+        with self._session() as s:
+            row = s.scalar(select(WorkRow).where(WorkRow.work_id == work_id).options(*_WORK_LOAD))
+            return _work(row) if row else None
+
+    def list_works(self, holder: str | None = None) -> list[Work]:
+        with self._session() as s:
+            q = select(WorkRow).options(*_WORK_LOAD).order_by(WorkRow.work_id)
+            if holder is not None:
+                q = q.where(WorkRow.holder_id == holder_row(s, holder).id)
+            return [_work(r) for r in s.scalars(q)]
+
+    def holders_of(self, work_ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(work_ids))
+        out: dict[str, str] = {}
+        with self._session() as s:
+            for i in range(0, len(ids), 500):
+                q = (
+                    select(WorkRow.work_id, HolderRow.slug)
+                    .join(HolderRow, WorkRow.holder_id == HolderRow.id)
+                    .where(WorkRow.work_id.in_(ids[i : i + 500]))
+                )
+                out.update({wid: slug for wid, slug in s.execute(q)})
+        return out
+
+    # -- media -----------------------------------------------------------------------------
+    def add_media(
+        self, work_id: str, *, sha256: str, path: str, original_name: str, kind: str, size_bytes: int
+    ) -> Media:
+        if kind not in WORK_KINDS:
+            raise RegistryError(f"media kind must be 'image' or 'video', got {kind!r}")
+        with self._session() as s:
+            work = work_row(s, work_id)
+            dup = select(MediaRow.id).where(MediaRow.work_pk == work.id, MediaRow.sha256 == sha256)
+            if s.scalar(dup) is not None:
+                raise Conflict(f"work {work_id!r} already has this file (sha256 {sha256[:12]}...)")
+            row = MediaRow(
+                work=work,
+                sha256=sha256,
+                path=path,
+                original_name=original_name,
+                kind=kind,
+                size_bytes=size_bytes,
+                created_at=utcnow(),
+            )
+            s.add(row)
+            s.flush()
+            return _media(row, work.work_id, work.holder.slug)
+
+    def _media_query(self):  # type: ignore[no-untyped-def]
+        return (
+            select(MediaRow, WorkRow.work_id, HolderRow.slug)
+            .join(WorkRow, MediaRow.work_pk == WorkRow.id)
+            .join(HolderRow, WorkRow.holder_id == HolderRow.id)
+            .order_by(MediaRow.id)
+        )
+
+    def get_media(self, media_id: int) -> Media | None:
+        with self._session() as s:
+            hit = s.execute(self._media_query().where(MediaRow.id == media_id)).first()
+            return _media(*hit) if hit else None
+
+    def list_media(self, work_id: str | None = None) -> list[Media]:
+        with self._session() as s:
+            q = self._media_query()
+            if work_id is not None:
+                q = q.where(WorkRow.work_id == work_id)
+            return [_media(*hit) for hit in s.execute(q)]
+
+    def pending_media(self, limit: int | None = None) -> list[Media]:
+        with self._session() as s:
+            q = self._media_query().where(MediaRow.fingerprinted_at.is_(None))
+            if limit is not None:
+                q = q.limit(limit)
+            return [_media(*hit) for hit in s.execute(q)]
+
+    def mark_fingerprinted(self, media_id: int, error: str | None = None, at: datetime | None = None) -> None:
+        with self._session() as s:
+            row = s.get(MediaRow, media_id)
+            if row is None:
+                raise NotFound(f"unknown media {media_id}")
+            row.fingerprinted_at = at or utcnow()
+            row.fingerprint_error = error
+
+    def requeue_media(self, media_ids: Iterable[int] | None = None) -> int:
+        with self._session() as s:
+            q = update(MediaRow).values(fingerprinted_at=None, fingerprint_error=None)
+            if media_ids is not None:
+                q = q.where(MediaRow.id.in_(list(media_ids)))
+            return int(s.execute(q).rowcount or 0)  # type: ignore[attr-defined]
+
+    # -- permits ---------------------------------------------------------------------------
+    def grant_permit(
+        self,
+        holder: str,
+        licensee: str,
+        use: str,
+        works: WorkScope = ALL_WORKS,
+        *,
+        valid_from: date,
+        valid_until: date | None = None,
+        at: datetime | None = None,
+    ) -> Permit:
+        check_use(use)
+        if not licensee.strip():
+            raise RegistryError("licensee must not be empty")
+        if valid_until is not None and valid_until < valid_from:
+            raise RegistryError(f"valid_until {valid_until} is before valid_from {valid_from}")
+        at = at or utcnow()
+        with self._session() as s:
+            owner = holder_row(s, holder)
+            all_works, work_rows = scope_rows(s, owner, works)
+            row = PermitRow(
+                holder=owner,
+                licensee=licensee,
+                use=use,
+                all_works=all_works,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                created_at=at,
+            )
+            row.works.extend(work_rows)
+            row.events.append(PermitEventRow(event="granted", at=at))
+            s.add(row)
+            s.flush()
+            return _permit(row)
+
+    def revoke_permit(self, permit_id: int, reason: str, at: datetime | None = None) -> Permit:
+        if not reason.strip():
+            raise RegistryError("a revocation needs a reason")
+        at = at or utcnow()
+        with self._session() as s:
+            row = s.get(PermitRow, permit_id, options=_PERMIT_LOAD)
+            if row is None:
+                raise NotFound(f"unknown permit {permit_id}")
+            if row.revoked_at is not None:
+                raise Conflict(
+                    f"permit {permit_id} was already revoked on {row.revoked_at:%Y-%m-%d %H:%M} UTC"
+                )
+            row.revoked_at = at
+            row.revoke_reason = reason
+            row.events.append(PermitEventRow(event="revoked", at=at, reason=reason))
+            s.flush()
+            return _permit(row)
+
+    def get_permit(self, permit_id: int) -> Permit | None:
+        with self._session() as s:
+            row = s.get(PermitRow, permit_id, options=_PERMIT_LOAD)
+            return _permit(row) if row else None
+
+    def list_permits(self, licensee: str | None = None, holder: str | None = None) -> list[Permit]:
+        with self._session() as s:
+            q = select(PermitRow).options(*_PERMIT_LOAD).order_by(PermitRow.id)
+            if licensee is not None:
+                q = q.where(PermitRow.licensee == licensee)
+            if holder is not None:
+                q = q.where(PermitRow.holder_id == holder_row(s, holder).id)
+            return [_permit(r) for r in s.scalars(q)]
+
+    def permit_events(self, permit_id: int | None = None) -> list[PermitEvent]:
+        with self._session() as s:
+            q = select(PermitEventRow).order_by(PermitEventRow.at, PermitEventRow.id)
+            if permit_id is not None:
+                q = q.where(PermitEventRow.permit_id == permit_id)
+            return [PermitEvent(e.id, e.permit_id, e.event, e.at, e.reason) for e in s.scalars(q)]
+
+    def valid_permits(self, licensee: str, use: str, on: date) -> list[Permit]:
+        check_use(use)
+        with self._session() as s:
+            q = (
+                select(PermitRow)
+                .options(*_PERMIT_LOAD)
+                .where(
+                    PermitRow.licensee == licensee,
+                    PermitRow.use == use,
+                    PermitRow.valid_from <= on,
+                    or_(PermitRow.valid_until.is_(None), PermitRow.valid_until >= on),
+                    or_(PermitRow.revoked_at.is_(None), PermitRow.revoked_at >= start_of_next_day(on)),
+                )
+                .order_by(PermitRow.id)
+            )
+            return [_permit(r) for r in s.scalars(q)]
+
+    # -- reservations ----------------------------------------------------------------------
+    def declare_reservation(
+        self, holder: str, use: str, works: WorkScope = ALL_WORKS, *, at: datetime | None = None
+    ) -> Reservation:
+        check_use(use)
+        with self._session() as s:
+            owner = holder_row(s, holder)
+            all_works, work_rows = scope_rows(s, owner, works)
+            row = ReservationRow(holder=owner, use=use, all_works=all_works, declared_at=at or utcnow())
+            row.works.extend(work_rows)
+            s.add(row)
+            s.flush()
+            return _reservation(row)
+
+    def withdraw_reservation(self, reservation_id: int, at: datetime | None = None) -> Reservation:
+        with self._session() as s:
+            row = s.get(ReservationRow, reservation_id, options=[selectinload(ReservationRow.works)])
+            if row is None:
+                raise NotFound(f"unknown reservation {reservation_id}")
+            if row.withdrawn_at is not None:
+                raise Conflict(f"reservation {reservation_id} was already withdrawn")
+            row.withdrawn_at = at or utcnow()
+            s.flush()
+            return _reservation(row)
+
+    def list_reservations(self, holder: str | None = None) -> list[Reservation]:
+        with self._session() as s:
+            q = select(ReservationRow).options(selectinload(ReservationRow.works)).order_by(ReservationRow.id)
+            if holder is not None:
+                q = q.where(ReservationRow.holder_id == holder_row(s, holder).id)
+            return [_reservation(r) for r in s.scalars(q)]
+
+    def active_reservations(self, use: str, on: date) -> list[Reservation]:
+        check_use(use)
+        with self._session() as s:
+            q = (
+                select(ReservationRow)
+                .options(selectinload(ReservationRow.works))
+                .where(ReservationRow.use == use, ReservationRow.declared_at < start_of_next_day(on))
+                .where(
+                    or_(
+                        ReservationRow.withdrawn_at.is_(None),
+                        ReservationRow.withdrawn_at >= start_of_next_day(on),
+                    )
+                )
+                .order_by(ReservationRow.id)
+            )
+            return [_reservation(r) for r in s.scalars(q)]

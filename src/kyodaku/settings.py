@@ -1,0 +1,94 @@
+"""Typed settings, read from ``KYODAKU_*`` environment variables (or keyword arguments).
+
+Nothing is created at import time: build a :class:`Settings` where you need one
+(``Settings()`` reads the environment; ``Settings(home=...)`` overrides it).
+
+``mode="server"`` refuses insecure defaults: it needs a ``secret_key`` of at least
+32 characters, and a non-SQLite ``database_url`` unless ``allow_sqlite=True``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["MIN_SECRET_KEY_LENGTH", "Settings", "SettingsError", "load_settings", "sqlite_url"]
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used (for example insecure defaults in server mode)."""
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file (absolute, so the working folder does not matter)."""
+    return f"sqlite:///{Path(path).expanduser().resolve()}"
+
+
+class Settings(BaseSettings):
+    """kyodaku settings.
+
+    - ``home`` (``KYODAKU_HOME``): the workspace folder, default ``./kyodaku-data``.
+    - ``database_url`` (``KYODAKU_DATABASE_URL``): default ``sqlite:///{home}/kyodaku.db``.
+    - ``mode`` (``KYODAKU_MODE``): ``local`` (default) or ``server``.
+    - ``secret_key`` (``KYODAKU_SECRET_KEY``): required in server mode.
+    - ``allow_sqlite`` (``KYODAKU_ALLOW_SQLITE``): explicit opt-in to SQLite in server mode.
+    - ``policy_file`` (``KYODAKU_POLICY_FILE``): a JSON file overriding the packaged policy.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="KYODAKU_", extra="ignore", validate_default=True)
+
+    home: Path = Path("./kyodaku-data")
+    database_url: str | None = None
+    mode: Literal["local", "server"] = "local"
+    secret_key: SecretStr | None = None
+    allow_sqlite: bool = False
+    policy_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _defaults_and_server_checks(self) -> Settings:
+        if not self.database_url:
+            self.database_url = sqlite_url(self.home / "kyodaku.db")
+        if self.mode == "server":
+            key = self.secret_key.get_secret_value() if self.secret_key is not None else ""
+            if len(key) < MIN_SECRET_KEY_LENGTH:
+                raise ValueError(
+                    f"server mode needs KYODAKU_SECRET_KEY of at least {MIN_SECRET_KEY_LENGTH} characters"
+                )
+            if self.is_sqlite and not self.allow_sqlite:
+                raise ValueError(
+                    "server mode needs KYODAKU_DATABASE_URL of a database server (e.g. postgresql://...); "
+                    "set KYODAKU_ALLOW_SQLITE=1 to run on SQLite anyway"
+                )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return (self.database_url or "").startswith("sqlite")
+
+    @property
+    def db_url(self) -> str:
+        """The resolved database URL (never None after validation)."""
+        assert self.database_url is not None
+        return self.database_url
+
+
+def load_settings(**overrides: object) -> Settings:
+    """``Settings(**overrides)`` with validation errors turned into one readable :class:`SettingsError`.
+
+    Overrides that are ``None`` are dropped, so CLI options left unset fall back to the environment.
+    """
+    kwargs = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**kwargs)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        parts = []
+        for err in exc.errors():
+            loc = ".".join(str(x) for x in err.get("loc", ()))
+            msg = str(err.get("msg", "")).removeprefix("Value error, ")
+            parts.append(f"{loc}: {msg}" if loc else msg)
+        raise SettingsError("invalid settings: " + "; ".join(parts)) from None
