@@ -39,23 +39,29 @@ def _prepare(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb)
 
 
-def trim_borders(rgb: np.ndarray, tolerance: int = 14, min_share: float = 0.02) -> np.ndarray | None:
+def trim_borders(rgb: np.ndarray, tolerance: int = 14, min_share: float = 0.02, probe_side: int = 128) -> np.ndarray | None:
     """The picture inside uniform borders (padding, letterbox, a flat screenshot frame),
-    or None when there is no border worth trimming."""
+    or None when there is no border worth trimming.  The borders are found on a
+    ``probe_side`` thumbnail and cut from the full image."""
     h, w = rgb.shape[:2]
     if h < 16 or w < 16:
         return None
-    corners = np.stack([rgb[0, 0], rgb[0, -1], rgb[-1, 0], rgb[-1, -1]]).astype(np.int16)
+    s = min(1.0, probe_side / max(h, w))
+    small = cv2.resize(rgb, (max(8, round(w * s)), max(8, round(h * s))), interpolation=cv2.INTER_AREA) \
+        if s < 1.0 else rgb
+    sh, sw = small.shape[:2]
+    corners = np.stack([small[0, 0], small[0, -1], small[-1, 0], small[-1, -1]]).astype(np.int16)
     colour = np.median(corners, axis=0)
-    diff = np.abs(rgb.astype(np.int16) - colour).max(axis=2) > tolerance
+    diff = np.abs(small.astype(np.int16) - colour).max(axis=2) > tolerance
     rows = np.flatnonzero(diff.mean(axis=1) > min_share)
     cols = np.flatnonzero(diff.mean(axis=0) > min_share)
     if rows.size == 0 or cols.size == 0:
         return None
     y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    if (y1 - y0) * (x1 - x0) > 0.92 * h * w or (y1 - y0) < h * 0.15 or (x1 - x0) < w * 0.15:
+    if (y1 - y0) * (x1 - x0) > 0.92 * sh * sw or (y1 - y0) < sh * 0.15 or (x1 - x0) < sw * 0.15:
         return None
-    return rgb[y0:y1, x0:x1]
+    fy, fx = h / sh, w / sw
+    return rgb[int(y0 * fy):int(np.ceil(y1 * fy)), int(x0 * fx):int(np.ceil(x1 * fx))]
 
 
 def pdq_score(distance: float) -> float:

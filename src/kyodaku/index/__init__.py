@@ -43,8 +43,9 @@ if TYPE_CHECKING:
 
 #: below this many vectors, "auto" uses the exact NumPy index
 EXACT_MAX = 20_000
-#: float vectors: FAISS flat (exact) up to this many, HNSW above
-FLOAT_FLAT_MAX = 200_000
+#: float vectors: FAISS flat (exact) up to this many, HNSW above (measured, 128-d, one
+#: thread: flat 9.5 ms/query at 200k vectors, HNSW 0.24 ms with recall 0.998)
+FLOAT_FLAT_MAX = 50_000
 #: binary vectors, backend="faiss": IndexBinaryFlat up to this many, IndexBinaryMultiHash above
 BINARY_FLAT_MAX = 2_000_000
 

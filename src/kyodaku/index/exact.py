@@ -127,7 +127,10 @@ def l2_topk(
         best_d = best_i = None
         for x0 in range(0, n, chunk):
             xb = x[x0 : x0 + chunk]
-            d2 = (q_sqnorm - 2.0 * (qb @ xb.T)) + x_sqnorm[None, x0 : x0 + chunk]
+            # few queries: einsum, not BLAS; OpenBLAS threads on a busy 2-core machine made
+            # a (1 x 128) @ (128 x 5000) product take 12 ms instead of 0.03 ms
+            prod = np.einsum("ij,kj->ik", qb, xb) if qb.shape[0] < 16 else qb @ xb.T
+            d2 = (q_sqnorm - 2.0 * prod) + x_sqnorm[None, x0 : x0 + chunk]
             ids = np.broadcast_to(np.arange(x0, x0 + xb.shape[0], dtype=np.int64), d2.shape)
             if best_d is not None:
                 d2 = np.concatenate([best_d, d2], axis=1)

@@ -94,8 +94,14 @@ class Matcher:
         store = self.refs.stores[method.name]
         if index is None or len(fp) == 0:
             return []
-        result = index.query(np.ascontiguousarray(fp.vectors), method.vote_k, max_distance=method.vote_radius)
-        labels = result.labels.ravel()
+        if method.search == "knn":
+            # plain k-NN and a distance filter: a range search over a dense descriptor space
+            # returns (and sorts) far more neighbours than the k that vote
+            result = index.query(np.ascontiguousarray(fp.vectors), method.vote_k)
+            labels = np.where(result.distances <= method.vote_radius, result.labels, -1).ravel()
+        else:
+            result = index.query(np.ascontiguousarray(fp.vectors), method.vote_k, max_distance=method.vote_radius)
+            labels = result.labels.ravel()
         valid = labels >= 0
         if not valid.any():
             return []

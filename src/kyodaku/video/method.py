@@ -100,6 +100,7 @@ class VideoFrames(FingerprintMethod):
     #: unrelated ones by ~128
     vote_radius: ClassVar[float] = 48
     vote_k: ClassVar[int] = 4
+    search: ClassVar[str] = "knn"
 
     def __init__(self, fps: float = 2.0, side: int = 320, features: int = 300, decode_side: int = 384,
                  max_seconds: float = 4 * 3600, threads: int = 0) -> None:
@@ -133,15 +134,19 @@ class VideoFrames(FingerprintMethod):
             self._orb_obj = orb
         return orb
 
-    def frame_features(self, rgb_or_gray: np.ndarray, mirror: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """(points (n, 2) canvas px, descriptors (n, 32) uint8) of one frame."""
+    def frame_features(self, rgb_or_gray: np.ndarray, mirrored: bool = False
+                       ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Features of one frame: ``[(points (n, 2) canvas px, descriptors (n, 32) uint8)]``,
+        plus those of the mirrored frame when ``mirrored``.
+
+        The mirrored frame's keypoints are the frame's keypoints mirrored (FAST corners,
+        Harris scores and the intensity-centroid orientation are all mirror-symmetric), so
+        only their descriptors are computed again, on the mirrored image."""
         cv2 = _cv2()
         g = rgb_or_gray
         if g.ndim == 3:
             g = cv2.cvtColor(np.ascontiguousarray(g), cv2.COLOR_RGB2GRAY)
         h, w = g.shape
-        if mirror:
-            g = np.ascontiguousarray(g[:, ::-1])
         x0, y0, x1, y1 = content_box(g)
         crop = g[y0:y1, x0:x1]
         ch, cw = crop.shape
@@ -149,20 +154,33 @@ class VideoFrames(FingerprintMethod):
         if abs(f - 1.0) > 1e-3:
             crop = cv2.resize(crop, (max(8, round(cw * f)), max(8, round(ch * f))),
                               interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
+        else:
+            crop = np.ascontiguousarray(crop)
         orb = self._orb()
-        kps = orb.detect(crop, None)
         empty = np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8)
+        kps = orb.detect(crop, None)
         if not kps:
-            return empty
+            return [empty, empty] if mirrored else [empty]
         kps = self._spread(kps, crop.shape[1], crop.shape[0])
         kps, des = orb.compute(crop, kps)
         if des is None or not kps:
-            return empty
-        pts = np.array([k.pt for k in kps], np.float32)
+            return [empty, empty] if mirrored else [empty]
         canvas = self.side / max(h, w)  # decoded px -> canvas px
-        pts[:, 0] = (pts[:, 0] / f + x0) * canvas
-        pts[:, 1] = (pts[:, 1] / f + y0) * canvas
-        return pts, des
+        pts = cv2.KeyPoint_convert(kps).astype(np.float32)
+        out = [(np.stack([(pts[:, 0] / f + x0) * canvas, (pts[:, 1] / f + y0) * canvas], 1), des)]
+        if mirrored:
+            mw = crop.shape[1]
+            mkps = [cv2.KeyPoint(mw - 1 - k.pt[0], k.pt[1], k.size, (180.0 - k.angle) % 360.0, k.response,
+                                 k.octave, k.class_id) for k in kps]
+            mkps, mdes = orb.compute(np.ascontiguousarray(crop[:, ::-1]), mkps)
+            if mdes is None or not mkps:
+                out.append(empty)
+            else:
+                mp = cv2.KeyPoint_convert(mkps).astype(np.float32)
+                # coordinates in the mirrored full frame, whose content box starts at w - x1
+                out.append((np.stack([(mp[:, 0] / f + (w - x1)) * canvas, (mp[:, 1] / f + y0) * canvas], 1),
+                            mdes))
+        return out
 
     def _spread(self, kps, w: int, h: int):
         """Keep ``features`` keypoints: the strongest of each grid cell up to an equal
@@ -197,8 +215,7 @@ class VideoFrames(FingerprintMethod):
         for t, frame in frames:
             times.append(round(float(t), 3))
             size = frame.shape[:2]
-            for variant in ((0, 1) if mirrored else (0,)):
-                p, d = self.frame_features(frame, mirror=bool(variant))
+            for variant, (p, d) in enumerate(self.frame_features(frame, mirrored=mirrored)):
                 if len(d) == 0:
                     continue
                 col = np.empty((len(d), 4), np.float32)
