@@ -26,8 +26,10 @@ def test_auto_picks_by_expected_size() -> None:
     assert type(big) is MIHIndex and (big.b, big.nhash) == (20, 12)
     mid = make_index("binary", 256, expected_size=100_000)
     assert type(mid) is MIHIndex and (mid.b, mid.nhash) == (16, 16)
-    f = make_index("float", 128, expected_size=100_000)
+    f = make_index("float", 128, expected_size=30_000)
     assert type(f) is FaissIndex and f.structure == "flat"
+    f = make_index("float", 128, expected_size=100_000)
+    assert type(f) is FaissIndex and f.structure == "hnsw"
     f = make_index("float", 128, expected_size=2_000_000)
     assert type(f) is FaissIndex and f.structure == "hnsw"
 

@@ -56,6 +56,8 @@ class Comparison:
     #: rows of the query fingerprint that support the match (e.g. RANSAC inliers); the
     #: matcher uses them to tell a near-duplicate reference explained by the same evidence
     support: np.ndarray | None = field(default=None, repr=False)
+    #: for geometric methods, the 2x3 affine map from query points to reference points
+    transform: np.ndarray | None = field(default=None, repr=False)
 
 
 def evidence_score(evidence: float, mid: float, rise: float, tail: float) -> float:

@@ -134,7 +134,7 @@ class OrbMethod(FingerprintMethod):
                distances: np.ndarray) -> Comparison:
         """RANSAC over candidate correspondences (query row, reference row), separately for
         the reference as drawn and mirrored; the better of the two counts."""
-        best_n, best, support = 0, {"inliers": 0}, None
+        best_n, best, support, transform = 0, {"inliers": 0}, None, None
         if len(q_idx) == 0:
             return Comparison(0.0, best)
         mirror = ref.points[r_idx, _MIRROR]
@@ -166,8 +166,9 @@ class OrbMethod(FingerprintMethod):
             if n > best_n:
                 best_n = n
                 support = qi[mask.ravel().astype(bool)]
+                transform = matrix
                 best = {"inliers": n, "candidates": int(len(qi)), "mirrored": bool(flag),
                         "scale": round(scale, 3),
                         "rotation_deg": round(float(np.degrees(np.arctan2(matrix[1, 0], matrix[0, 0]))), 1)}
         score = self._score(best_n) if best_n >= 4 else 0.0
-        return Comparison(score, best, support=support)
+        return Comparison(score, best, support=support, transform=transform)

@@ -6,9 +6,9 @@ Backends
            and the default below :data:`EXACT_MAX` vectors.
 ``mih``    :class:`~kyodaku.index.mih.MIHIndex`, multi-index hashing in NumPy (binary
            only): exact for ``max_distance`` queries and the fastest exact structure
-           measured for large PDQ registries (p50 2.5 ms/query at 8M codes = 1M
-           references x 8, radius 31, one thread; FAISS IndexBinaryFlat 54 ms,
-           IndexBinaryMultiHash 36 ms).
+           measured for large PDQ registries (p50 2.3 ms/query at 8M codes = 1M
+           references x 8, radius 31, one thread; FAISS IndexBinaryFlat 30 ms,
+           IndexBinaryMultiHash 19 ms, same run).
 ``faiss``  :class:`~kyodaku.index.faiss_index.FaissIndex`: IndexBinaryFlat /
            IndexBinaryMultiHash / IndexBinaryHNSW / IndexBinaryIVF, IndexFlatL2 /
            IndexHNSWFlat / IndexIVFFlat.

@@ -3,10 +3,11 @@
 Structures (``structure=``), with what ``benchmarks/bench_index.py`` measured for random
 256-bit codes at radius 31 (one query, one thread, shared 2-core machine):
 
-* binary ``flat`` (IndexBinaryFlat): exact scan; p50 1.3 ms at 1M codes, 54 ms at 8M.
+* binary ``flat`` (IndexBinaryFlat): exact scan; p50 1.3-1.6 ms at 1M codes, 30-54 ms
+  at 8M (two runs; the machine is shared).
 * binary ``multihash`` (IndexBinaryMultiHash, what Meta's HMA uses for PDQ): exact for
-  radius queries (pigeonhole, see below); 1.9 ms at 1M, 36 ms and 1.7 GB RSS at 8M.
-  :class:`kyodaku.index.mih.MIHIndex` does the same 10x faster in half the memory.
+  radius queries (pigeonhole, see below); 1.9 ms at 1M, 19-36 ms and 1.7 GB RSS at 8M.
+  :class:`kyodaku.index.mih.MIHIndex` does the same in 2.3-2.5 ms and 0.7-0.8 GB.
 * binary ``hnsw`` (IndexBinaryHNSW): approximate graph, no range search (k-NN + filter);
   recall ~1.0 but a slow build (20 s for 80k codes on one thread) and 8x the memory.
 * binary ``ivf`` (IndexBinaryIVF): approximate, trained lazily (below); fastest, but

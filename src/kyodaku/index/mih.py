@@ -15,8 +15,8 @@ Why not ``faiss.IndexBinaryMultiHash``, which implements the same idea?  It stor
 tables as ``std::unordered_map`` of ``std::vector`` and collects candidates in an
 ``std::unordered_set``.  Measured with ``benchmarks/bench_index.py`` on a shared 2-core
 machine, 8M random 256-bit codes (1M references x 8 dihedral hashes), radius 31, one
-query on one thread: IndexBinaryMultiHash p50 36 ms and 1.7 GB RSS (flat scan: 54 ms,
-0.3 GB); this CSR layout p50 2.5 ms and 0.8 GB, exact (recall 1.0).
+query on one thread, two runs: IndexBinaryMultiHash p50 19-36 ms and 1.7 GB RSS (flat
+scan: 30-54 ms, 0.3 GB); this CSR layout p50 2.3-2.5 ms and 0.8 GB, exact (recall 1.0).
 
 Queries without ``max_distance`` (plain k-NN), or with a radius so large that the probes
 would touch more than a quarter of the table entries, fall back to an exact brute-force
