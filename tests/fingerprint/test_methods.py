@@ -67,3 +67,27 @@ def test_store_keeps_references_without_vectors(tmp_path):
     again = MethodStore(tmp_path / "orb", m)
     assert len(again) == 2 and len(again.get(0)) == 0 and len(again.get(1)) > 0
     assert set(again.owner.tolist()) == {1}
+
+
+def test_pdq_quadrant_finds_one_tile_of_a_collage():
+    """A work padded into one cell of a 2x2 grid, with other art in the other cells."""
+    m = PdqMethod()
+    rgb = art.artwork(31, (300, 400))
+    cell = 480
+    grid = np.full((2 * cell, 2 * cell, 3), 255, np.uint8)
+    for i, seed in enumerate((32, 33, 34)):
+        y, x = divmod(i + 1, 2)
+        grid[y * cell:(y + 1) * cell, x * cell:(x + 1) * cell] = art.artwork(seed, (cell, cell))
+    grid[90:90 + 300, 40:40 + 400] = rgb  # the work, padded on white in the first cell
+    c = m.compare(m.query(art.loaded(grid)), m.reference(art.loaded(rgb)))
+    assert c.score >= 0.8 and c.evidence["region"] == "quadrant", c.evidence
+
+
+def test_pdq_reference_also_hashes_content_inside_transparent_margins():
+    m = PdqMethod()
+    sprite = np.full((600, 600, 3), 255, np.uint8)
+    sprite[100:500, 150:450] = art.artwork(41, (400, 300))
+    ref = m.reference(art.loaded(sprite))
+    assert len(ref) == 16  # 8 dihedral of the whole, 8 of the content
+    cut = art.loaded(art.jpeg(sprite[100:500, 150:450]))
+    assert m.compare(m.query(cut), ref).score >= 0.8

@@ -64,6 +64,9 @@ def trim_borders(rgb: np.ndarray, tolerance: int = 14, min_share: float = 0.02, 
     return rgb[int(y0 * fy):int(np.ceil(y1 * fy)), int(x0 * fx):int(np.ceil(x1 * fx))]
 
 
+_VIEWS = ("whole", "trimmed", "quadrant")
+
+
 def pdq_score(distance: float) -> float:
     """Calibrated 0..1 score of a PDQ Hamming distance (0.5 at 40 bits)."""
     return evidence_score(256 - distance, _PDQ_MID, _PDQ_RISE, _PDQ_TAIL)
@@ -71,30 +74,48 @@ def pdq_score(distance: float) -> float:
 
 class PdqMethod(FingerprintMethod):
     name = "pdq"
-    version = 1
+    version = 2
     vector_kind = "binary"
     dim = 256
     vote_radius = 56
     vote_k = 4
 
     def reference(self, image: LoadedImage) -> Fingerprint:
-        rgb = _prepare(image.rgb)
-        hashes, _quality = pdqhash.compute_dihedral(rgb)
-        vectors = np.packbits(np.asarray(hashes, dtype=np.uint8), axis=1)
-        points = np.arange(len(vectors), dtype=np.float32)[:, None]  # dihedral variant id
-        return Fingerprint(self.name, vectors, points, {"width": image.width, "height": image.height})
-
-    def query(self, image: LoadedImage) -> Fingerprint:
+        """The 8 dihedral hashes of the picture, and of its content inside uniform borders
+        (a sprite's transparent margin, a letterbox) when it has any: copies are often
+        cut to their content, and query views are trimmed the same way."""
         whole = _prepare(image.rgb)
         views = [whole]
         inner = trim_borders(whole)
         if inner is not None:
-            views.append(_prepare(inner))
+            views.append(_prepare(np.ascontiguousarray(inner)))
+        vectors, variant = [], []
+        for i, view in enumerate(views):
+            hashes, _quality = pdqhash.compute_dihedral(view)
+            vectors.append(np.packbits(np.asarray(hashes, dtype=np.uint8), axis=1))
+            variant.append(np.arange(len(hashes)) + 8 * i)  # 0-7 whole, 8-15 trimmed
+        points = np.concatenate(variant).astype(np.float32)[:, None]
+        return Fingerprint(self.name, np.concatenate(vectors), points, {"width": image.width, "height": image.height})
+
+    def query(self, image: LoadedImage) -> Fingerprint:
+        """Hashes of the picture, of its content inside uniform borders, and of each
+        quadrant's content (one tile of a 2x2 collage or comparison grid)."""
+        whole = _prepare(image.rgb)
+        views = [whole]
+        inner = trim_borders(whole)
+        if inner is not None:
+            views.append(inner)
+        h, w = whole.shape[:2]
+        if min(h, w) >= 2 * _MIN_SIDE:
+            for y0, y1 in ((0, h // 2), (h // 2, h)):
+                for x0, x1 in ((0, w // 2), (w // 2, w)):
+                    quadrant = whole[y0:y1, x0:x1]
+                    views.append(trim_borders(quadrant) if trim_borders(quadrant) is not None else quadrant)
         vectors = []
         for view in views:
-            bits, _quality = pdqhash.compute(view)
+            bits, _quality = pdqhash.compute(_prepare(np.ascontiguousarray(view)))
             vectors.append(np.packbits(np.asarray(bits, dtype=np.uint8)))
-        points = np.arange(len(vectors), dtype=np.float32)[:, None]  # 0: whole, 1: trimmed
+        points = np.arange(len(vectors), dtype=np.float32)[:, None]  # 0 whole, 1 trimmed, 2.. quadrants
         return Fingerprint(self.name, np.stack(vectors), points, {"width": image.width, "height": image.height})
 
     def compare(self, query: Fingerprint, ref: Fingerprint) -> Comparison:
@@ -104,5 +125,6 @@ class PdqMethod(FingerprintMethod):
         dist = np.unpackbits(xor, axis=2).sum(axis=2)
         qi, ri = np.unravel_index(int(np.argmin(dist)), dist.shape)
         d = int(dist[qi, ri])
+        view = int(query.points[qi, 0])
         return Comparison(pdq_score(d), {"pdq_distance": d, "variant": int(ref.points[ri, 0]),
-                                         "trimmed": bool(query.points[qi, 0] == 1)})
+                                         "trimmed": view == 1, "region": _VIEWS[min(view, 2)]})
