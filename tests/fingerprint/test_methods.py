@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kyodaku.fingerprint.base import Fingerprint
 from kyodaku.fingerprint.local import OrbMethod
 from kyodaku.fingerprint.pdq import PdqMethod, trim_borders
 from tests import art
@@ -76,11 +77,15 @@ def test_pdq_quadrant_finds_one_tile_of_a_collage():
     cell = 480
     grid = np.full((2 * cell, 2 * cell, 3), 255, np.uint8)
     for i, seed in enumerate((32, 33, 34)):
-        y, x = divmod(i + 1, 2)
+        y, x = divmod(i, 2)
         grid[y * cell:(y + 1) * cell, x * cell:(x + 1) * cell] = art.artwork(seed, (cell, cell))
-    grid[90:90 + 300, 40:40 + 400] = rgb  # the work, padded on white in the first cell
-    c = m.compare(m.query(art.loaded(grid)), m.reference(art.loaded(rgb)))
+    grid[cell + 90:cell + 390, cell + 40:cell + 440] = rgb  # padded on white in the last cell
+    ref = m.reference(art.loaded(rgb))
+    q = m.query(art.loaded(grid))
+    c = m.compare(q, ref)
     assert c.score >= 0.8 and c.evidence["region"] == "quadrant", c.evidence
+    whole_only = Fingerprint(q.method, q.vectors[q.points[:, 0] < 2], q.points[q.points[:, 0] < 2], q.info)
+    assert m.compare(whole_only, ref).score < 0.3
 
 
 def test_pdq_reference_also_hashes_content_inside_transparent_margins():
