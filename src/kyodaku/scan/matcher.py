@@ -125,6 +125,18 @@ class Matcher:
             else:
                 comp = method.compare(fp, ref_fp)
             hits.append(_Hit(store.work_of(int(ref)), int(ref), comp))
+        resolve = getattr(method, "resolve", None)
+        if resolve is not None and len(hits) > 1:
+            # the method explains away look-alikes among its own candidates (episodes that
+            # reuse another episode's scene art)
+            resolved = resolve({i: h.comparison for i, h in enumerate(hits)})
+            for i, h in enumerate(hits):
+                h.comparison = resolved[i]
+                by = h.comparison.evidence.get("explained_by")
+                if isinstance(by, int):
+                    h.comparison.evidence["explained_by"] = hits[by].work_id
+        for h in hits:
+            h.comparison.evidence.pop("frame_weights", None)  # internal to resolve; large
         return hits
 
 

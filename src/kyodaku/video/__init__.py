@@ -4,4 +4,4 @@ from .align import explain_away
 from .decode import FrameSampler, sample_frames
 from .method import VideoFrames
 
-__all__ = ["FrameSampler", "explain_away", "VideoFrames", "sample_frames"]
+__all__ = ["FrameSampler", "VideoFrames", "explain_away", "sample_frames"]

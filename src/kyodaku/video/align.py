@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping, Sequence
 
 
-def explain_away(runs: Mapping[Hashable, Sequence[tuple[float, float]]], ratio: float = 0.95,
+def explain_away(runs: Mapping[Hashable, Sequence[tuple[float, float]]], ratio: float = 0.7,
                  period: float = 0.5) -> dict[Hashable, tuple[float, int, Hashable | None]]:
     """Attribute query frames to the strongest claim.
 
@@ -41,7 +41,7 @@ def explain_away(runs: Mapping[Hashable, Sequence[tuple[float, float]]], ratio: 
                     if a0 >= t0 - tol and a1 <= t1 + tol and (t1 - t0) > (a1 - a0) + tol:
                         lost_to = key  # contained in a longer match
                         break
-                    b = int(round(t / tol))
+                    b = round(t / tol)
                     ws = max((per[x] for x in (b - 1, b, b + 1) if x in per), default=mean)
                     if w < ratio * ws:
                         lost_to = key
@@ -53,7 +53,7 @@ def explain_away(runs: Mapping[Hashable, Sequence[tuple[float, float]]], ratio: 
                 by = lost_to
         out[k] = (weight, n, by)
         if frames:
-            per = {int(round(t / tol)): w for t, w in frames}
+            per = {round(t / tol): w for t, w in frames}
             ts = [t for t, _ in frames]
             stronger.append((k, min(ts), max(ts), sum(w for _, w in frames) / len(frames), per))
     return out

@@ -103,7 +103,7 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
         try:
             container = av.open(self.path, mode="r", metadata_errors="replace",
                                 options={"protocol_whitelist": "file"})
-        except Exception as exc:  # av.error.FFmpegError and friends, all "not readable"
+        except Exception as exc:  # noqa: BLE001 - FFmpegError, OSError, UnicodeError...: all "not readable"
             raise MediaError(f"not a readable video container: {_short(exc)}") from None
         self._container = container
         try:
@@ -127,7 +127,7 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
             if skip_loop_filter:
                 try:
                     cc.options = {**dict(cc.options or {}), "skip_loop_filter": "all"}
-                except Exception:  # an old PyAV / a codec without the option: decode fully
+                except Exception:  # noqa: BLE001, S110 - a codec without the option decodes fully
                     pass
             if skip_nonref:
                 cc.skip_frame = "NONREF"
@@ -151,7 +151,7 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
         except MediaError:
             self.close()
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever a broken stream raises is "unsupported"
             self.close()
             raise MediaError(f"unsupported video stream: {_short(exc)}") from None
 
@@ -163,10 +163,10 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
     def _out_size(self, w: int, h: int, sar: float) -> tuple[int, int]:
         dw = w * sar if 0.1 < sar < 10 else float(w)
         s = min(1.0, self.max_side / max(dw, h))
-        return max(2, int(round(dw * s))), max(2, int(round(h * s)))
+        return max(2, round(dw * s)), max(2, round(h * s))
 
     # ------------------------------------------------------------------ iterate
-    def __iter__(self) -> "FrameSampler":
+    def __iter__(self) -> FrameSampler:
         return self
 
     def __next__(self) -> tuple[float, np.ndarray]:
@@ -265,7 +265,7 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
                     if t < -0.5 * step:
                         continue  # pre-roll before the start (negative pts)
                     t = max(0.0, t)
-                    slot = int(math.floor(t * self.fps + 0.25))
+                    slot = math.floor(t * self.fps + 0.25)
                     if slot <= last_slot or t <= last_t:
                         continue
                     key = (frame.width, frame.height)
@@ -300,7 +300,7 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
         if self._container is not None:
             try:
                 self._container.close()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110 - closing a broken container must not raise
                 pass
             self._container = None
 

@@ -21,41 +21,50 @@ Fingerprint
     60-85 % crops and a picture-in-picture window; descriptors are indexable (Hamming).
 
 Comparison
-    1. candidate frame pairs: every query descriptor's ``k`` nearest reference descriptors
-       (exact Hamming, FAISS) vote for (query frame, reference frame);
-    2. each query frame's best-voted reference frames are verified: ratio-tested matches,
-       a RANSAC similarity transform, its inliers, and the share of the query frame's
-       keypoint-bearing grid cells that hold an inlier ("coverage": a shared character
-       sprite covers a third of a frame, a copied frame all of it);
-    3. a Hough vote on the time offset (query t - reference t) picks candidate alignments;
-       under each, the frames whose pairs agree with the offset *and* with the median
-       transform (a copy is cropped, scaled, flipped or boxed the same way throughout)
-       support it; the longest run of supporting frames (gaps up to ``max_gap`` s) is the
-       matched segment;
-    4. the score is a logistic function of the run's weight (sum over its frames of
-       coverage x min(1, inliers / 20)), calibrated so that about 2.5 fully covered
-       frames (1.25 s at 2 fps) is 0.5 and 5 (2.5 s) is about 0.92.
+    1. candidate frame pairs: every query descriptor's ``knn`` nearest reference
+       descriptors (exact Hamming, FAISS) vote for (query frame, reference frame);
+    2. candidate time offsets (query t - reference t): the heaviest peaks of a histogram
+       of those votes (each query frame's votes normalised);
+    3. near each offset, each query frame's best-voted reference frames are verified:
+       ratio-tested matches, a RANSAC similarity transform, its inliers, and the share of
+       the query frame's keypoint-bearing grid cells that hold an inlier ("coverage": a
+       shared character sprite covers a third of a frame, a copied frame all of it);
+    4. a copy crops, scales, flips or boxes every frame alike, so the frame pairs near an
+       offset are weighed by how far their transform deviates from the weighted median one
+       (``sigma_shift`` canvas px): weight = coverage x min(1, inliers / 20) x
+       exp(-d^2 / 2 sigma^2).  The heaviest run of supporting query frames (gaps up to
+       ``max_gap`` s) is the match; its ends, widened by half a sample period, are the
+       query segment, and the query segment moved by the run's offset the reference one;
+    5. the score is a logistic function of the run's weight: 2.5 fully matching frames
+       (1.25 s at 2/s) score 0.5, 5 frames (2.5 s) 0.94; a single frame at most 0.3.
 
-    Several episodes may reuse the same scene art and character sprites: single frames
-    of another episode can match well, but not a run of frames across shot changes at
-    one offset under one transform, which is what the score counts.
+Look-alikes
+    Episodes may reuse the same scene art and characters.  A stretch of one episode then
+    matches another episode for as long as the shared shot lasts, even with a consistent
+    offset.  :meth:`VideoFrames.resolve` takes one query's comparisons with several
+    references and explains such matches away (see :func:`kyodaku.video.align.explain_away`):
+    the scanner should call it on the candidates of a video query before deciding.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import threading
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
 
 from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
-from kyodaku.media.types import LoadedImage, MediaError
+from kyodaku.media.types import LoadedImage
 
 from .decode import sample_frames
 
 GRID = 4  # keypoint spreading and coverage grid (GRID x GRID cells)
+_LOCAL = threading.local()
 
 
 def _cv2():
@@ -92,7 +101,7 @@ class VideoFrames(FingerprintMethod):
     """Local binary features (ORB) of frames sampled at 2/s; temporal alignment."""
 
     name: ClassVar[str] = "video_frames"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     media: ClassVar[str] = "video"
     vector_kind: ClassVar[str] = "binary"
     dim: ClassVar[int] = 256
@@ -102,7 +111,7 @@ class VideoFrames(FingerprintMethod):
     vote_k: ClassVar[int] = 4
     search: ClassVar[str] = "knn"
 
-    def __init__(self, fps: float = 2.0, side: int = 320, features: int = 300, decode_side: int = 384,
+    def __init__(self, fps: float = 2.0, side: int = 320, features: int = 200, decode_side: int = 384,
                  max_seconds: float = 4 * 3600, threads: int = 0) -> None:
         self.fps = float(fps)
         self.side = int(side)
@@ -115,23 +124,33 @@ class VideoFrames(FingerprintMethod):
         self.match_bits = 64  # farther descriptors are no match
         self.min_votes = 3  # votes a frame pair needs to be verified
         self.offset_peaks = 4  # candidate time offsets verified per variant
+        # a frame pair agrees with an offset within this many sample periods: the two
+        # videos are sampled at unrelated phases, and a decoder skipping non-reference
+        # frames moves each sample by up to a few frames
+        self.offset_tol = 0.9
         # a copy crops/scales/flips every frame alike: a frame pair whose transform
         # deviates from the run's by d canvas px weighs exp(-d^2 / 2 sigma^2)
         self.sigma_shift = 6.0
+        self.min_frame_weight = 0.15
         self.min_inliers = 8
         self.max_gap = 2.0  # seconds of unmatched query frames inside a run
-        self.resolve_ratio = 0.95
+        self.resolve_ratio = 0.7  # same footage, another encode: frame weights within 30 %
         self.score_mid = 2.5  # run weight scored 0.5
         self.score_slope = 0.9
 
     # ------------------------------------------------------------------ features
     def _orb(self):
+        """The ORB detector, one per thread (OpenCV objects are neither shared between
+        threads nor pickled with the method)."""
         cv2 = _cv2()
-        orb = getattr(self, "_orb_obj", None)
+        local = _LOCAL.__dict__.setdefault("orb", {})
+        key = (id(self), self.features)
+        orb = local.get(key)
         if orb is None:
             orb = cv2.ORB_create(nfeatures=self.features * 2, scaleFactor=1.2, nlevels=6,
                                  edgeThreshold=15, patchSize=15, fastThreshold=10)
-            self._orb_obj = orb
+            local.clear()
+            local[key] = orb
         return orb
 
     def frame_features(self, rgb_or_gray: np.ndarray, mirrored: bool = False
@@ -271,7 +290,14 @@ class VideoFrames(FingerprintMethod):
 
     # ------------------------------------------------------------------ compare
     def compare(self, query: Fingerprint, ref: Fingerprint, details: bool = False) -> Comparison:
-        """``details=True`` adds every supporting frame pair to the evidence."""
+        """``details=True`` adds every supporting frame pair to the evidence.
+
+        Runs FAISS on one thread: its searches here are small (one frame against one
+        frame), and OpenMP threads spinning on a busy machine cost far more than they save."""
+        with _faiss_one_thread():
+            return self._compare(query, ref, details)
+
+    def _compare(self, query: Fingerprint, ref: Fingerprint, details: bool) -> Comparison:
         if len(query) == 0 or len(ref) == 0:
             return Comparison(0.0, {"matched_frames": 0, "reason": "no features"})
         rt, rinv = np.unique(ref.points[:, 0], return_inverse=True)
@@ -280,7 +306,7 @@ class VideoFrames(FingerprintMethod):
         rv = ref.vectors
         index = _binary_index(rv)
         half = 0.5 / self.fps
-        tol = 0.6 / self.fps
+        tol = self.offset_tol / self.fps
         best: dict[str, Any] | None = None
         for variant in np.unique(query.points[:, 3]).astype(int):
             sel = np.flatnonzero(query.points[:, 3] == variant)
@@ -334,11 +360,14 @@ class VideoFrames(FingerprintMethod):
         w = best["weight"]
         score = self.score_of(w, best["frames"])
         q0, q1 = best["q_span"]
-        r0, r1 = best["r_span"]
+        r1 = best["r_span"][1]
         qdur = float(query.info.get("duration") or (q1 + half))
         rdur = float(ref.info.get("duration") or (r1 + half))
         qseg = (round(max(0.0, q0 - half), 3), round(min(qdur, q1 + half), 3))
-        rseg = (round(max(0.0, r0 - half), 3), round(min(rdur, r1 + half), 3))
+        # the reference segment is the query segment moved by the run's offset: the
+        # reference frames paired at the ends may be a sample period off
+        o = best["offset"]
+        rseg = (round(min(rdur, max(0.0, qseg[0] - o)), 3), round(max(0.0, min(rdur, qseg[1] - o)), 3))
         evidence = {
             "matched_frames": best["frames"], "offset": round(best["offset"], 3),
             "weight": round(w, 3), "mean_inliers": round(best["mean_inliers"], 1),
@@ -362,11 +391,16 @@ class VideoFrames(FingerprintMethod):
 
         Episodes may share scene art and characters: a stretch of the query that copies
         episode A also resembles episode B where B reuses A's art, and B's comparison scores
-        that stretch.  Taking the matches strongest first, a query frame already claimed
-        by a stronger match counts for a weaker one only if it matches that weaker
-        reference (nearly) as well (``resolve_ratio``: an identical copy registered twice
-        keeps its score); the weaker match is rescored on what is left.  Its evidence keeps
-        ``raw_score`` and names the match that ``explained_by`` it.
+        that stretch.  Taking the matches strongest first, a weaker match whose run lies
+        within a stronger run's span, which the stronger run exceeds, loses it (the look-alike
+        stops at the cut where the two episodes part); elsewhere a query frame already
+        claimed by a stronger match counts for a weaker one only if it matches that weaker
+        reference about as well (``resolve_ratio``; the same footage registered twice, in
+        another encode, keeps its score).  The weaker match is rescored on what is left;
+        its evidence keeps ``raw_score`` and names the match that ``explained_by`` it.
+
+        Keys are whatever identifies the references (work ids, reference rows); pass all
+        the candidates of one query fingerprint.
         """
         from .align import explain_away
 
@@ -393,7 +427,7 @@ class VideoFrames(FingerprintMethod):
         inl, cov = P[:, 2], P[:, 3]
         wgt = cov * np.minimum(1.0, inl / 20.0)
         off = qt[i_idx] - rt[j_idx]
-        tol = 0.6 / self.fps
+        tol = self.offset_tol / self.fps
         best = None
         for o in _peaks(off, wgt, tol, self.offset_peaks):
             near = np.abs(off - o) <= tol
@@ -411,6 +445,9 @@ class VideoFrames(FingerprintMethod):
             keep = dev < 3 * self.sigma_shift
             idx, dev = idx[keep], dev[keep]
             w = wgt[idx] * np.exp(-0.5 * (dev / self.sigma_shift) ** 2)
+            # a frame that barely agrees neither adds evidence nor stretches the segment
+            strong = w >= self.min_frame_weight
+            idx, w = idx[strong], w[strong]
             mls = med[0]
             if len(idx) == 0:
                 continue
@@ -423,7 +460,7 @@ class VideoFrames(FingerprintMethod):
             frames = sorted(per)
             # runs of frames with gaps of at most max_gap seconds
             runs, cur = [], [frames[0]]
-            for a, b in zip(frames, frames[1:]):
+            for a, b in itertools.pairwise(frames):
                 if qt[b] - qt[a] > self.max_gap + 1e-6:
                     runs.append(cur)
                     cur = []
@@ -434,7 +471,9 @@ class VideoFrames(FingerprintMethod):
                 weight = float(sum(per[i][1] for i in run))
                 if best is None or weight > best["weight"]:
                     best = {
-                        "weight": weight, "frames": len(run), "offset": o,
+                        "weight": weight, "frames": len(run),
+                        # the run's own offset: the weighted median of its pairs'
+                        "offset": _wmedian(off[ps], np.array([per[i][1] for i in run])),
                         "q_span": (float(qt[run[0]]), float(qt[run[-1]])),
                         "r_span": (float(rt[j_idx[ps[0]]]), float(rt[j_idx[ps[-1]]])),
                         "mean_inliers": float(np.mean(inl[ps])), "mean_coverage": float(np.mean(cov[ps])),
@@ -482,6 +521,21 @@ def _wmedian(x: np.ndarray, w: np.ndarray) -> float:
     o = np.argsort(x)
     c = np.cumsum(w[o])
     return float(x[o][np.searchsorted(c, 0.5 * c[-1])])
+
+
+@contextmanager
+def _faiss_one_thread():
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    if before == 1:
+        yield
+        return
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
 
 
 def _binary_index(vectors: np.ndarray):
