@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kyodaku.fingerprint.local import OrbMethod
 from kyodaku.registry.importers import register_work
 from kyodaku.scan.pipeline import ScanOptions, check_file, scan_paths
 from kyodaku.scan.references import fingerprint_pending
@@ -113,3 +114,17 @@ def test_generation_use_needs_its_own_permit(registered, tmp_path):
     assert check_file(registered, path, ScanOptions(LICENSEE, "training", ON))["verdict"] == "cleared"
     assert check_file(registered, path, ScanOptions(LICENSEE, "generation", ON))["verdict"] == "blocked"
     assert check_file(registered, path, ScanOptions(LICENSEE, "training", date(2031, 1, 1)))["verdict"] == "blocked"
+
+
+def test_fingerprints_of_an_older_method_version_are_recomputed(registered, tmp_path):
+    """A workspace fingerprinted by an older version of a method is refreshed, not refused."""
+    meta = registered.fingerprints_dir / "orb" / "refs.json"
+    data = json.loads(meta.read_text())
+    data["method"] = "orb@0"
+    meta.write_text(json.dumps(data))
+    path = tmp_path / "copy.png"
+    art.save(art.crop(art.artwork(102)), path)
+    line = check_file(registered, path, ScanOptions(LICENSEE, "training", ON))
+    assert line["verdict"] == "blocked"
+    assert json.loads(meta.read_text())["method"] == OrbMethod().key
+    assert registered.registry.pending_media() == []

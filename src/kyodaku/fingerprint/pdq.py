@@ -24,7 +24,7 @@ _PDQ_TAIL = 6.0
 #: images smaller than this are upscaled before hashing (PDQ wants at least 64 px)
 _MIN_SIDE = 64
 #: PDQ downsamples to 64x64 itself; hashing a 512-px copy gives the same hash faster
-_HASH_SIDE = 512
+_HASH_SIDE = 256
 
 
 def _prepare(rgb: np.ndarray) -> np.ndarray:
@@ -74,7 +74,7 @@ def pdq_score(distance: float) -> float:
 
 class PdqMethod(FingerprintMethod):
     name = "pdq"
-    version = 2
+    version = 3
     vector_kind = "binary"
     dim = 256
     vote_radius = 56
@@ -110,7 +110,8 @@ class PdqMethod(FingerprintMethod):
             for y0, y1 in ((0, h // 2), (h // 2, h)):
                 for x0, x1 in ((0, w // 2), (w // 2, w)):
                     quadrant = whole[y0:y1, x0:x1]
-                    views.append(trim_borders(quadrant) if trim_borders(quadrant) is not None else quadrant)
+                    content = trim_borders(quadrant)
+                    views.append(quadrant if content is None else content)
         vectors = []
         for view in views:
             bits, _quality = pdqhash.compute(_prepare(np.ascontiguousarray(view)))

@@ -21,6 +21,16 @@ import numpy as np
 from kyodaku.fingerprint.base import Fingerprint, FingerprintMethod
 
 
+class StaleFingerprints(RuntimeError):
+    """Stored reference fingerprints were made by another version of their method."""
+
+
+def stored_method_key(directory: Path) -> str | None:
+    """The method key (name@version) that made the fingerprints in ``directory``."""
+    meta = Path(directory) / "refs.json"
+    return json.loads(meta.read_text()).get("method") if meta.exists() else None
+
+
 @dataclass
 class RefEntry:
     media_id: int
@@ -43,8 +53,8 @@ class MethodStore:
         if meta_path.exists():
             meta = json.loads(meta_path.read_text())
             if meta.get("method") != self.method.key:
-                raise ValueError(f"fingerprints in {self.directory} were made by {meta.get('method')}, "
-                                 f"not {self.method.key}; run `kyodaku catalog refingerprint`")
+                raise StaleFingerprints(f"fingerprints in {self.directory} were made by {meta.get('method')}, "
+                                        f"not {self.method.key}")
             self.refs: list[dict] = meta["refs"]
             self.vectors = np.load(self.directory / "vectors.npy", mmap_mode="r")
             self.points = np.load(self.directory / "points.npy", mmap_mode="r")

@@ -104,14 +104,14 @@ class Scanner:
     """A scan against one workspace for one licensee, use and date."""
 
     def __init__(self, workspace: Workspace, options: ScanOptions) -> None:
-        from kyodaku.scan.references import fingerprint_pending
+        from kyodaku.scan.references import fingerprint_pending, refresh_stale
 
         self.workspace = workspace
         self.options = options
         self.policy = options.policy or default_policy()
         self.warnings: list[str] = []
         registry = workspace.registry
-        if registry.pending_media():
+        if refresh_stale(workspace) or registry.pending_media():
             fingerprint_pending(workspace, progress=False, workers=options.workers)
         failed = [m for m in registry.list_media() if m.fingerprint_error]
         for m in failed:

@@ -9,8 +9,8 @@ from pathlib import Path
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from kyodaku.fingerprint.base import Fingerprint
-from kyodaku.fingerprint.registry import image_methods, video_methods
-from kyodaku.fingerprint.store import RefEntry
+from kyodaku.fingerprint.registry import all_methods, image_methods, video_methods
+from kyodaku.fingerprint.store import RefEntry, stored_method_key
 from kyodaku.media.images import load_image
 from kyodaku.media.types import MediaError
 from kyodaku.scan.parallel import default_workers, ordered_map
@@ -55,6 +55,24 @@ def _crashed(_task: tuple[int, str, str, str], reason: str) -> tuple[None, str]:
     return None, reason
 
 
+def refresh_stale(workspace: Workspace) -> list[str]:
+    """Drop the stored fingerprints (and index) of every method whose version changed and
+    queue all reference media again, so the next fingerprinting recomputes them.  Returns
+    the methods that were stale."""
+    import shutil
+
+    stale = []
+    for method in all_methods().values():
+        key = stored_method_key(workspace.fingerprints_dir / method.name)
+        if key is not None and key != method.key:
+            shutil.rmtree(workspace.fingerprints_dir / method.name)
+            shutil.rmtree(workspace.index_dir / method.name, ignore_errors=True)
+            stale.append(method.name)
+    if stale:
+        workspace.registry.requeue_media()
+    return stale
+
+
 def open_reference_set(workspace: Workspace) -> ReferenceSet:
     return ReferenceSet(workspace.fingerprints_dir, workspace.index_dir)
 
@@ -66,6 +84,7 @@ def fingerprint_pending(workspace: Workspace, *, progress: bool = True, workers:
     Idempotent and restartable: a reference already in the store (by media id) is not
     added twice, and a row is marked done only after its fingerprints are saved.
     """
+    refresh_stale(workspace)
     registry = workspace.registry
     pending = registry.pending_media()
     summary = FingerprintSummary()
