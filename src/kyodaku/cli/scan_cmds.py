@@ -113,14 +113,27 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON line instead.")] = False,
     home: HomeOption = None,
 ) -> None:
-    """Check one file and explain the verdict with its evidence."""
+    """Check one file and explain the verdict with its evidence.
+
+    Exit status: 0 cleared, 2 blocked, 3 review, 4 error (the file could not be read);
+    1 for a usage or workspace error.
+    """
     import json
 
     options = _options(licensee, use, on, 0, policy)
     line = check_file(open_workspace(home), file, options)
     if as_json:
         print(json.dumps(line, ensure_ascii=False, indent=1))
-        return
+    else:
+        _explain(line)
+    raise typer.Exit(CHECK_EXIT[line["verdict"]])
+
+
+#: ``kyodaku check`` exit status per verdict (1 is taken by usage and workspace errors)
+CHECK_EXIT = {"cleared": 0, "blocked": 2, "review": 3, "error": 4}
+
+
+def _explain(line: dict[str, Any]) -> None:
     c = console()
     verdict = line["verdict"]
     c.print(f"{escape(line['path'])}: [{_STYLE.get(verdict, 'bold')}]{verdict.upper()}[/]")

@@ -1,0 +1,58 @@
+"""``kyodaku scan`` and ``kyodaku check`` as a user runs them (real workspace, real files)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from typer.testing import CliRunner
+
+from kyodaku.cli.main import app
+from kyodaku.registry.importers import register_work
+from kyodaku.scan.references import fingerprint_pending
+from tests import art
+
+runner = CliRunner()
+
+
+def _setup(workspace, tmp_path):
+    reg = workspace.registry
+    reg.add_holder("kumo", "Manga Kumo", "JP")
+    art.save(art.artwork(201), tmp_path / "ref.png")
+    register_work(reg, workspace, "kumo", "work", [tmp_path / "ref.png"], work_id="w201")
+    fingerprint_pending(workspace, progress=False, workers=0)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    art.save(art.crop(art.artwork(201)), corpus / "copy.png")
+    art.save(art.artwork(202), corpus / "other.png")
+    (corpus / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    return corpus
+
+
+def test_scan_writes_results_and_summary(workspace, tmp_path):
+    corpus = _setup(workspace, tmp_path)
+    out = tmp_path / "results.jsonl"
+    r = runner.invoke(app, ["scan", str(corpus), "--licensee", "acme", "--out", str(out), "--workers", "1",
+                            "--home", str(workspace.home)])
+    assert r.exit_code == 0, r.output
+    assert "blocked" in r.output and "3 files" in r.output
+    verdicts = {json.loads(x)["path"].rsplit("/", 1)[1]: json.loads(x)["verdict"] for x in out.read_text().splitlines()}
+    assert verdicts == {"broken.png": "error", "copy.png": "blocked", "other.png": "cleared"}
+
+
+def test_check_exit_status_follows_the_verdict(workspace, tmp_path):
+    corpus = _setup(workspace, tmp_path)
+    home = ["--home", str(workspace.home)]
+    assert runner.invoke(app, ["check", str(corpus / "copy.png"), "--licensee", "acme", *home]).exit_code == 2
+    assert runner.invoke(app, ["check", str(corpus / "other.png"), "--licensee", "acme", *home]).exit_code == 0
+    r = runner.invoke(app, ["check", str(corpus / "broken.png"), "--licensee", "acme", *home])
+    assert r.exit_code == 4 and "ERROR" in r.output
+    r = runner.invoke(app, ["check", str(corpus / "copy.png"), "--licensee", "acme", "--json", *home])
+    assert r.exit_code == 2 and json.loads(r.output)["matches"][0]["work_id"] == "w201"
+    workspace.registry.grant_permit("kumo", "acme", "training", valid_from=date(2020, 1, 1))
+    assert runner.invoke(app, ["check", str(corpus / "copy.png"), "--licensee", "acme", *home]).exit_code == 0
+
+
+def test_bad_use_is_a_usage_error(workspace, tmp_path):
+    r = runner.invoke(app, ["check", str(tmp_path), "--licensee", "a", "--use", "train", "--home", str(workspace.home)])
+    assert r.exit_code == 1 and "training" in r.output
