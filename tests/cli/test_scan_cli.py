@@ -15,6 +15,12 @@ from tests import art
 runner = CliRunner()
 
 
+def _run(workspace, *args: str):
+    """The CLI against this workspace, with its database as a user would pass it."""
+    return runner.invoke(app, [*args, "--home", str(workspace.home)],
+                         env={"KYODAKU_DATABASE_URL": workspace.database_url})
+
+
 def _setup(workspace, tmp_path):
     reg = workspace.registry
     reg.add_holder("kumo", "Manga Kumo", "JP")
@@ -32,8 +38,7 @@ def _setup(workspace, tmp_path):
 def test_scan_writes_results_and_summary(workspace, tmp_path):
     corpus = _setup(workspace, tmp_path)
     out = tmp_path / "results.jsonl"
-    r = runner.invoke(app, ["scan", str(corpus), "--licensee", "acme", "--out", str(out), "--workers", "1",
-                            "--home", str(workspace.home)])
+    r = _run(workspace, "scan", str(corpus), "--licensee", "acme", "--out", str(out), "--workers", "1")
     assert r.exit_code == 0, r.output
     assert "blocked" in r.output and "3 files" in r.output
     verdicts = {json.loads(x)["path"].rsplit("/", 1)[1]: json.loads(x)["verdict"] for x in out.read_text().splitlines()}
@@ -42,17 +47,16 @@ def test_scan_writes_results_and_summary(workspace, tmp_path):
 
 def test_check_exit_status_follows_the_verdict(workspace, tmp_path):
     corpus = _setup(workspace, tmp_path)
-    home = ["--home", str(workspace.home)]
-    assert runner.invoke(app, ["check", str(corpus / "copy.png"), "--licensee", "acme", *home]).exit_code == 2
-    assert runner.invoke(app, ["check", str(corpus / "other.png"), "--licensee", "acme", *home]).exit_code == 0
-    r = runner.invoke(app, ["check", str(corpus / "broken.png"), "--licensee", "acme", *home])
+    assert _run(workspace, "check", str(corpus / "copy.png"), "--licensee", "acme").exit_code == 2
+    assert _run(workspace, "check", str(corpus / "other.png"), "--licensee", "acme").exit_code == 0
+    r = _run(workspace, "check", str(corpus / "broken.png"), "--licensee", "acme")
     assert r.exit_code == 4 and "ERROR" in r.output
-    r = runner.invoke(app, ["check", str(corpus / "copy.png"), "--licensee", "acme", "--json", *home])
+    r = _run(workspace, "check", str(corpus / "copy.png"), "--licensee", "acme", "--json")
     assert r.exit_code == 2 and json.loads(r.output)["matches"][0]["work_id"] == "w201"
     workspace.registry.grant_permit("kumo", "acme", "training", valid_from=date(2020, 1, 1))
-    assert runner.invoke(app, ["check", str(corpus / "copy.png"), "--licensee", "acme", *home]).exit_code == 0
+    assert _run(workspace, "check", str(corpus / "copy.png"), "--licensee", "acme").exit_code == 0
 
 
 def test_bad_use_is_a_usage_error(workspace, tmp_path):
-    r = runner.invoke(app, ["check", str(tmp_path), "--licensee", "a", "--use", "train", "--home", str(workspace.home)])
+    r = _run(workspace, "check", str(tmp_path), "--licensee", "a", "--use", "train")
     assert r.exit_code == 1 and "training" in r.output
