@@ -99,7 +99,7 @@ SMALL_BATCH = 20
 
 
 @contextmanager
-def _single_thread_if(condition: bool) -> Iterator[None]:
+def single_thread_if(condition: bool) -> Iterator[None]:
     """Run FAISS on one OpenMP thread for small query batches.
 
     Several FAISS searches open an OpenMP team even for one query (IndexBinaryIVF always
@@ -231,7 +231,7 @@ class FaissIndex(VectorIndex):
         n = vectors.shape[0]
         if len(self) == 0 or n == 0:
             return empty_result(n, k)
-        with _single_thread_if(n < SMALL_BATCH):
+        with single_thread_if(n < SMALL_BATCH):
             if self.kind == "binary":
                 ids, dist = self._query_binary(vectors, k, hamming_radius(max_distance))
             else:

@@ -53,12 +53,12 @@ import math
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
 
 from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
+from kyodaku.index.faiss_index import single_thread_if
 from kyodaku.media.types import LoadedImage
 
 from .decode import sample_frames
@@ -294,7 +294,7 @@ class VideoFrames(FingerprintMethod):
 
         Runs FAISS on one thread: its searches here are small (one frame against one
         frame), and OpenMP threads spinning on a busy machine cost far more than they save."""
-        with _faiss_one_thread():
+        with single_thread_if(True):
             return self._compare(query, ref, details)
 
     def _compare(self, query: Fingerprint, ref: Fingerprint, details: bool) -> Comparison:
@@ -521,21 +521,6 @@ def _wmedian(x: np.ndarray, w: np.ndarray) -> float:
     o = np.argsort(x)
     c = np.cumsum(w[o])
     return float(x[o][np.searchsorted(c, 0.5 * c[-1])])
-
-
-@contextmanager
-def _faiss_one_thread():
-    import faiss
-
-    before = faiss.omp_get_max_threads()
-    if before == 1:
-        yield
-        return
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(before)
 
 
 def _binary_index(vectors: np.ndarray):
