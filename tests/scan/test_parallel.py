@@ -35,3 +35,25 @@ def test_input_is_consumed_lazily():
     it = ordered_map(abs, source(), workers=1, on_crash=_crash, window=4)
     next(it)
     assert len(taken) <= 5
+
+
+def _square_or_hang(x: int) -> int:
+    if x == 7:
+        import time
+
+        time.sleep(3600)  # a decoder stuck on a hostile file
+    return x * x
+
+
+def _timeout(x: int, reason: str) -> str:
+    return reason
+
+
+def test_an_item_that_hangs_times_out_and_the_rest_go_on():
+    import time
+
+    t0 = time.monotonic()
+    out = dict(ordered_map(_square_or_hang, range(12), workers=2, on_crash=_timeout, window=4, item_timeout=2))
+    assert "timed out after 2 s" in out[7]
+    assert all(out[x] == x * x for x in range(12) if x != 7)
+    assert time.monotonic() - t0 < 30

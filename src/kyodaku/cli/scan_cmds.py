@@ -16,7 +16,7 @@ from rich.table import Table
 
 from kyodaku.cli.common import HomeOption, console, fail, friendly_errors, open_workspace, parse_date
 from kyodaku.policy.decide import Policy
-from kyodaku.scan.pipeline import ScanOptions, ScanSummary, check_file, scan_paths
+from kyodaku.scan.pipeline import DEFAULT_FILE_TIMEOUT, ScanOptions, ScanSummary, check_file, scan_paths
 
 USES = ("training", "generation")
 _STYLE = {"blocked": "bold red", "cleared": "green", "review": "yellow", "error": "magenta"}
@@ -28,11 +28,14 @@ PolicyOption = Annotated[Path | None, typer.Option("--policy", help="A policy JS
                                                    exists=True, dir_okay=False)]
 
 
-def _options(licensee: str, use: str, on: str | None, workers: int | None, policy: Path | None) -> ScanOptions:
+def _options(licensee: str, use: str, on: str | None, workers: int | None, policy: Path | None,
+             file_timeout: float = DEFAULT_FILE_TIMEOUT) -> ScanOptions:
     if use not in USES:
         fail(f"--use must be 'training' or 'generation', not {use!r}")
+    if file_timeout <= 0:
+        fail("--file-timeout must be a positive number of seconds")
     return ScanOptions(licensee=licensee, use=use, on=parse_date(on, "--on") or date.today(), workers=workers,
-                       policy=Policy.load(policy) if policy else None)
+                       policy=Policy.load(policy) if policy else None, file_timeout=file_timeout)
 
 
 def register(app: typer.Typer) -> None:
@@ -49,11 +52,13 @@ def scan(
     on: OnOption = None,
     workers: Annotated[int | None, typer.Option("--workers", "-j", help="Worker processes (default: all cores).")] = None,
     policy: PolicyOption = None,
+    file_timeout: Annotated[float, typer.Option("--file-timeout", help="Seconds one file may take; a file "
+                                                "over it is reported as an error (a stuck decoder).")] = DEFAULT_FILE_TIMEOUT,
     home: HomeOption = None,
 ) -> None:
     """Scan files and folders against the registry; block copies of registered works that
     have no valid permit for LICENSEE and USE."""
-    options = _options(licensee, use, on, workers, policy)
+    options = _options(licensee, use, on, workers, policy, file_timeout)
     workspace = open_workspace(home)
     to_stdout = out is not None and str(out) == "-"
     show = console() if not to_stdout else None

@@ -12,6 +12,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
@@ -28,6 +29,17 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _kill(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool whose worker hangs: kill its processes (Python 3.11 has no public way;
+    3.14's ``terminate_workers`` does the same), then shut it down."""
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        try:
+            proc.kill()
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def ordered_map(
     fn: Callable[[T], R],
     items: Iterable[T],
@@ -37,9 +49,15 @@ def ordered_map(
     initargs: tuple[Any, ...] = (),
     on_crash: Callable[[T, str], R],
     window: int | None = None,
+    item_timeout: float | None = None,
 ) -> Iterator[tuple[T, R]]:
-    """Yield ``(item, fn(item))`` in input order.  ``workers == 0`` runs in this process
-    (no crash isolation; for tests and debugging)."""
+    """Yield ``(item, fn(item))`` in input order.
+
+    A worker that dies takes the items in flight with it: each is retried alone, and the
+    one that kills a worker again gets ``on_crash(item, reason)``.  An item that takes
+    longer than ``item_timeout`` seconds (a decoder hanging on a hostile file) gets
+    ``on_crash`` too, and its worker is killed.  ``workers == 0`` runs in this process
+    (no isolation, no timeout; for tests and debugging)."""
     if workers <= 0:
         if initializer is not None:
             initializer(*initargs)
@@ -48,26 +66,29 @@ def ordered_map(
         return
     window = window or workers * 8
     ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")
+    timed_out = f"timed out after {item_timeout:g} s (the file may be hostile or the decoder stuck)" \
+        if item_timeout else ""
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=initializer, initargs=initargs)
+
+    def isolate(suspects: list[T]) -> Iterator[tuple[T, R]]:
+        for it in suspects:
+            solo = ProcessPoolExecutor(1, mp_context=ctx, initializer=initializer, initargs=initargs)
+            try:
+                yield it, solo.submit(fn, it).result(timeout=item_timeout)
+            except BrokenProcessPool:
+                yield it, on_crash(it, "the worker process crashed while reading this file")
+            except FutureTimeout:
+                _kill(solo)
+                yield it, on_crash(it, timed_out)
+            finally:
+                solo.shutdown(wait=False, cancel_futures=True)
 
     pool = new_pool()
     pending: deque[tuple[T, Future | None]] = deque()
     source = iter(items)
     exhausted = False
-
-    def isolate(suspects: list[T]) -> Iterator[tuple[T, R]]:
-        # a worker died; every item in flight failed with it.  Retry each alone.
-        for it in suspects:
-            solo = new_pool()
-            try:
-                yield it, solo.submit(fn, it).result()
-            except BrokenProcessPool:
-                yield it, on_crash(it, "the worker process crashed while reading this file")
-            finally:
-                solo.shutdown(wait=False, cancel_futures=True)
-
     try:
         while True:
             broken = False
@@ -85,18 +106,22 @@ def ordered_map(
                     break
             if not pending:
                 return
-            if not broken:
+            if not broken and pending[0][1] is not None:
                 item, fut = pending[0]
                 try:
-                    result = fut.result() if fut is not None else None
+                    result = fut.result(timeout=item_timeout)
+                except FutureTimeout:
+                    pending.popleft()
+                    _kill(pool)
+                    yield item, on_crash(item, timed_out)
+                    broken = True
                 except BrokenProcessPool:
                     broken = True
                 else:
-                    if fut is not None:
-                        pending.popleft()
-                        yield item, result
-                        continue
-                    broken = True
+                    pending.popleft()
+                    yield item, result
+                    continue
+            # the pool is gone: retry what was in flight one by one, then carry on
             pool.shutdown(wait=False, cancel_futures=True)
             suspects = [it for it, _ in pending]
             pending.clear()

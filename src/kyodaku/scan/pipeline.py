@@ -31,6 +31,10 @@ from kyodaku.workspace import Workspace
 #: scanned images are decoded at this size (the methods downscale further)
 QUERY_MAX_SIDE = 1024
 
+#: a file that takes longer than this (seconds) is an error line; long enough for hours
+#: of video at the measured 30x real time, short enough that a stuck decoder cannot stall
+DEFAULT_FILE_TIMEOUT = 600.0
+
 _WORKER: dict[str, Matcher] = {}
 
 
@@ -80,6 +84,8 @@ class ScanOptions:
     on: date = field(default_factory=date.today)
     workers: int | None = None
     policy: Policy | None = None
+    #: seconds one file may take before it is reported as an error (a stuck decoder)
+    file_timeout: float = DEFAULT_FILE_TIMEOUT
 
 
 @dataclass
@@ -156,7 +162,8 @@ class Scanner:
                 yield str(item.path), item.kind
 
         for (path, _kind), found in ordered_map(_task, scannable(), workers=workers, initializer=_init_worker,
-                                                 initargs=init_args, on_crash=_crash):
+                                                 initargs=init_args, on_crash=_crash,
+                                                 item_timeout=self.options.file_timeout):
             while walk_errors:
                 yield walk_errors.pop(0)
             yield self.decide(path, found)

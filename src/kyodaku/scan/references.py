@@ -19,6 +19,8 @@ from kyodaku.workspace import Workspace
 
 #: reference images are decoded at this size (the methods downscale further)
 REF_MAX_SIDE = 1024
+#: seconds one reference file may take to fingerprint (a registered episode can be long)
+REF_TIMEOUT = 1800.0
 
 
 @dataclass
@@ -98,7 +100,8 @@ def fingerprint_pending(workspace: Workspace, *, progress: bool = True, workers:
     with Progress(*columns, disable=not progress, transient=False) as bar:
         job = bar.add_task("fingerprint", total=len(tasks))
         buffer: list[tuple[tuple[int, str, str, str], dict[str, Fingerprint]]] = []
-        results = ordered_map(_work, tasks, workers=workers if len(tasks) > 1 else 0, on_crash=_crashed)
+        results = ordered_map(_work, tasks, workers=workers if len(tasks) > 1 else 0, on_crash=_crashed,
+                              item_timeout=REF_TIMEOUT)
         for task, (fps, error) in results:
             if error is not None:
                 registry.mark_fingerprinted(task[0], error=error)
