@@ -16,7 +16,8 @@ from rich.table import Table
 
 from kyodaku.cli.common import HomeOption, console, fail, friendly_errors, open_workspace, parse_date
 from kyodaku.policy.decide import Policy
-from kyodaku.scan.pipeline import DEFAULT_FILE_TIMEOUT, ScanOptions, ScanSummary, check_file, scan_paths
+from kyodaku.scan.pipeline import (DEFAULT_FILE_TIMEOUT, ScanOptions, ScanSummary, check_file, resume_state,
+                                   scan_paths)
 
 USES = ("training", "generation")
 _STYLE = {"blocked": "bold red", "cleared": "green", "review": "yellow", "error": "magenta"}
@@ -54,6 +55,8 @@ def scan(
     policy: PolicyOption = None,
     file_timeout: Annotated[float, typer.Option("--file-timeout", help="Seconds one file may take; a file "
                                                 "over it is reported as an error (a stuck decoder).")] = DEFAULT_FILE_TIMEOUT,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan: keep the lines already "
+                                         "in --out and scan only what they lack.")] = False,
     home: HomeOption = None,
 ) -> None:
     """Scan files and folders against the registry; block copies of registered works that
@@ -61,9 +64,19 @@ def scan(
     options = _options(licensee, use, on, workers, policy, file_timeout)
     workspace = open_workspace(home)
     to_stdout = out is not None and str(out) == "-"
+    if resume and (out is None or to_stdout):
+        fail("--resume needs --out FILE (the results of the interrupted scan)")
+    done: set[str] = set()
+    previous: list[dict[str, Any]] = []
+    if resume:
+        try:
+            done, previous = resume_state(out)
+        except ValueError as exc:
+            fail(str(exc))
     show = console() if not to_stdout else None
     with contextlib.ExitStack() as stack:
-        sink = sys.stdout if to_stdout else (stack.enter_context(open(out, "w", encoding="utf-8")) if out else None)
+        mode = "a" if resume else "w"
+        sink = sys.stdout if to_stdout else (stack.enter_context(open(out, mode, encoding="utf-8")) if out else None)
         progress = stack.enter_context(Progress(
             SpinnerColumn(), TextColumn("scanning"), BarColumn(bar_width=None),
             TextColumn("{task.completed} files · [red]{task.fields[blocked]} blocked[/red] · "
@@ -77,7 +90,11 @@ def scan(
                 counts[line["verdict"]] += 1
             progress.update(job, advance=1, **counts)
 
-        summary = scan_paths(workspace, [str(p) for p in paths], options, out=sink, on_result=tick)
+        if previous:
+            progress.console.print(f"resuming: {len(previous)} file(s) already scanned in {out}")
+        summary = scan_paths(workspace, [str(p) for p in paths], options, out=sink, on_result=tick, done=done)
+    for line in previous:
+        summary.add(line)
     if show is not None:
         _print_summary(summary, options, out)
 

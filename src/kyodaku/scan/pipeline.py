@@ -170,14 +170,39 @@ class Scanner:
         yield from walk_errors
 
 
+def resume_state(results: Path) -> tuple[set[str], list[dict[str, Any]]]:
+    """What an interrupted scan already wrote to ``results``: the ids (paths) done and
+    their lines.  A last line cut short by a crash or ``kill -9`` is removed from the file,
+    so its item is scanned again and written once."""
+    if not results.exists():
+        return set(), []
+    raw = results.read_bytes()
+    keep = raw[: raw.rfind(b"\n") + 1]  # complete lines only
+    lines = []
+    for number, text in enumerate(keep.decode("utf-8").splitlines(), 1):
+        try:
+            lines.append(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{results}:{number}: not a result line ({exc}); cannot resume from it") from None
+    if len(keep) != len(raw):
+        with open(results, "r+b") as f:
+            f.truncate(len(keep))
+    return {line["path"] for line in lines}, lines
+
+
 def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanOptions,
                out: TextIO | None = None,
-               on_result: Callable[[dict[str, Any]], None] | None = None) -> ScanSummary:
-    """Scan files and folders; write JSON lines to ``out``; return the summary."""
+               on_result: Callable[[dict[str, Any]], None] | None = None,
+               done: set[str] | None = None) -> ScanSummary:
+    """Scan files and folders; write JSON lines to ``out``; return the summary.  Items
+    whose id is in ``done`` (a resumed scan, see :func:`resume_state`) are skipped."""
     t0 = time.perf_counter()
     scanner = Scanner(workspace, options)
     summary = ScanSummary(warnings=list(scanner.warnings))
-    for line in scanner.run(iter_media(paths)):
+    items = iter_media(paths)
+    if done:
+        items = (item for item in items if str(item.path) not in done)
+    for line in scanner.run(items):
         summary.add(line)
         if out is not None:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
