@@ -96,3 +96,18 @@ def test_pdq_reference_also_hashes_content_inside_transparent_margins():
     assert len(ref) == 16  # 8 dihedral of the whole, 8 of the content
     cut = art.loaded(art.jpeg(sprite[100:500, 150:450]))
     assert m.compare(m.query(cut), ref).score >= 0.8
+
+
+def test_orb_query_keypoints_reach_a_flat_drawing_beside_busy_texture():
+    """A composite: noisy texture on the left, a flat line drawing on the right.  The
+    query's keypoints are spread over a grid, so the drawing gets its share."""
+    import cv2
+
+    rng = np.random.default_rng(5)
+    img = np.full((480, 960, 3), 235, np.uint8)
+    img[:, :480] = rng.integers(0, 255, (480, 480, 3), dtype=np.uint8)
+    for i in range(12):  # a flat drawing: outlined shapes on a light ground
+        cv2.rectangle(img, (520 + 30 * i, 60 + 25 * i), (560 + 30 * i, 120 + 25 * i), (40, 40, 40), 3)
+    q = OrbMethod().query(art.loaded(img))
+    right = (q.points[:, 0] >= 480 * 640 / 960).mean()
+    assert right >= 0.15, right

@@ -25,6 +25,30 @@ _MIN_SIDE = 31
 _X, _Y, _MIRROR = 0, 1, 2
 
 
+def _spread(keypoints, n: int, shape: tuple[int, int], grid: int) -> list:
+    """The ``n`` strongest keypoints with at most ~1.5 n / grid² per grid cell, then the
+    strongest of the rest: a textured background must not take every keypoint from a
+    flat drawing pasted into it (composites, screenshots, collage tiles)."""
+    if len(keypoints) <= n or grid <= 1:
+        return list(keypoints)
+    h, w = shape
+    cap = max(1, int(1.5 * n / (grid * grid)))
+    order = sorted(keypoints, key=lambda k: -k.response)
+    counts = np.zeros((grid, grid), np.int32)
+    kept, rest = [], []
+    for k in order:
+        cy = min(grid - 1, int(k.pt[1] * grid / h))
+        cx = min(grid - 1, int(k.pt[0] * grid / w))
+        if counts[cy, cx] < cap:
+            counts[cy, cx] += 1
+            kept.append(k)
+            if len(kept) == n:
+                return kept
+        else:
+            rest.append(k)
+    return kept + rest[: n - len(kept)]
+
+
 def _gray_at(image: LoadedImage, side: int) -> tuple[np.ndarray, float]:
     gray = image.gray
     h, w = gray.shape
@@ -54,6 +78,9 @@ class OrbMethod(FingerprintMethod):
     #: (px at ref_side) inside its silhouette: half an ORB patch, so their descriptors do
     #: not see the background it was flattened on
     alpha_erode_px = 12
+    #: keypoints are detected ``oversample`` times over and spread over a grid x grid layout
+    oversample = 3
+    grid = 4
     #: RANSAC reprojection threshold, in pixels of the query at ``query_side``
     ransac_px = 8.0
     #: inliers at score 0.5; chance matches between unrelated art stay below ~17
@@ -61,12 +88,14 @@ class OrbMethod(FingerprintMethod):
     score_rise = 2.5
     score_tail = 8.0
 
-    def _detect(self, gray: np.ndarray, n: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _detect(self, gray: np.ndarray, n: int, mask: np.ndarray | None = None,
+                grid: int = 1) -> tuple[np.ndarray, np.ndarray]:
         if min(gray.shape[:2]) < 2 * _MIN_SIDE:  # no room for one ORB patch and its border
             return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
-        orb = cv2.ORB_create(nfeatures=n, scaleFactor=1.2, nlevels=8, fastThreshold=10, edgeThreshold=15,
-                             patchSize=31)
-        keypoints, descriptors = orb.detectAndCompute(gray, mask)
+        orb = cv2.ORB_create(nfeatures=n * (self.oversample if grid > 1 else 1), scaleFactor=1.2, nlevels=8,
+                             fastThreshold=10, edgeThreshold=15, patchSize=31)
+        keypoints = _spread(orb.detect(gray, mask), n, gray.shape, grid)
+        keypoints, descriptors = orb.compute(gray, keypoints)
         if descriptors is None or not keypoints:
             return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
         xy = np.array([k.pt for k in keypoints], dtype=np.float32)
@@ -106,7 +135,7 @@ class OrbMethod(FingerprintMethod):
 
     def query(self, image: LoadedImage) -> Fingerprint:
         gray, scale = _gray_at(image, self.query_side)
-        d, xy = self._detect(gray, self.query_features)
+        d, xy = self._detect(gray, self.query_features, grid=self.grid)
         pts = np.column_stack([xy, np.zeros(len(xy), np.float32)]).astype(np.float32)
         return Fingerprint(self.name, d, pts, {"width": image.width, "height": image.height, "scale": scale})
 
