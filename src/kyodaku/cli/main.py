@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from kyodaku import __version__
 from kyodaku.cli import scan_cmds
+from kyodaku.cli.audit_cmds import audit_app
 from kyodaku.cli.common import HomeOption, console, friendly_errors, safe_url, settings_for
 from kyodaku.cli.registry_cmds import (
     catalog_app,
@@ -36,6 +37,7 @@ app.add_typer(work_app, name="work")
 app.add_typer(permits_app, name="permits")
 app.add_typer(permit_app, name="permit")
 app.add_typer(reservation_app, name="reservation")
+app.add_typer(audit_app, name="audit")
 scan_cmds.register(app)
 
 
