@@ -128,3 +128,19 @@ def test_fingerprints_of_an_older_method_version_are_recomputed(registered, tmp_
     assert line["verdict"] == "blocked"
     assert json.loads(meta.read_text())["method"] == OrbMethod().key
     assert registered.registry.pending_media() == []
+
+
+def test_every_scan_and_verdict_lands_in_the_verified_audit_log(registered, tmp_path):
+    from kyodaku.audit import AuditLog, verify
+
+    _corpus(tmp_path / "corpus")
+    with open(tmp_path / "r.jsonl", "w") as f:
+        scan_paths(registered, [tmp_path / "corpus"], ScanOptions(LICENSEE, "training", ON, workers=0), out=f)
+    log = AuditLog.for_workspace(registered)
+    entries = [json.loads(x) for x in log.path.read_text().splitlines()]
+    kinds = [e["kind"] for e in entries]
+    assert kinds[0] == "scan" and kinds[-1] == "scan-finished" and kinds.count("verdict") == 6
+    blocked = [e["data"] for e in entries if e["kind"] == "verdict" and e["data"]["verdict"] == "blocked"]
+    assert {Path(d["path"]).name for d in blocked} == {"kumo_crop.png", "kumo_mirror.jpg", "kumo_pasted.png"}
+    assert blocked[0]["works"][0][0] == "w102"
+    assert verify(log.path).ok

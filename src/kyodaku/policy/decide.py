@@ -13,6 +13,12 @@ Per matched work (``score`` in 0..1):
   blocked, else review; without one, cleared.
 
 A file is blocked if any match is blocked, else review if any is, else cleared.
+
+Rights signals embedded in the file (C2PA, IPTC, recorded TDMRep / X-Robots-Tag; see
+:mod:`kyodaku.signals`) come last and only ever make a verdict stricter: a reservation of
+this use blocks the file even when no registered work matched (and even where a permit
+covers a matched work: the file's own reservation is honoured, fail closed); a signal
+that could not be read turns a clear into review.
 """
 
 from __future__ import annotations
@@ -271,9 +277,12 @@ class Policy:
         use: str,
         on: date,
         registry_view: RegistryView,
+        signals: Any = None,
     ) -> Decision:
         """The verdict on one scanned file from its matches (objects or dicts with
-        ``work_id``, ``score`` and ``holder``; a missing holder is looked up in the view)."""
+        ``work_id``, ``score`` and ``holder``; a missing holder is looked up in the view)
+        and, when given, the file's embedded rights signals (a
+        :class:`kyodaku.signals.SignalReport`)."""
         if use not in USES:
             raise ValueError(f"use must be 'training' or 'generation', got {use!r}")
         verdicts = []
@@ -291,9 +300,29 @@ class Policy:
                 reason += (
                     f" (best score {max(v.score for v in verdicts):.2f} < review {self.review_threshold:.2f})"
                 )
-            return Decision("cleared", reason, None, tuple(verdicts))
-        top = verdicts[0]
-        return Decision(top.verdict, top.reason, top.permit_id, tuple(verdicts))
+            decision = Decision("cleared", reason, None, tuple(verdicts))
+        else:
+            top = verdicts[0]
+            decision = Decision(top.verdict, top.reason, top.permit_id, tuple(verdicts))
+        return self._apply_signals(decision, signals, use) if signals is not None else decision
+
+    @staticmethod
+    def _apply_signals(decision: Decision, signals: Any, use: str) -> Decision:
+        """Embedded rights signals make a verdict stricter, never laxer."""
+        if decision.verdict == "blocked":
+            return decision
+        reserved = signals.reservation_for(use)
+        if reserved is not None:
+            reason = f"reserved by an embedded rights signal ({reserved.source}: {reserved.detail})"
+            if decision.verdict != "cleared" or decision.permit_id is not None:
+                reason += f"; the registry said: {decision.reason}"
+            return Decision("blocked", reason, None, decision.matches)
+        unreadable = signals.unreadable()
+        if unreadable and decision.verdict == "cleared":
+            bad = unreadable[0]
+            return Decision("review", f"a rights signal could not be read ({bad.source}: {bad.detail}); "
+                            f"the registry said: {decision.reason}", None, decision.matches)
+        return decision
 
 
 @lru_cache(maxsize=1)

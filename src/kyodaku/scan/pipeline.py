@@ -13,11 +13,12 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from kyodaku.audit import AuditLog
 from kyodaku.fingerprint.registry import video_methods
 from kyodaku.media.images import load_image
 from kyodaku.media.types import MediaError
@@ -26,6 +27,7 @@ from kyodaku.policy.decide import Policy, RegistryView, default_policy
 from kyodaku.scan.matcher import Matcher
 from kyodaku.scan.parallel import default_workers, ordered_map
 from kyodaku.scan.refset import ReferenceSet
+from kyodaku.signals import Signal, SignalReport, read_signals
 from kyodaku.workspace import Workspace
 
 #: scanned images are decoded at this size (the methods downscale further)
@@ -65,8 +67,9 @@ def match_file(path: str, kind: str | None, matcher: Matcher) -> dict[str, Any]:
         return {"media": kind, "error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - one bad file must not end the scan
         return {"media": kind, "error": f"unexpected {type(exc).__name__}: {exc}"}
+    signals = read_signals(path)  # never raises: an unreadable signal is itself a signal
     return {"media": kind, "matches": [m.to_json() for m in matches],
-            "seconds": round(time.perf_counter() - t0, 4)}
+            "signals": [asdict(s) for s in signals.signals], "seconds": round(time.perf_counter() - t0, 4)}
 
 
 def _task(item: tuple[str, str | None]) -> dict[str, Any]:
@@ -134,8 +137,9 @@ class Scanner:
             line.update(verdict="error", reason=found["error"], matches=[])
             return line
         matches = found["matches"]
+        signals = SignalReport([Signal(**s) for s in found.get("signals", [])])
         decision = self.policy.decide(matches, licensee=self.options.licensee, use=self.options.use,
-                                      on=self.options.on, registry_view=self.view)
+                                      on=self.options.on, registry_view=self.view, signals=signals)
         judged = {v.work_id: v for v in decision.matches}
         for m in matches:
             v = judged.get(m["work_id"])
@@ -145,6 +149,8 @@ class Scanner:
                     m["permit_id"] = v.permit_id
         line.update(verdict=decision.verdict, reason=decision.reason, permit_id=decision.permit_id,
                     matches=matches)
+        if signals.signals:
+            line["signals"] = found["signals"]
         return line
 
     def run(self, items: Iterable[WalkItem]) -> Iterator[dict[str, Any]]:
@@ -190,32 +196,77 @@ def resume_state(results: Path) -> tuple[set[str], list[dict[str, Any]]]:
     return {line["path"] for line in lines}, lines
 
 
+#: result lines are written (and their verdicts audit-logged) in batches of at most this
+#: many lines or this many seconds, whichever comes first
+FLUSH_LINES = 64
+FLUSH_SECONDS = 2.0
+
+
+def _audit_verdict(line: dict[str, Any]) -> dict[str, Any]:
+    """What the audit log keeps of one result line."""
+    return {"path": line["path"], "verdict": line["verdict"], "reason": line.get("reason"),
+            "permit_id": line.get("permit_id"),
+            "works": [[m["work_id"], m.get("holder"), round(float(m["score"]), 4), m.get("verdict")]
+                      for m in line.get("matches", []) if m.get("verdict") in ("blocked", "review")
+                      or m.get("permit_id") is not None],
+            "signals": [f"{s['source']}:{s['use']}:{s['status']}" for s in line.get("signals", [])]}
+
+
+def _audit_scan(options: ScanOptions, paths: list[str]) -> dict[str, Any]:
+    return {"licensee": options.licensee, "use": options.use, "on": options.on.isoformat(), "paths": paths}
+
+
 def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanOptions,
                out: TextIO | None = None,
                on_result: Callable[[dict[str, Any]], None] | None = None,
                done: set[str] | None = None) -> ScanSummary:
     """Scan files and folders; write JSON lines to ``out``; return the summary.  Items
-    whose id is in ``done`` (a resumed scan, see :func:`resume_state`) are skipped."""
+    whose id is in ``done`` (a resumed scan, see :func:`resume_state`) are skipped.
+
+    The scan, every verdict and the totals are appended to the workspace's audit log.  A
+    batch of verdicts is logged before its result lines are written, so a crash loses both
+    together and ``--resume`` scans (and logs) that batch again."""
     t0 = time.perf_counter()
+    paths = [str(p) for p in paths]
     scanner = Scanner(workspace, options)
+    audit = AuditLog.for_workspace(workspace)
+    audit.append("scan", {**_audit_scan(options, paths), "resumed_with": len(done or ())})
     summary = ScanSummary(warnings=list(scanner.warnings))
     items = iter_media(paths)
     if done:
         items = (item for item in items if str(item.path) not in done)
+    batch: list[dict[str, Any]] = []
+    last_flush = time.monotonic()
+
+    def flush() -> None:
+        nonlocal last_flush
+        if batch:
+            audit.append_many("verdict", [_audit_verdict(x) for x in batch])
+            if out is not None:
+                out.write("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in batch))
+                out.flush()
+            batch.clear()
+        last_flush = time.monotonic()
+
     for line in scanner.run(items):
         summary.add(line)
-        if out is not None:
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-            out.flush()
+        batch.append(line)
         if on_result is not None:
             on_result(line)
+        if len(batch) >= FLUSH_LINES or time.monotonic() - last_flush >= FLUSH_SECONDS:
+            flush()
+    flush()
     summary.seconds = time.perf_counter() - t0
+    audit.append("scan-finished", {"files": summary.total, "verdicts": dict(summary.verdicts),
+                                   "seconds": round(summary.seconds, 1)})
     return summary
 
 
 def check_file(workspace: Workspace, path: str | Path, options: ScanOptions) -> dict[str, Any]:
     """One file's decided result, computed in this process."""
     lines = list(Scanner(workspace, ScanOptions(**{**options.__dict__, "workers": 0})).run(iter_media([path])))
-    if not lines:
-        return {"path": str(path), "verdict": "error", "reason": "nothing to scan at this path", "matches": []}
-    return lines[0]
+    line = lines[0] if lines else {"path": str(path), "verdict": "error", "reason": "nothing to scan at this path",
+                                   "matches": []}
+    AuditLog.for_workspace(workspace).append("check", {**_audit_scan(options, [str(path)]),
+                                                       "result": _audit_verdict(line)})
+    return line
