@@ -56,11 +56,18 @@ def _small_set(eval_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scored(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def evaluated(tmp_path_factory: pytest.TempPathFactory) -> dict:
     eval_dir = _eval_dir()
     set_dir = _small_set(eval_dir)
-    run = run_eval_set(set_dir, tmp_path_factory.mktemp("eval"))
-    return score_results(eval_dir, set_dir, run.results)
+    work = tmp_path_factory.mktemp("eval")
+    run = run_eval_set(set_dir, work)
+    return {"set": set_dir, "work": work, "results": run.results,
+            "score": score_results(eval_dir, set_dir, run.results)}
+
+
+@pytest.fixture(scope="module")
+def scored(evaluated: dict) -> dict:
+    return evaluated["score"]
 
 
 def test_every_query_has_a_result_and_none_is_an_error(scored: dict) -> None:
@@ -76,3 +83,34 @@ def test_accuracy_floor(scored: dict) -> None:
 
 def test_video_segments_are_localised(scored: dict) -> None:
     assert scored["video_localized"] is not None and scored["video_localized"] >= VIDEO_LOCALIZED_FLOOR, scored
+
+
+def test_the_set_as_webdataset_shards_gets_the_same_verdicts(evaluated: dict, tmp_path) -> None:
+    """The queries written as WebDataset shards (KEY.png|jpg|mp4 + KEY.txt + KEY.json, as
+    img2dataset writes them) are decided exactly as the files were."""
+    import io
+    import json
+    from datetime import date
+
+    import webdataset as wds
+
+    from kyodaku.report.evalset import EVAL_LICENSEE
+    from kyodaku.scan.pipeline import ScanOptions, scan_paths
+    from kyodaku.workspace import Workspace
+
+    files = sorted(p for p in (evaluated["set"] / "queries").rglob("*") if p.is_file())
+    shards = [tmp_path / f"shard-{i:03d}.tar" for i in range(4)]
+    writers = [wds.TarWriter(str(s)) for s in shards]
+    for n, f in enumerate(files):
+        writers[n % 4].write({"__key__": f.stem, f.suffix.lstrip("."): f.read_bytes(), "txt": "fan art",
+                              "json": {"url": f"https://example.invalid/{f.name}"}})
+    for w in writers:
+        w.close()
+    ws = Workspace.open(evaluated["work"] / "kyodaku-data")
+    out = io.StringIO()
+    scan_paths(ws, shards, ScanOptions(EVAL_LICENSEE, "training", date(2026, 1, 1)), out=out)
+    ws.dispose()
+    as_shards = {json.loads(x)["path"].rsplit("#", 1)[1]: json.loads(x)["verdict"] for x in out.getvalue().splitlines()}
+    as_files = {json.loads(x)["path"].rsplit("/", 1)[1].rsplit(".", 1)[0]: json.loads(x)["verdict"]
+                for x in evaluated["results"].read_text().splitlines()}
+    assert len(as_shards) == len(files) and as_shards == as_files

@@ -46,7 +46,8 @@ def register(app: typer.Typer) -> None:
 
 @friendly_errors
 def scan(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders to scan (images and videos).")],
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (images and videos), WebDataset shards "
+                                                "(*.tar) and Parquet / JSONL manifests to scan.")],
     licensee: LicenseeOption,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write one JSON line per file here ('-' for stdout).")] = None,
     use: UseOption = "training",

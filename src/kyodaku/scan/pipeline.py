@@ -1,4 +1,4 @@
-"""The scan: walk files and folders, match every file against the reference set in
+"""The scan: read files, folders, WebDataset shards and manifests, match every item against the reference set in
 worker processes, decide each verdict with the consent policy, write one JSON line per
 file (the format of the evaluation sets' README), and summarise.
 
@@ -10,6 +10,7 @@ read: unreadable, truncated and hostile files become ``error`` lines and the sca
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +23,7 @@ from kyodaku.audit import AuditLog
 from kyodaku.fingerprint.registry import video_methods
 from kyodaku.media.images import load_image
 from kyodaku.media.types import MediaError
-from kyodaku.media.walk import WalkItem, iter_media
+from kyodaku.corpus import Item, iter_items
 from kyodaku.policy.decide import Policy, RegistryView, default_policy
 from kyodaku.scan.matcher import Matcher
 from kyodaku.scan.parallel import default_workers, ordered_map
@@ -53,31 +54,48 @@ def _init_worker(fingerprints_dir: str, index_dir: str) -> None:
     _WORKER["matcher"] = Matcher(ReferenceSet(Path(fingerprints_dir), Path(index_dir)))
 
 
-def match_file(path: str, kind: str | None, matcher: Matcher) -> dict[str, Any]:
-    """Matches of one file: ``{"media", "matches": [...]}`` or ``{"media", "error"}``."""
+def match_item(item: Item, matcher: Matcher) -> dict[str, Any]:
+    """Matches and rights signals of one item: ``{"media", "matches", "signals"}`` or
+    ``{"media", "error"}``."""
     t0 = time.perf_counter()
+    kind = item.kind
+    source: str | bytes = item.data if item.data is not None else str(item.path)
     try:
         if kind == "video":
-            fps = {m.name: m.query_video(path) for m in video_methods()  # type: ignore[attr-defined]
-                   if m.name in matcher.refs.indexes}
-            matches = matcher.match_fingerprints(fps)
+            matches = matcher.match_fingerprints(_video_fingerprints(item, matcher))
         else:
-            matches = matcher.match_image(load_image(path, max_side=QUERY_MAX_SIDE))
+            matches = matcher.match_image(load_image(source, max_side=QUERY_MAX_SIDE))
     except MediaError as exc:
         return {"media": kind, "error": str(exc)}
     except Exception as exc:  # noqa: BLE001 - one bad file must not end the scan
         return {"media": kind, "error": f"unexpected {type(exc).__name__}: {exc}"}
-    signals = read_signals(path)  # never raises: an unreadable signal is itself a signal
+    signals = read_signals(source, columns=item.columns)  # never raises
     return {"media": kind, "matches": [m.to_json() for m in matches],
             "signals": [asdict(s) for s in signals.signals], "seconds": round(time.perf_counter() - t0, 4)}
 
 
-def _task(item: tuple[str, str | None]) -> dict[str, Any]:
-    return match_file(item[0], item[1], _WORKER["matcher"])
+def _video_fingerprints(item: Item, matcher: Matcher) -> dict[str, Any]:
+    methods = [m for m in video_methods() if m.name in matcher.refs.indexes]
+    if item.data is None:
+        return {m.name: m.query_video(item.path) for m in methods}  # type: ignore[attr-defined]
+    # a video inside a shard: the decoder wants a file
+    with tempfile.NamedTemporaryFile(suffix=f".{item.ext or 'mp4'}") as tmp:
+        tmp.write(item.data)
+        tmp.flush()
+        return {m.name: m.query_video(tmp.name) for m in methods}  # type: ignore[attr-defined]
 
 
-def _crash(_item: tuple[str, str | None], reason: str) -> dict[str, Any]:
-    return {"media": _item[1], "error": reason}
+def match_file(path: str, kind: str | None, matcher: Matcher) -> dict[str, Any]:
+    """:func:`match_item` for a file on disk."""
+    return match_item(Item(path, kind, path=path), matcher)
+
+
+def _task(item: Item) -> dict[str, Any]:
+    return match_item(item, _WORKER["matcher"])
+
+
+def _crash(item: Item, reason: str) -> dict[str, Any]:
+    return {"media": item.kind, "error": reason}
 
 
 @dataclass
@@ -153,27 +171,27 @@ class Scanner:
             line["signals"] = found["signals"]
         return line
 
-    def run(self, items: Iterable[WalkItem]) -> Iterator[dict[str, Any]]:
-        """Yield one decided result line per walked item, in walk order."""
+    def run(self, items: Iterable[Item]) -> Iterator[dict[str, Any]]:
+        """Yield one decided result line per item, in input order."""
         workers = default_workers() if self.options.workers is None else self.options.workers
         init_args = (str(self.workspace.fingerprints_dir), str(self.workspace.index_dir))
-        walk_errors: list[dict[str, Any]] = []
+        unreadable: list[dict[str, Any]] = []
 
-        def scannable() -> Iterator[tuple[str, str | None]]:
+        def scannable() -> Iterator[Item]:
             for item in items:
                 if item.error is not None:
-                    walk_errors.append({"path": str(item.path), "media": item.kind, "verdict": "error",
-                                        "reason": item.error, "matches": []})
+                    unreadable.append({"path": item.id, "media": item.kind, "verdict": "error",
+                                       "reason": item.error, "matches": []})
                     continue
-                yield str(item.path), item.kind
+                yield item
 
-        for (path, _kind), found in ordered_map(_task, scannable(), workers=workers, initializer=_init_worker,
-                                                 initargs=init_args, on_crash=_crash,
-                                                 item_timeout=self.options.file_timeout):
-            while walk_errors:
-                yield walk_errors.pop(0)
-            yield self.decide(path, found)
-        yield from walk_errors
+        for item, found in ordered_map(_task, scannable(), workers=workers, initializer=_init_worker,
+                                       initargs=init_args, on_crash=_crash,
+                                       item_timeout=self.options.file_timeout):
+            while unreadable:
+                yield unreadable.pop(0)
+            yield self.decide(item.id, found)
+        yield from unreadable
 
 
 def resume_state(results: Path) -> tuple[set[str], list[dict[str, Any]]]:
@@ -232,9 +250,9 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
     audit = AuditLog.for_workspace(workspace)
     audit.append("scan", {**_audit_scan(options, paths), "resumed_with": len(done or ())})
     summary = ScanSummary(warnings=list(scanner.warnings))
-    items = iter_media(paths)
+    items = iter_items(paths)
     if done:
-        items = (item for item in items if str(item.path) not in done)
+        items = (item for item in items if item.id not in done)
     batch: list[dict[str, Any]] = []
     last_flush = time.monotonic()
 
@@ -264,7 +282,7 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
 
 def check_file(workspace: Workspace, path: str | Path, options: ScanOptions) -> dict[str, Any]:
     """One file's decided result, computed in this process."""
-    lines = list(Scanner(workspace, ScanOptions(**{**options.__dict__, "workers": 0})).run(iter_media([path])))
+    lines = list(Scanner(workspace, ScanOptions(**{**options.__dict__, "workers": 0})).run(iter_items([path])))
     line = lines[0] if lines else {"path": str(path), "verdict": "error", "reason": "nothing to scan at this path",
                                    "matches": []}
     AuditLog.for_workspace(workspace).append("check", {**_audit_scan(options, [str(path)]),
