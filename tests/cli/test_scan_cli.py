@@ -60,3 +60,14 @@ def test_check_exit_status_follows_the_verdict(workspace, tmp_path):
 def test_bad_use_is_a_usage_error(workspace, tmp_path):
     r = _run(workspace, "check", str(tmp_path), "--licensee", "a", "--use", "train")
     assert r.exit_code == 1 and "training" in r.output
+
+
+def test_scan_cleared_out_writes_the_cleared_file_list(workspace, tmp_path):
+    corpus = _setup(workspace, tmp_path)
+    out, cleared = tmp_path / "r.jsonl", tmp_path / "cleared"
+    r = _run(workspace, "scan", str(corpus), "--licensee", "acme", "--out", str(out), "--cleared-out", str(cleared),
+             "--workers", "1")
+    assert r.exit_code == 0, r.output
+    assert "1 files kept; 2 excluded" in r.output
+    assert (cleared / "cleared-files.txt").read_text().strip().endswith("other.png")
+    assert _run(workspace, "scan", str(corpus), "--licensee", "a", "--cleared-out", str(cleared)).exit_code == 1

@@ -96,3 +96,35 @@ def test_shards_and_manifests_scan_like_files(workspace, tmp_path):
     assert got["other"]["verdict"] == "cleared"
     # a reservation the manifest recorded blocks an item no registered work matches
     assert got["m0"]["verdict"] == "blocked" and "x-robots-tag" in got["m0"]["reason"]
+
+
+def test_cleared_corpus_in_the_input_format_and_the_exclusion_list(workspace, tmp_path):
+    from kyodaku.corpus.outputs import write_cleared
+
+    reg = workspace.registry
+    reg.add_holder("kumo", "Manga Kumo", "JP")
+    art.save(art.artwork(501), tmp_path / "ref.png")
+    register_work(reg, workspace, "kumo", "work", [tmp_path / "ref.png"], work_id="w501")
+    fingerprint_pending(workspace, progress=False, workers=0)
+    shard = tmp_path / "s.tar"
+    _shard(shard, [{"__key__": "copy", "png": _png(501, crop=True), "txt": "x"},
+                   {"__key__": "other", "png": _png(502), "txt": "keep me", "json": {"u": 1}}])
+    pq.write_table(pa.table({"key": ["m0", "m1"], "jpg": [_png(501, crop=True), _png(503)], "caption": ["a", "b"]}),
+                   tmp_path / "m.parquet")
+    folder = tmp_path / "files"
+    folder.mkdir()
+    art.save(art.artwork(504), folder / "ok.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG")
+    results = tmp_path / "results.jsonl"
+    with open(results, "w") as f:
+        scan_paths(workspace, [shard, tmp_path / "m.parquet", folder],
+                   ScanOptions("acme", "training", date(2026, 1, 1), workers=1), out=f)
+    counts = write_cleared([shard, tmp_path / "m.parquet", folder], results, tmp_path / "cleared")
+    assert counts == {"samples": 1, "rows": 1, "files": 1, "excluded": 3}
+    kept = list(wds.WebDataset(str(tmp_path / "cleared" / "s.tar"), shardshuffle=False))
+    assert [s["__key__"] for s in kept] == ["other"] and kept[0]["txt"] == b"keep me" and "json" in kept[0]
+    assert pq.read_table(tmp_path / "cleared" / "m.parquet").column("key").to_pylist() == ["m1"]
+    assert (tmp_path / "cleared" / "cleared-files.txt").read_text().splitlines() == [str(folder / "ok.png")]
+    excluded = {json.loads(x)["id"].rsplit("/", 1)[-1]: json.loads(x)["verdict"]
+                for x in (tmp_path / "cleared" / "exclusions.jsonl").read_text().splitlines()}
+    assert excluded == {"s.tar#copy": "blocked", "m.parquet#m0": "blocked", "broken.png": "error"}

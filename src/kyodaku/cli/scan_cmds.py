@@ -56,6 +56,9 @@ def scan(
     policy: PolicyOption = None,
     file_timeout: Annotated[float, typer.Option("--file-timeout", help="Seconds one file may take; a file "
                                                 "over it is reported as an error (a stuck decoder).")] = DEFAULT_FILE_TIMEOUT,
+    cleared_out: Annotated[Path | None, typer.Option("--cleared-out", help="After the scan, write the cleared "
+                                                     "corpus here in the input's own format (shards, manifests, "
+                                                     "a file list) and exclusions.jsonl.", file_okay=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan: keep the lines already "
                                          "in --out and scan only what they lack.")] = False,
     home: HomeOption = None,
@@ -67,6 +70,8 @@ def scan(
     to_stdout = out is not None and str(out) == "-"
     if resume and (out is None or to_stdout):
         fail("--resume needs --out FILE (the results of the interrupted scan)")
+    if cleared_out is not None and (out is None or to_stdout):
+        fail("--cleared-out needs --out FILE (the verdicts it filters by)")
     done: set[str] = set()
     previous: list[dict[str, Any]] = []
     if resume:
@@ -98,6 +103,13 @@ def scan(
         summary.add(line)
     if show is not None:
         _print_summary(summary, options, out)
+    if cleared_out is not None:
+        from kyodaku.corpus.outputs import write_cleared
+
+        counts = write_cleared(paths, out, cleared_out)
+        kept = ", ".join(f"{n} {k}" for k, n in counts.items() if k != "excluded") or "nothing"
+        console().print(f"cleared corpus in {escape(str(cleared_out))}: {kept} kept; "
+                        f"{counts['excluded']} excluded (exclusions.jsonl)")
 
 
 def _print_summary(summary: ScanSummary, options: ScanOptions, out: Path | None) -> None:

@@ -119,9 +119,13 @@ def _sample_item(shard: Path, sample: dict[str, Any]) -> Item:
 
 
 # ------------------------------------------------------------------ manifests
+def row_key(n: int, row: dict[str, Any]) -> str:
+    """A manifest row's key: its ``key`` column, else its position."""
+    return str(row.get("key") or row.get("__key__") or f"row-{n}")
+
+
 def _row_item(manifest: Path, n: int, row: dict[str, Any]) -> Item:
-    key = row.get("key") or row.get("__key__") or f"row-{n}"
-    item_id = f"{manifest}#{key}"
+    item_id = f"{manifest}#{row_key(n, row)}"
     caption = next((str(row[c]) for c in CAPTION_COLUMNS if row.get(c) is not None), None)
     columns = {k: v for k, v in row.items() if not isinstance(v, (bytes, bytearray))}
     status = row.get("status")
