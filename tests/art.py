@@ -68,3 +68,19 @@ def paste(rgb: np.ndarray, background: np.ndarray, scale: float = 0.5, at: tuple
 
 def save(rgb: np.ndarray, path) -> None:
     cv2.imwrite(str(path), rgb[:, :, ::-1].copy())
+
+
+def register_artwork(workspace, folder, seed: int, holder: str = "kumo") -> str:
+    """Register ``artwork(seed)`` as work ``w{seed}`` of ``holder`` (created if new, JP,
+    no permit) and fingerprint it; returns the work id."""
+    from kyodaku.registry.importers import register_work
+    from kyodaku.scan.references import fingerprint_pending
+
+    reg = workspace.registry
+    if reg.get_holder(holder) is None:
+        reg.add_holder(holder, holder.title(), "JP")
+    path = folder / f"ref-{seed}.png"
+    save(artwork(seed), path)
+    register_work(reg, workspace, holder, f"work {seed}", [path], work_id=f"w{seed}")
+    fingerprint_pending(workspace, progress=False, workers=0)
+    return f"w{seed}"

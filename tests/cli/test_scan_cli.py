@@ -8,8 +8,6 @@ from datetime import date
 from typer.testing import CliRunner
 
 from kyodaku.cli.main import app
-from kyodaku.registry.importers import register_work
-from kyodaku.scan.references import fingerprint_pending
 from tests import art
 
 runner = CliRunner()
@@ -22,11 +20,7 @@ def _run(workspace, *args: str):
 
 
 def _setup(workspace, tmp_path):
-    reg = workspace.registry
-    reg.add_holder("kumo", "Manga Kumo", "JP")
-    art.save(art.artwork(201), tmp_path / "ref.png")
-    register_work(reg, workspace, "kumo", "work", [tmp_path / "ref.png"], work_id="w201")
-    fingerprint_pending(workspace, progress=False, workers=0)
+    art.register_artwork(workspace, tmp_path, 201)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     art.save(art.crop(art.artwork(201)), corpus / "copy.png")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import tarfile
 from datetime import date
 
 import pyarrow as pa
@@ -13,9 +12,7 @@ import pyarrow.parquet as pq
 import webdataset as wds
 
 from kyodaku.corpus import iter_items
-from kyodaku.registry.importers import register_work
 from kyodaku.scan.pipeline import ScanOptions, scan_paths
-from kyodaku.scan.references import fingerprint_pending
 from tests import art
 
 
@@ -80,11 +77,7 @@ def test_parquet_and_jsonl_manifests(tmp_path):
 
 
 def test_shards_and_manifests_scan_like_files(workspace, tmp_path):
-    reg = workspace.registry
-    reg.add_holder("kumo", "Manga Kumo", "JP")
-    art.save(art.artwork(401), tmp_path / "ref.png")
-    register_work(reg, workspace, "kumo", "work", [tmp_path / "ref.png"], work_id="w401")
-    fingerprint_pending(workspace, progress=False, workers=0)
+    art.register_artwork(workspace, tmp_path, 401)
     shard = tmp_path / "s.tar"
     _shard(shard, [{"__key__": "copy", "png": _png(401, crop=True)}, {"__key__": "other", "png": _png(402)}])
     pq.write_table(pa.table({"key": ["m0"], "jpg": [_png(403)], "x-robots-tag": ["noai"]}), tmp_path / "m.parquet")
@@ -101,11 +94,7 @@ def test_shards_and_manifests_scan_like_files(workspace, tmp_path):
 def test_cleared_corpus_in_the_input_format_and_the_exclusion_list(workspace, tmp_path):
     from kyodaku.corpus.outputs import write_cleared
 
-    reg = workspace.registry
-    reg.add_holder("kumo", "Manga Kumo", "JP")
-    art.save(art.artwork(501), tmp_path / "ref.png")
-    register_work(reg, workspace, "kumo", "work", [tmp_path / "ref.png"], work_id="w501")
-    fingerprint_pending(workspace, progress=False, workers=0)
+    art.register_artwork(workspace, tmp_path, 501)
     shard = tmp_path / "s.tar"
     _shard(shard, [{"__key__": "copy", "png": _png(501, crop=True), "txt": "x"},
                    {"__key__": "other", "png": _png(502), "txt": "keep me", "json": {"u": 1}}])

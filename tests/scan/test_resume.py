@@ -12,9 +12,7 @@ import time
 
 import pytest
 
-from kyodaku.registry.importers import register_work
 from kyodaku.scan.pipeline import resume_state
-from kyodaku.scan.references import fingerprint_pending
 from tests import art
 
 
@@ -27,11 +25,7 @@ def _kyodaku(workspace, *args: str) -> list[str]:
 
 @pytest.fixture
 def corpus(workspace, tmp_path):
-    reg = workspace.registry
-    reg.add_holder("kumo", "Manga Kumo", "JP")
-    art.save(art.artwork(301), tmp_path / "ref.png")
-    register_work(reg, workspace, "kumo", "work", [tmp_path / "ref.png"], work_id="w301")
-    fingerprint_pending(workspace, progress=False, workers=0)
+    art.register_artwork(workspace, tmp_path, 301)
     folder = tmp_path / "corpus"
     folder.mkdir()
     for i in range(N):
