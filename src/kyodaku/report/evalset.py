@@ -5,7 +5,6 @@ register the set's holders, catalog and permits in a fresh workspace, scan its
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass
 from datetime import date
@@ -73,9 +72,3 @@ def score_results(eval_dir: Path, set_dir: Path, results: Path, media: str | Non
     if media:
         truth = [t for t in truth if t["media"] == media]
     return module.score(truth, module.load_jsonl(results))
-
-
-def dump(path: Path, rows: list[dict[str, Any]]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")

@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -85,11 +85,6 @@ def _video_fingerprints(item: Item, matcher: Matcher) -> dict[str, Any]:
         return {m.name: m.query_video(tmp.name) for m in methods}  # type: ignore[attr-defined]
 
 
-def match_file(path: str, kind: str | None, matcher: Matcher) -> dict[str, Any]:
-    """:func:`match_item` for a file on disk."""
-    return match_item(Item(path, kind, path=path), matcher)
-
-
 def _task(item: Item) -> dict[str, Any]:
     return match_item(item, _WORKER["matcher"])
 
@@ -131,15 +126,15 @@ class Scanner:
     """A scan against one workspace for one licensee, use and date."""
 
     def __init__(self, workspace: Workspace, options: ScanOptions) -> None:
-        from kyodaku.scan.references import fingerprint_pending, refresh_stale
+        from kyodaku.scan.references import fingerprint_pending
 
         self.workspace = workspace
         self.options = options
         self.policy = options.policy or default_policy()
         self.warnings: list[str] = []
         registry = workspace.registry
-        if refresh_stale(workspace) or registry.pending_media():
-            fingerprint_pending(workspace, progress=False, workers=options.workers)
+        # references added, or made stale by a new method version, are fingerprinted first
+        fingerprint_pending(workspace, progress=False, workers=options.workers)
         failed = [m for m in registry.list_media() if m.fingerprint_error]
         for m in failed:
             self.warnings.append(f"reference {m.original_name} of {m.work_id} could not be fingerprinted "
@@ -282,7 +277,7 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
 
 def check_file(workspace: Workspace, path: str | Path, options: ScanOptions) -> dict[str, Any]:
     """One file's decided result, computed in this process."""
-    lines = list(Scanner(workspace, ScanOptions(**{**options.__dict__, "workers": 0})).run(iter_items([path])))
+    lines = list(Scanner(workspace, replace(options, workers=0)).run(iter_items([path])))
     line = lines[0] if lines else {"path": str(path), "verdict": "error", "reason": "nothing to scan at this path",
                                    "matches": []}
     AuditLog.for_workspace(workspace).append("check", {**_audit_scan(options, [str(path)]),

@@ -85,9 +85,3 @@ class ReferenceSet:
         vectors = np.asarray(self.stores[name].vectors[rows.start:rows.stop])
         index.add(vectors, np.arange(rows.start, rows.stop, dtype=np.int64))
         index.save(self.index_dir / name)
-
-    def n_refs(self, name: str) -> int:
-        return len(self.stores[name])
-
-    def works(self) -> set[str]:
-        return {r["work_id"] for s in self.stores.values() for r in s.refs}
