@@ -7,7 +7,20 @@ import cv2
 import numpy as np
 from PIL import Image, ImageChops
 
-from kyodaku.demo.paint import *  # noqa: F403 - the demo's drawing vocabulary
+from kyodaku.demo.paint import (
+    Canvas,
+    Point,
+    RGB,
+    SPRITE_SIZE,
+    bezier,
+    blob,
+    crescent,
+    ellipse_pts,
+    glyph,
+    hsv,
+    shade,
+    thick_path,
+)
 
 # --------------------------------------------------------------------------- characters
 

@@ -6,7 +6,21 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from kyodaku.demo.paint import *  # noqa: F403 - the demo's drawing vocabulary
+from kyodaku.demo.paint import (
+    Canvas,
+    Point,
+    SCENE_SIZE,
+    bezier,
+    blob,
+    ellipse_pts,
+    glyph,
+    glyph_row,
+    gradient,
+    hsv,
+    shade,
+    thick_path,
+    value_noise,
+)
 
 # --------------------------------------------------------------------------- scenes
 

@@ -7,7 +7,10 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from kyodaku.demo.paint import *  # noqa: F403 - the demo's drawing vocabulary
+from kyodaku.demo.paint import (
+    gradient,
+    hsv,
+)
 
 # --------------------------------------------------------------------------- transforms
 
