@@ -8,7 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from kyodaku.registry.migrate import alembic_config, current_revision, head_revision
-from kyodaku.registry.models import Base
+from kyodaku.schema import Base
 from kyodaku.workspace import Workspace
 
 

@@ -61,6 +61,9 @@ def scan(
                                                      "a file list) and exclusions.jsonl.", file_okay=False)] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan: keep the lines already "
                                          "in --out and scan only what they lack.")] = False,
+    name: Annotated[str | None, typer.Option("--name", help="Record the scan under this name (the corpus name "
+                                             "rights holders' inquiries use; default: the --out file name, "
+                                             "else the inputs).")] = None,
     home: HomeOption = None,
 ) -> None:
     """Scan files and folders against the registry; block copies of registered works that
@@ -98,7 +101,8 @@ def scan(
 
         if previous:
             progress.console.print(f"resuming: {len(previous)} file(s) already scanned in {out}")
-        summary = scan_paths(workspace, [str(p) for p in paths], options, out=sink, on_result=tick, done=done)
+        summary = scan_paths(workspace, [str(p) for p in paths], options, out=sink, on_result=tick, done=done,
+                             name=name or (out.stem if out is not None and not to_stdout else None))
     for line in previous:
         summary.add(line)
     if show is not None:
@@ -135,7 +139,8 @@ def _print_summary(summary: ScanSummary, options: ScanOptions, out: Path | None)
         c.print(by)
     rate = summary.total / summary.seconds if summary.seconds else 0.0
     c.print(f"{summary.total} files in {summary.seconds:.1f} s ({rate:.1f} files/s)"
-            + (f"; results in {escape(str(out))}" if out else ""))
+            + (f"; results in {escape(str(out))}" if out else "")
+            + (f"; recorded as scan {summary.record_id}" if summary.record_id else ""))
 
 
 @friendly_errors

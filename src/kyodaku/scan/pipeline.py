@@ -25,6 +25,7 @@ from kyodaku.media.images import load_image
 from kyodaku.media.types import MediaError
 from kyodaku.corpus import Item, iter_items
 from kyodaku.policy.decide import Policy, RegistryView, default_policy
+from kyodaku.records.store import ScanRecorder
 from kyodaku.scan.matcher import Matcher
 from kyodaku.scan.parallel import default_workers, ordered_map
 from kyodaku.scan.refset import ReferenceSet
@@ -111,6 +112,8 @@ class ScanSummary:
     blocked_by_holder: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    #: the scan's id in the workspace's scan records
+    record_id: int | None = None
 
     def add(self, line: dict[str, Any]) -> None:
         self.total += 1
@@ -232,9 +235,12 @@ def _audit_scan(options: ScanOptions, paths: list[str]) -> dict[str, Any]:
 def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanOptions,
                out: TextIO | None = None,
                on_result: Callable[[dict[str, Any]], None] | None = None,
-               done: set[str] | None = None) -> ScanSummary:
+               done: set[str] | None = None, name: str | None = None) -> ScanSummary:
     """Scan files and folders; write JSON lines to ``out``; return the summary.  Items
     whose id is in ``done`` (a resumed scan, see :func:`resume_state`) are skipped.
+
+    The scan is recorded in the workspace database under ``name`` (default: the inputs),
+    for claims and inquiries (:mod:`kyodaku.records`); a resumed scan continues its record.
 
     The scan, every verdict and the totals are appended to the workspace's audit log.  A
     batch of verdicts is logged before its result lines are written, so a crash loses both
@@ -244,6 +250,8 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
     scanner = Scanner(workspace, options)
     audit = AuditLog.for_workspace(workspace)
     audit.append("scan", {**_audit_scan(options, paths), "resumed_with": len(done or ())})
+    recorder = ScanRecorder(workspace.session, name=name or " ".join(paths), licensee=options.licensee,
+                            use=options.use, on=options.on, inputs=paths, resume=bool(done))
     summary = ScanSummary(warnings=list(scanner.warnings))
     items = iter_items(paths)
     if done:
@@ -255,6 +263,7 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
         nonlocal last_flush
         if batch:
             audit.append_many("verdict", [_audit_verdict(x) for x in batch])
+            recorder.add(batch)
             if out is not None:
                 out.write("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in batch))
                 out.flush()
@@ -271,7 +280,9 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
     flush()
     summary.seconds = time.perf_counter() - t0
     audit.append("scan-finished", {"files": summary.total, "verdicts": dict(summary.verdicts),
-                                   "seconds": round(summary.seconds, 1)})
+                                   "seconds": round(summary.seconds, 1), "record": recorder.scan_id})
+    recorder.finish({"files": summary.total, **dict(summary.verdicts)})
+    summary.record_id = recorder.scan_id
     return summary
 
 

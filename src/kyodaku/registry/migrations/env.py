@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from kyodaku.registry.models import Base
+from kyodaku.schema import Base
 
 config = context.config
 target_metadata = Base.metadata
