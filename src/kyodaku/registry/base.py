@@ -230,6 +230,10 @@ class Registry(ABC):
         """``w`` + the next zero-padded number after every ``w<digits>`` id (and ``reserved``)."""
 
     @abstractmethod
+    def set_aliases(self, work_id: str, aliases: Iterable[Alias | str]) -> Work:
+        """Replace a work's aliases (titles in other languages, character names)."""
+
+    @abstractmethod
     def get_work(self, work_id: str) -> Work | None: ...
 
     @abstractmethod

@@ -156,6 +156,23 @@ class SqlRegistry(Registry):
             s.flush()
             return _work(row)
 
+    def set_aliases(self, work_id: str, aliases: Iterable[Alias | str]) -> Work:
+        with self._session() as s:
+            row = s.scalar(select(WorkRow).where(WorkRow.work_id == work_id).options(*_WORK_LOAD))
+            if row is None:
+                raise NotFound(f"no work {work_id!r}")
+            row.aliases.clear()
+            s.flush()
+            seen: set[tuple[str, str | None]] = set()
+            for a in aliases:
+                alias = Alias(a) if isinstance(a, str) else a
+                text = alias.text.strip()
+                if text and (text, alias.lang) not in seen:
+                    seen.add((text, alias.lang))
+                    row.aliases.append(AliasRow(alias=text, lang=alias.lang))
+            s.flush()
+            return _work(row)
+
     def get_work(self, work_id: str) -> Work | None:
         with self._session() as s:
             row = s.scalar(select(WorkRow).where(WorkRow.work_id == work_id).options(*_WORK_LOAD))

@@ -1,0 +1,96 @@
+"""A holder's catalog and permits on the desk: the same registry functions as the CLI
+(:func:`~kyodaku.registry.importers.register_work`, ``grant_permit``, ``revoke_permit``),
+behind the actor's tenancy.  Holders change only their own; operators and auditors read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from kyodaku.desk.auth import Actor
+from kyodaku.registry.base import ALL_WORKS, Alias, NotFound, Permit, RegistryError, Work
+from kyodaku.registry.importers import parse_alias, register_work
+
+__all__ = ["add_work", "grant_permit", "list_permits", "list_works", "revoke_permit", "set_aliases"]
+
+
+def _own(actor: Actor, holder: str | None) -> str:
+    actor.require("holder")
+    if holder is None:
+        if len(actor.holder_slugs) != 1:
+            raise RegistryError("this account acts for several holders: name one")
+        return actor.holder_slugs[0]
+    if holder not in actor.holder_slugs:
+        raise NotFound(f"no holder {holder!r}")
+    return holder
+
+
+def list_works(service: Any, actor: Actor) -> list[Work]:
+    reg = service.workspace.registry
+    if actor.sees_everything:
+        return reg.list_works()
+    return [w for h in actor.holder_slugs for w in reg.list_works(h)]
+
+
+def get_work(service: Any, actor: Actor, work_id: str) -> Work:
+    work = service.workspace.registry.get_work(work_id)
+    if work is None or not (actor.sees_everything or work.holder in actor.holder_slugs):
+        raise NotFound(f"no work {work_id!r}")
+    return work
+
+
+def add_work(service: Any, actor: Actor, *, title: str, files: Iterable[Path], aliases: Iterable[str] = (),
+             holder: str | None = None) -> Work:
+    """Register a work with uploaded reference media and fingerprint it now."""
+    from kyodaku.scan.references import fingerprint_pending
+
+    slug = _own(actor, holder)
+    work, _ = register_work(service.workspace.registry, service.workspace, slug, title, list(files),
+                            aliases=[parse_alias(a) for a in aliases if a.strip()])
+    fingerprint_pending(service.workspace, progress=False, workers=0)
+    service._audit("work", {"work": work.work_id, "holder": slug, "title": title, "by": actor.username})
+    return get_work(service, actor, work.work_id)
+
+
+def set_aliases(service: Any, actor: Actor, work_id: str, aliases: Iterable[str]) -> Work:
+    work = get_work(service, actor, work_id)
+    _own(actor, work.holder)
+    parsed: list[Alias] = [parse_alias(a) for a in aliases if a.strip()]
+    updated = service.workspace.registry.set_aliases(work_id, parsed)
+    service._audit("aliases", {"work": work_id, "holder": work.holder, "aliases": [a.text for a in parsed],
+                               "by": actor.username})
+    return updated
+
+
+def list_permits(service: Any, actor: Actor) -> list[Permit]:
+    reg = service.workspace.registry
+    if actor.sees_everything:
+        return reg.list_permits()
+    return [p for h in actor.holder_slugs for p in reg.list_permits(holder=h)]
+
+
+def grant_permit(service: Any, actor: Actor, *, licensee: str, use: str, works: str | list[str] = ALL_WORKS,
+                 valid_from: date, valid_until: date | None = None, holder: str | None = None) -> Permit:
+    slug = _own(actor, holder)
+    if isinstance(works, list):
+        for w in works:
+            get_work(service, actor, w)
+    permit = service.workspace.registry.grant_permit(slug, licensee.strip(), use, works, valid_from=valid_from,
+                                                     valid_until=valid_until, at=service.clock())
+    service._audit("permit", {"permit": permit.id, "event": "granted", "holder": slug, "licensee": permit.licensee,
+                              "use": use, "scope": permit.scope, "by": actor.username})
+    return permit
+
+
+def revoke_permit(service: Any, actor: Actor, permit_id: int, reason: str) -> Permit:
+    permit = service.workspace.registry.get_permit(permit_id)
+    if permit is None or permit.holder not in actor.holder_slugs:
+        if actor.sees_everything and permit is not None:
+            actor.require("holder")
+        raise NotFound(f"no permit {permit_id}")
+    revoked = service.workspace.registry.revoke_permit(permit_id, reason, at=service.clock())
+    service._audit("permit", {"permit": permit_id, "event": "revoked", "holder": permit.holder,
+                              "reason": reason, "by": actor.username})
+    return revoked
