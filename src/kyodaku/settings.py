@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     - ``secret_key`` (``KYODAKU_SECRET_KEY``): required in server mode.
     - ``allow_sqlite`` (``KYODAKU_ALLOW_SQLITE``): explicit opt-in to SQLite in server mode.
     - ``policy_file`` (``KYODAKU_POLICY_FILE``): a JSON file overriding the packaged policy.
+    - ``licensee`` (``KYODAKU_LICENSEE``): the AI developer answering at the desk (claims'
+      evidence is checked for this licensee).
+    - ``deadlines_file`` (``KYODAKU_DEADLINES_FILE``): the desk's deadline policy (JSON).
+    - ``smtp_host`` / ``smtp_port`` / ``smtp_username`` / ``smtp_password`` / ``smtp_sender``:
+      email notifications (optional; webhooks work without them).
+    - ``cookie_secure`` (``KYODAKU_COOKIE_SECURE``): send session cookies over HTTPS only
+      (default: on in server mode).
     """
 
     model_config = SettingsConfigDict(env_prefix="KYODAKU_", extra="ignore", validate_default=True)
@@ -48,11 +55,21 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     allow_sqlite: bool = False
     policy_file: Path | None = None
+    licensee: str = "unnamed-licensee"
+    deadlines_file: Path | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "kyodaku@localhost"
+    cookie_secure: bool | None = None
 
     @model_validator(mode="after")
     def _defaults_and_server_checks(self) -> Settings:
         if not self.database_url:
             self.database_url = sqlite_url(self.home / "kyodaku.db")
+        if self.cookie_secure is None:
+            self.cookie_secure = self.mode == "server"
         if self.mode == "server":
             key = self.secret_key.get_secret_value() if self.secret_key is not None else ""
             if len(key) < MIN_SECRET_KEY_LENGTH:

@@ -53,6 +53,8 @@ class Claim:
     due_at: datetime | None
     due_owner: str | None
     events: tuple[ClaimEvent, ...]
+    #: the stored upload, relative to the workspace home (not shown in the API)
+    upload_path: str | None = None
 
     def overdue(self, now: datetime) -> bool:
         return self.due_at is not None and self.due_owner == "operator" and now > self.due_at
@@ -81,7 +83,8 @@ def claim_view(row: ClaimRow, usernames: dict[int, str], due_owner: str | None) 
                  dict(row.evidence or {}), row.resolution, row.created_at, row.state_changed_at, row.due_at,
                  due_owner if row.state not in TERMINAL else None,
                  tuple(ClaimEvent(e.at, usernames.get(e.actor_id, str(e.actor_id)), e.from_state, e.to_state,
-                                  e.note or "", e.due_at, e.late) for e in row.events))
+                                  e.note or "", e.due_at, e.late) for e in row.events),
+                 row.upload_path)
 
 
 def store_upload(uploads_dir: Path, src: Path, name: str) -> tuple[str, str]:

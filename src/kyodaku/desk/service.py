@@ -25,7 +25,7 @@ from kyodaku.desk.claims import (Claim, claim_view, claims_query, evidence_from_
                                  visible_claim)
 from kyodaku.desk.lifecycle import DeadlinePolicy
 from kyodaku.desk.models import AccountRow, ApiKeyRow, ClaimEventRow, ClaimRow, WebhookRow
-from kyodaku.desk.outbox import emit
+from kyodaku.desk.outbox import SmtpSettings, emit
 from kyodaku.records.store import Records
 from kyodaku.registry.base import Conflict, NotFound, RegistryError, utcnow
 from kyodaku.registry.models import HolderRow, WorkRow
@@ -37,13 +37,15 @@ __all__ = ["DeskService"]
 class DeskService:
     def __init__(self, workspace: Workspace, *, licensee: str | None = None,
                  deadlines: DeadlinePolicy | None = None, clock: Callable[[], datetime] = utcnow,
-                 email: bool = False) -> None:
+                 smtp: SmtpSettings | None = None) -> None:
         self.workspace = workspace
         #: the AI developer answering at this desk (claims' evidence is checked for it)
         self.licensee = licensee or "unnamed-licensee"
         self.deadlines = deadlines or DeadlinePolicy.load()
         self.clock = clock
-        self.email = email
+        #: email notifications go out only when SMTP is configured; webhooks always
+        self.smtp = smtp
+        self.email = smtp is not None
         self.records = Records(workspace.session)
         self.uploads_dir = workspace.home / "desk" / "uploads"
 

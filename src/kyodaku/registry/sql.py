@@ -6,6 +6,7 @@ Only portable SQL: no SQLite pragmas or functions here (the workspace sets those
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -56,12 +57,21 @@ _PERMIT_LOAD = (selectinload(PermitRow.works),)
 
 
 class SqlRegistry(Registry):
-    """Registry over a SQLAlchemy engine.  Not thread-safe: use one instance per thread."""
+    """Registry over a SQLAlchemy engine.  Safe to share between threads (the web
+    service's worker threads): an open :meth:`transaction` belongs to its own thread."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._tx: Session | None = None
+        self._local = threading.local()
+
+    @property
+    def _tx(self) -> Session | None:
+        return getattr(self._local, "tx", None)
+
+    @_tx.setter
+    def _tx(self, session: Session | None) -> None:
+        self._local.tx = session
 
     # -- sessions --------------------------------------------------------------------------
     @contextmanager

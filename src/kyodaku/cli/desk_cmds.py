@@ -1,0 +1,91 @@
+"""``kyodaku serve`` and ``kyodaku desk ...``: run the rights holders' desk, manage its
+accounts, deliver its notifications.  Same functions as the service
+(:class:`kyodaku.desk.DeskService`)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from kyodaku.cli.common import HomeOption, console, fail, friendly_errors, open_workspace, settings_for
+from kyodaku.desk import DeskService
+from kyodaku.registry.base import utcnow
+
+desk_app = typer.Typer(help="The rights holders' desk: accounts, API keys, notifications.", no_args_is_help=True)
+
+
+def _service(home: object) -> DeskService:
+    settings = settings_for(home)  # type: ignore[arg-type]
+    return DeskService(open_workspace(home), licensee=settings.licensee)  # type: ignore[arg-type]
+
+
+@desk_app.command("account-add")
+@friendly_errors
+def account_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[str, typer.Option("--role", help="holder, operator or auditor.")],
+    holder: Annotated[list[str] | None, typer.Option("--holder", help="A holder this account acts for "
+                                                     "(repeat for an association).")] = None,
+    display_name: Annotated[str | None, typer.Option("--name", help="Shown on pages.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="Notifications go here (with SMTP set).")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="ja or en.")] = "en",
+    password_env: Annotated[str | None, typer.Option("--password-env", help="Read the password from this "
+                                                     "environment variable (else it is asked for).")] = None,
+    api_key: Annotated[bool, typer.Option("--api-key", help="Also create an API key and print it once.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Create a desk account (its password is hashed with argon2)."""
+    if password_env:
+        password = os.environ.get(password_env) or fail(f"${password_env} is not set")
+    else:
+        password = getpass.getpass("password: ")
+    service = _service(home)
+    actor = service.add_account(username, role, password=password, holders=holder or (),
+                                display_name=display_name, email=email, lang=lang)
+    console().print(f"account {escape(username)} ({role}) created")
+    if api_key:
+        _, key = service.add_api_key(actor, "created with the account")
+        console().print(f"API key (shown once): {key}", soft_wrap=True)
+
+
+@desk_app.command("deliver")
+@friendly_errors
+def deliver(home: HomeOption = None) -> None:
+    """Deliver due notifications (webhooks, email); run it from cron or a timer."""
+    from kyodaku.desk.outbox import deliver_pending
+    from kyodaku.service.app import smtp_settings
+
+    settings = settings_for(home)
+    ws = open_workspace(home)
+    counts = deliver_pending(ws.session, utcnow(), smtp=smtp_settings(settings))
+    console().print(f"{counts['delivered']} delivered, {counts['failed']} failed (retried later)")
+
+
+@friendly_errors
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    home: HomeOption = None,
+) -> None:
+    """Run the desk (pages and API) with uvicorn.  In production set KYODAKU_MODE=server,
+    KYODAKU_SECRET_KEY and KYODAKU_DATABASE_URL (PostgreSQL)."""
+    import uvicorn
+
+    settings = settings_for(home)
+    if host not in ("127.0.0.1", "localhost", "::1") and settings.mode != "server":
+        fail("listening beyond this machine needs KYODAKU_MODE=server (secure settings)")
+    if home is not None:
+        os.environ["KYODAKU_HOME"] = str(home)
+    console().print(f"kyodaku desk on http://{host}:{port}/ (API docs at /api/docs)")
+    uvicorn.run("kyodaku.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(desk_app, name="desk")
+    app.command("serve")(serve)

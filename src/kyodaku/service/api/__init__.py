@@ -1,0 +1,1 @@
+"""The REST API, one router per role (see :mod:`kyodaku.service.app`)."""

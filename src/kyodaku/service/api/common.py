@@ -1,0 +1,84 @@
+"""Read endpoints every role has; what each sees is filtered by its tenancy."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse, StreamingResponse
+
+from kyodaku.desk import catalog
+from kyodaku.desk.inquiries import answer_csv, answer_letter
+from kyodaku.desk.models import CLAIM_STATES
+from kyodaku.service.deps import ApiActor, Desk
+
+router = APIRouter(tags=["everyone"])
+
+#: ids are database integers; larger values are refused with 422, never a database error
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def work_json(w: Any) -> dict[str, Any]:
+    return {"work_id": w.work_id, "holder": w.holder, "title": w.title, "kind": w.kind,
+            "aliases": [{"text": a.text, "lang": a.lang} for a in w.aliases],
+            "media": [{"id": m.id, "name": m.original_name, "kind": m.kind, "sha256": m.sha256,
+                       "fingerprinted": m.fingerprinted_at is not None, "error": m.fingerprint_error}
+                      for m in w.media]}
+
+
+def permit_json(p: Any) -> dict[str, Any]:
+    return {"id": p.id, "holder": p.holder, "licensee": p.licensee, "use": p.use, "scope": p.scope,
+            "valid_from": p.valid_from.isoformat(), "valid_until": p.valid_until.isoformat() if p.valid_until else None,
+            "revoked_at": p.revoked_at.isoformat() if p.revoked_at else None, "revoke_reason": p.revoke_reason}
+
+
+@router.get("/me")
+def me(actor: ApiActor) -> dict[str, Any]:
+    return {"username": actor.username, "role": actor.role, "display_name": actor.display_name,
+            "holders": list(actor.holder_slugs)}
+
+
+@router.get("/claims")
+def list_claims(actor: ApiActor, service: Desk,
+                state: Annotated[str | None, Query(pattern="^(" + "|".join(CLAIM_STATES) + ")$")] = None,
+                overdue: bool = False) -> list[dict[str, Any]]:
+    now = service.clock()
+    return [c.to_json(now) for c in service.claims(actor, state=state, overdue=overdue)]
+
+
+@router.get("/claims/{claim_id}")
+def get_claim(claim_id: Id, actor: ApiActor, service: Desk) -> dict[str, Any]:
+    return service.claim(actor, claim_id).to_json(service.clock())
+
+
+@router.get("/inquiries")
+def list_inquiries(actor: ApiActor, service: Desk) -> list[dict[str, Any]]:
+    return [i.to_json() for i in service.inquiries(actor)]
+
+
+@router.get("/inquiries/{inquiry_id}")
+def get_inquiry(inquiry_id: Id, actor: ApiActor, service: Desk) -> dict[str, Any]:
+    return service.inquiry(actor, inquiry_id).to_json()
+
+
+@router.get("/inquiries/{inquiry_id}/answer.csv", response_class=StreamingResponse)
+def inquiry_csv(inquiry_id: Id, actor: ApiActor, service: Desk) -> StreamingResponse:
+    service.inquiry(actor, inquiry_id)  # 404 before streaming starts
+    return StreamingResponse(answer_csv(service, actor, inquiry_id), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.csv"'})
+
+
+@router.get("/inquiries/{inquiry_id}/letter.html", response_class=HTMLResponse)
+def inquiry_letter(inquiry_id: Id, actor: ApiActor, service: Desk,
+                   lang: Annotated[str, Query(pattern="^(en|ja)$")] = "en") -> HTMLResponse:
+    return HTMLResponse(answer_letter(service, actor, inquiry_id, lang))
+
+
+@router.get("/works")
+def list_works(actor: ApiActor, service: Desk) -> list[dict[str, Any]]:
+    return [work_json(w) for w in catalog.list_works(service, actor)]
+
+
+@router.get("/permits")
+def list_permits(actor: ApiActor, service: Desk) -> list[dict[str, Any]]:
+    return [permit_json(p) for p in catalog.list_permits(service, actor)]

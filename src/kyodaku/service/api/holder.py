@@ -1,0 +1,153 @@
+"""What rights holders do: file claims and disputes, ask inquiries, keep their catalog
+and permits.  Every call acts only for the holders the key's account acts for."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Header, UploadFile
+from pydantic import BaseModel, Field
+
+from kyodaku.desk import catalog
+from kyodaku.service.api.common import Id, permit_json, work_json
+from kyodaku.service.deps import ApiActor, Desk
+
+router = APIRouter(tags=["holder"])
+
+Slug = Annotated[str | None, Field(default=None, max_length=100, description="Which of your holders (if several).")]
+WorkIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=200)]
+IdempotencyKey = Annotated[str | None, Header(max_length=100, description="Retries with the same key file once.")]
+MAX_UPLOAD = 256 * 1024 * 1024
+
+
+class ClaimIn(BaseModel):
+    decision_id: int = Field(ge=1, le=2**31 - 1, description="A decision recorded by a scan or screening.")
+    work_ids: WorkIds
+    description: str = Field(default="", max_length=10_000)
+    holder: Slug = None
+
+
+class NoteIn(BaseModel):
+    note: str = Field(min_length=1, max_length=10_000)
+
+
+class InquiryIn(BaseModel):
+    corpus: str = Field(min_length=1, max_length=300, description="A recorded scan's name or id.")
+    work_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(default=[], max_length=200)
+    question: str = Field(default="", max_length=10_000)
+    holder: Slug = None
+
+
+class AliasesIn(BaseModel):
+    aliases: list[Annotated[str, Field(max_length=500)]] = Field(max_length=200)
+
+
+class PermitIn(BaseModel):
+    licensee: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    use: str = Field(pattern="^(training|generation)$")
+    works: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, max_length=500, description="Work ids; omit for all of the holder's works.")
+    valid_from: date
+    valid_until: date | None = None
+    holder: Slug = None
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
+    holder: Slug = None
+
+
+def _saved(upload: UploadFile) -> Path:
+    """The upload in a temporary file (size-capped)."""
+    suffix = "".join(c for c in Path(upload.filename or "").suffix.lower()[:8] if c.isalnum() or c == ".")
+    tmp = tempfile.NamedTemporaryFile(delete=False, suffix=suffix)
+    with tmp:
+        shutil.copyfileobj(upload.file, tmp, 1 << 20)
+    if Path(tmp.name).stat().st_size > MAX_UPLOAD:
+        Path(tmp.name).unlink()
+        from kyodaku.registry.base import RegistryError
+
+        raise RegistryError("the upload is larger than 256 MiB")
+    return Path(tmp.name)
+
+
+@router.post("/claims", status_code=201)
+def file_claim(body: ClaimIn, actor: ApiActor, service: Desk,
+               idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    claim = service.file_claim(actor, work_ids=body.work_ids, description=body.description, holder=body.holder,
+                               decision_id=body.decision_id, idempotency_key=idempotency_key)
+    return claim.to_json(service.clock())
+
+
+@router.post("/claims/upload", status_code=201)
+def file_claim_upload(actor: ApiActor, service: Desk, file: Annotated[UploadFile, File()],
+                      work_ids: Annotated[str, Form(min_length=1, max_length=5000, description="Comma-separated.")],
+                      description: Annotated[str, Form(max_length=10_000)] = "",
+                      holder: Annotated[str | None, Form(max_length=100)] = None,
+                      idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
+    path = _saved(file)
+    try:
+        claim = service.file_claim(actor, work_ids=work_ids.split(","), description=description, holder=holder,
+                                   upload=path, upload_name=(file.filename or "upload")[:300],
+                                   idempotency_key=idempotency_key)
+    finally:
+        path.unlink(missing_ok=True)
+    return claim.to_json(service.clock())
+
+
+@router.post("/claims/{claim_id}/dispute")
+def dispute(claim_id: Id, body: NoteIn, actor: ApiActor, service: Desk) -> dict[str, Any]:
+    return service.act(actor, claim_id, "dispute", body.note).to_json(service.clock())
+
+
+@router.post("/inquiries", status_code=201)
+def file_inquiry(body: InquiryIn, actor: ApiActor, service: Desk) -> dict[str, Any]:
+    return service.file_inquiry(actor, corpus=body.corpus, work_ids=body.work_ids, question=body.question,
+                                holder=body.holder).to_json()
+
+
+@router.post("/works", status_code=201)
+def add_work(actor: ApiActor, service: Desk, title: Annotated[str, Form(min_length=1, max_length=500)],
+             files: Annotated[list[UploadFile], File()],
+             aliases: Annotated[str, Form(max_length=10_000, description="One per line; 'text@ja' sets the language.")] = "",
+             holder: Annotated[str | None, Form(max_length=100)] = None) -> dict[str, Any]:
+    tmpdir = Path(tempfile.mkdtemp(prefix="kyodaku-upload-"))
+    try:
+        paths = []
+        for i, f in enumerate(files):
+            saved = _saved(f)
+            dest = tmpdir / f"{i}-{Path(f.filename or 'media').name[:200]}"
+            shutil.move(saved, dest)
+            paths.append(dest)
+        work = catalog.add_work(service, actor, title=title, files=paths, aliases=aliases.splitlines(), holder=holder)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return work_json(work)
+
+
+@router.put("/works/{work_id}/aliases")
+def set_aliases(work_id: Annotated[str, Field(max_length=64)], body: AliasesIn, actor: ApiActor,
+                service: Desk) -> dict[str, Any]:
+    return work_json(catalog.set_aliases(service, actor, work_id, body.aliases))
+
+
+@router.post("/permits", status_code=201)
+def grant_permit(body: PermitIn, actor: ApiActor, service: Desk) -> dict[str, Any]:
+    return permit_json(catalog.grant_permit(service, actor, licensee=body.licensee, use=body.use,
+                                            works=body.works if body.works else "*", valid_from=body.valid_from,
+                                            valid_until=body.valid_until, holder=body.holder))
+
+
+@router.post("/permits/{permit_id}/revoke")
+def revoke_permit(permit_id: Id, body: NoteIn, actor: ApiActor, service: Desk) -> dict[str, Any]:
+    return permit_json(catalog.revoke_permit(service, actor, permit_id, body.note))
+
+
+@router.post("/webhooks", status_code=201)
+def add_webhook(body: WebhookIn, actor: ApiActor, service: Desk) -> dict[str, Any]:
+    hook_id, secret = service.add_webhook(actor, body.url, holder=body.holder)
+    return {"id": hook_id, "url": body.url, "secret": secret}

@@ -1,0 +1,116 @@
+"""``kyodaku serve``: the desk as a web service (FastAPI).  Routers per role:
+
+- ``/api/v1``           read endpoints every role has (filtered by tenancy)
+- ``/api/v1/holder``    what rights holders do: claims, disputes, inquiries, catalog, permits
+- ``/api/v1/operator``  what the AI developer's compliance staff do: claim steps, overdue
+- ``/api/v1/auditor``   read-only reports
+- ``/``                 the server-rendered pages (Japanese and English)
+
+The API authenticates with API keys (``Authorization: Bearer kyd_...``), the pages with
+a session cookie and a CSRF token in every form.  :func:`create_app` builds everything
+from settings; nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kyodaku import __version__
+from kyodaku.desk import DeadlinePolicy, DeskService, Forbidden, InvalidTransition
+from kyodaku.desk.outbox import SmtpSettings
+from kyodaku.registry.base import Conflict, NotFound, RegistryError, utcnow
+from kyodaku.settings import Settings, load_settings
+from kyodaku.workspace import Workspace
+
+__all__ = ["create_app"]
+
+_STATUS = ((NotFound, 404), (Forbidden, 403), (InvalidTransition, 409), (Conflict, 409), (RegistryError, 422))
+
+
+def _status_of(exc: Exception) -> int:
+    for cls, status in _STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None,
+               clock: Callable[[], datetime] | None = None) -> FastAPI:
+    from kyodaku.service import pages
+    from kyodaku.service.api import auditor, common, holder, operator
+
+    settings = settings or load_settings()
+    ws = workspace or Workspace.from_settings(settings, create=True)
+    desk = DeskService(ws, licensee=settings.licensee, deadlines=DeadlinePolicy.load(settings.deadlines_file),
+                       clock=clock or utcnow, smtp=smtp_settings(settings))
+    app = FastAPI(title="kyodaku desk", version=__version__, openapi_url="/api/openapi.json",
+                  docs_url="/api/docs", redoc_url=None,
+                  description="Claims and inquiries of rights holders, answered from kyodaku's records.")
+    app.state.desk = desk
+    app.state.settings = settings
+    app.include_router(common.router, prefix="/api/v1")
+    app.include_router(holder.router, prefix="/api/v1/holder")
+    app.include_router(operator.router, prefix="/api/v1/operator")
+    app.include_router(auditor.router, prefix="/api/v1/auditor")
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(resources.files("kyodaku.service").joinpath("static"))),
+              name="static")
+
+    @app.exception_handler(RegistryError)
+    async def _registry_error(request: Request, exc: RegistryError) -> Response:
+        status = _status_of(exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+        return pages.error_page(request, status, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/api/") or exc.status_code in (301, 302, 303, 307):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return pages.error_page(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
+        return pages.error_page(request, 422, "; ".join(str(e.get("msg")) for e in exc.errors()))
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next: Callable) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/api/docs"):
+            response.headers.setdefault("Content-Security-Policy",
+                                        "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                        "form-action 'self'; frame-ancestors 'none'")
+        return response
+
+    return app
+
+
+def smtp_settings(settings: Settings) -> SmtpSettings | None:
+    if not settings.smtp_host:
+        return None
+    return SmtpSettings(settings.smtp_host, settings.smtp_port, settings.smtp_username,
+                        settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+                        settings.smtp_sender)
+
+
+def app_from_env() -> FastAPI:
+    """The uvicorn factory of ``kyodaku serve`` (settings from ``KYODAKU_*``)."""
+    return create_app(load_settings())
+
+
+def jsonable_errors(exc: RequestValidationError) -> list[dict[str, object]]:
+    return [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": str(e.get("type"))}
+            for e in exc.errors()]

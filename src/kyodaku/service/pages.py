@@ -1,0 +1,340 @@
+"""The desk's server-rendered pages (Jinja2, no JavaScript), in Japanese and English.
+
+Sign-in makes a server-side session (cookie: HttpOnly, SameSite=Lax, Secure in server
+mode); every form carries the session's CSRF token and a post without it is refused.
+The pages call the same :class:`~kyodaku.desk.DeskService` functions as the API.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import tempfile
+from datetime import date
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+
+from kyodaku.desk import catalog
+from kyodaku.desk.inquiries import answer_csv, answer_letter
+from kyodaku.desk.lifecycle import actions_for
+from kyodaku.desk.report import claims_log, corpus_report
+from kyodaku.registry.base import NotFound, RegistryError
+from kyodaku.service.api.common import Id
+from kyodaku.service.deps import LANG_COOKIE, SESSION_COOKIE, Desk, Page, PostedPage, optional_session, request_lang
+from kyodaku.service.thumbs import thumbnail_jpeg
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "kyodaku_login_csrf"
+
+
+@lru_cache(maxsize=2)
+def _messages(lang: str) -> dict[str, str]:
+    text = resources.files("kyodaku.service").joinpath(f"locales/{lang}.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def translator(lang: str) -> Any:
+    ja, en = _messages("ja"), _messages("en")
+
+    def t(key: str, **kw: Any) -> str:
+        msg = (ja if lang == "ja" else en).get(key) or en.get(key) or key
+        return msg.format(**kw) if kw else msg
+
+    return t
+
+
+@lru_cache(maxsize=1)
+def _templates() -> Jinja2Templates:
+    folder = resources.files("kyodaku.service").joinpath("templates")
+    return Jinja2Templates(directory=str(folder))
+
+
+def render(request: Request, name: str, session: Any, status: int = 200, **ctx: Any) -> HTMLResponse:
+    lang = session.lang if session is not None else request_lang(request)
+    ctx.update(request=request, s=session, actor=session.actor if session else None, lang=lang,
+               t=translator(lang), csrf=session.csrf if session else "", now=request.app.state.desk.clock())
+    return _templates().TemplateResponse(request, name, ctx, status_code=status)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    session = optional_session(request, request.app.state.desk)
+    return render(request, "error.html", session, status=status, status_code=status, message=message)
+
+
+def _back(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+# -- sign in / out, language -------------------------------------------------------------
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, next: str = "/") -> HTMLResponse:  # noqa: A002
+    token = secrets.token_urlsafe(32)
+    resp = render(request, "login.html", None, next=_safe_next(next), login_csrf=token)
+    resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                    secure=bool(request.app.state.settings.cookie_secure))
+    return resp
+
+
+@router.post("/login")
+def login(request: Request, service: Desk, username: Annotated[str, Form(max_length=100)],
+          password: Annotated[str, Form(max_length=1000)], csrf_token: Annotated[str, Form()] = "",
+          next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+    found = service.login(username, password)
+    if found is None:
+        token = secrets.token_urlsafe(32)
+        resp = render(request, "login.html", None, status=401, next=_safe_next(next), login_csrf=token,
+                      failed=True, username=username)
+        resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=bool(request.app.state.settings.cookie_secure))
+        return resp
+    _, token, _ = found
+    resp = _back(_safe_next(next))
+    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax",
+                    secure=bool(request.app.state.settings.cookie_secure), max_age=12 * 3600)
+    resp.delete_cookie(LOGIN_CSRF_COOKIE)
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, service: Desk, session: PostedPage) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        service.logout(token)
+    resp = _back("/login")
+    resp.delete_cookie(SESSION_COOKIE)
+    return resp
+
+
+@router.get("/lang/{lang}")
+def set_lang(lang: str, next: str = "/") -> Response:  # noqa: A002
+    resp = _back(_safe_next(next))
+    if lang in ("ja", "en"):
+        resp.set_cookie(LANG_COOKIE, lang, samesite="lax", max_age=365 * 24 * 3600)
+    return resp
+
+
+# -- home -------------------------------------------------------------------------------
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, service: Desk, session: Page) -> HTMLResponse:
+    actor = session.actor
+    claims = service.claims(actor)
+    open_claims = [c for c in claims if c.state not in ("upheld", "resolved")]
+    overdue = [c for c in claims if c.overdue(service.clock())]
+    return render(request, "home.html", session, claims=open_claims[:20], overdue=overdue,
+                  inquiries=service.inquiries(actor)[-10:])
+
+
+# -- claims -----------------------------------------------------------------------------
+@router.get("/claims", response_class=HTMLResponse)
+def claims_page(request: Request, service: Desk, session: Page, state: str | None = None,
+                overdue: bool = False) -> HTMLResponse:
+    claims = service.claims(session.actor, state=state or None, overdue=overdue)
+    works = catalog.list_works(service, session.actor) if session.actor.role == "holder" else []
+    return render(request, "claims.html", session, claims=claims, works=works, state=state, overdue=overdue,
+                  decision_id=request.query_params.get("decision", ""))
+
+
+@router.post("/claims")
+def file_claim_page(service: Desk, session: PostedPage,
+                    work_ids: Annotated[list[str], Form()], description: Annotated[str, Form(max_length=10_000)] = "",
+                    decision_id: Annotated[str, Form(max_length=12)] = "",
+                    file: Annotated[UploadFile | None, File()] = None) -> Response:
+    upload = None
+    try:
+        if file is not None and file.filename:
+            suffix = "".join(c for c in Path(file.filename).suffix.lower()[:8] if c.isalnum() or c == ".")
+            with tempfile.NamedTemporaryFile(delete=False, suffix=suffix) as tmp:
+                shutil.copyfileobj(file.file, tmp, 1 << 20)
+            upload = Path(tmp.name)
+        did = None
+        if upload is None:
+            if not decision_id.strip().isdigit():
+                raise RegistryError("attach the output file or give the decision id it was recorded under")
+            did = int(decision_id)
+        claim = service.file_claim(session.actor, work_ids=work_ids, description=description, upload=upload,
+                                   upload_name=file.filename if upload else None, decision_id=did)
+    finally:
+        if upload is not None:
+            upload.unlink(missing_ok=True)
+    return _back(f"/claims/{claim.id}")
+
+
+@router.get("/claims/{claim_id}", response_class=HTMLResponse)
+def claim_page(request: Request, claim_id: Id, service: Desk, session: Page) -> HTMLResponse:
+    claim = service.claim(session.actor, claim_id)
+    works = {w: service.workspace.registry.get_work(w) for w in
+             {m["work_id"] for m in claim.evidence.get("matches", [])} | set(claim.work_ids)}
+    return render(request, "claim.html", session, claim=claim, works=works,
+                  actions=[a for a in actions_for(claim.state, session.actor.role)])
+
+
+@router.post("/claims/{claim_id}/act")
+def act_page(claim_id: Id, service: Desk, session: PostedPage, action: Annotated[str, Form(max_length=40)],
+             note: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    service.act(session.actor, claim_id, action, note)
+    return _back(f"/claims/{claim_id}")
+
+
+def _jpeg(data: bytes | None) -> Response:
+    if data is None:
+        raise HTTPException(404, "thumbnail unavailable")
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.get("/claims/{claim_id}/evidence/query.jpg")
+def query_thumb(claim_id: Id, service: Desk, session: Page, at: Annotated[float, Query(ge=0, le=86400)] = 0) -> Response:
+    claim = service.claim(session.actor, claim_id)
+    path = None
+    if claim.upload_path:
+        path = service.workspace.home / claim.upload_path
+    elif claim.decision_id is not None:
+        item = str(service.records.decision(claim.decision_id).item)
+        path = Path(item) if "#" not in item else None
+    return _jpeg(thumbnail_jpeg(path, at))
+
+
+@router.get("/claims/{claim_id}/evidence/ref/{work_id}.jpg")
+def ref_thumb(claim_id: Id, work_id: str, service: Desk, session: Page,
+              at: Annotated[float, Query(ge=0, le=86400)] = 0) -> Response:
+    claim = service.claim(session.actor, claim_id)
+    shown = {m["work_id"] for m in claim.evidence.get("matches", [])} | set(claim.work_ids)
+    if work_id not in shown:
+        raise NotFound(f"no work {work_id} in this claim's evidence")
+    work = service.workspace.registry.get_work(work_id)
+    if work is None or not work.media:
+        raise NotFound(f"no reference media of {work_id}")
+    return _jpeg(thumbnail_jpeg(service.workspace.media_path(work.media[0]), at))
+
+
+# -- inquiries --------------------------------------------------------------------------
+@router.get("/inquiries", response_class=HTMLResponse)
+def inquiries_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
+    works = catalog.list_works(service, session.actor) if session.actor.role == "holder" else []
+    return render(request, "inquiries.html", session, inquiries=service.inquiries(session.actor), works=works)
+
+
+@router.post("/inquiries")
+def file_inquiry_page(service: Desk, session: PostedPage, corpus: Annotated[str, Form(max_length=300)],
+                      work_ids: Annotated[list[str], Form()] = [],  # noqa: B006
+                      question: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    inq = service.file_inquiry(session.actor, corpus=corpus, work_ids=work_ids, question=question)
+    return _back(f"/inquiries/{inq.id}")
+
+
+@router.get("/inquiries/{inquiry_id}", response_class=HTMLResponse)
+def inquiry_page(request: Request, inquiry_id: Id, service: Desk, session: Page) -> HTMLResponse:
+    return render(request, "inquiry.html", session, inq=service.inquiry(session.actor, inquiry_id))
+
+
+@router.get("/inquiries/{inquiry_id}/answer.csv")
+def inquiry_csv_page(inquiry_id: Id, service: Desk, session: Page) -> StreamingResponse:
+    service.inquiry(session.actor, inquiry_id)
+    return StreamingResponse(answer_csv(service, session.actor, inquiry_id), media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.csv"'})
+
+
+@router.get("/inquiries/{inquiry_id}/letter", response_class=HTMLResponse)
+def inquiry_letter_page(inquiry_id: Id, service: Desk, session: Page) -> HTMLResponse:
+    return HTMLResponse(answer_letter(service, session.actor, inquiry_id, session.lang))
+
+
+# -- catalog and permits ----------------------------------------------------------------
+@router.get("/works", response_class=HTMLResponse)
+def works_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
+    return render(request, "works.html", session, works=catalog.list_works(service, session.actor))
+
+
+@router.post("/works")
+def add_work_page(service: Desk, session: PostedPage, title: Annotated[str, Form(max_length=500)],
+                  files: Annotated[list[UploadFile], File()], aliases: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    tmpdir = Path(tempfile.mkdtemp(prefix="kyodaku-upload-"))
+    try:
+        paths = []
+        for i, f in enumerate(files):
+            dest = tmpdir / f"{i}-{Path(f.filename or 'media').name[:200]}"
+            with dest.open("wb") as out:
+                shutil.copyfileobj(f.file, out, 1 << 20)
+            paths.append(dest)
+        work = catalog.add_work(service, session.actor, title=title, files=paths, aliases=aliases.splitlines())
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return _back(f"/works#{quote(work.work_id)}")
+
+
+@router.post("/works/{work_id}/aliases")
+def aliases_page(work_id: str, service: Desk, session: PostedPage,
+                 aliases: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    catalog.set_aliases(service, session.actor, work_id, aliases.splitlines())
+    return _back(f"/works#{quote(work_id)}")
+
+
+@router.get("/permits", response_class=HTMLResponse)
+def permits_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
+    works = catalog.list_works(service, session.actor) if session.actor.role == "holder" else []
+    return render(request, "permits.html", session, permits=catalog.list_permits(service, session.actor),
+                  works=works, today=service.today())
+
+
+@router.post("/permits")
+def grant_page(service: Desk, session: PostedPage, licensee: Annotated[str, Form(max_length=200)],
+               use: Annotated[str, Form(pattern="^(training|generation)$")],
+               valid_from: Annotated[date, Form()], valid_until: Annotated[str, Form(max_length=10)] = "",
+               work_ids: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006
+    until = date.fromisoformat(valid_until) if valid_until.strip() else None
+    catalog.grant_permit(service, session.actor, licensee=licensee, use=use, works=work_ids or "*",
+                         valid_from=valid_from, valid_until=until)
+    return _back("/permits")
+
+
+@router.post("/permits/{permit_id}/revoke")
+def revoke_page(permit_id: Id, service: Desk, session: PostedPage,
+                reason: Annotated[str, Form(max_length=10_000)] = "") -> Response:
+    catalog.revoke_permit(service, session.actor, permit_id, reason)
+    return _back("/permits")
+
+
+# -- auditor ----------------------------------------------------------------------------
+@router.get("/report", response_class=HTMLResponse)
+def report_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
+    session.actor.require("auditor", "operator")
+    return render(request, "report.html", session, scans=service.records.scans(),
+                  log=claims_log(service, session.actor))
+
+
+@router.get("/report/{scan_id}", response_class=HTMLResponse)
+def scan_report_page(request: Request, scan_id: Id, service: Desk, session: Page) -> HTMLResponse:
+    return render(request, "scan_report.html", session, r=corpus_report(service, session.actor, scan_id))
+
+
+# -- account ----------------------------------------------------------------------------
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
+    return render(request, "account.html", session, keys=service.api_keys(session.actor))
+
+
+@router.post("/account/keys", response_class=HTMLResponse)
+def new_key_page(request: Request, service: Desk, session: PostedPage,
+                 label: Annotated[str, Form(max_length=200)] = "") -> HTMLResponse:
+    _, key = service.add_api_key(session.actor, label)
+    return render(request, "account.html", session, keys=service.api_keys(session.actor), new_key=key)
+
+
+@router.post("/account/keys/{key_id}/revoke")
+def revoke_key_page(key_id: Id, service: Desk, session: PostedPage) -> Response:
+    service.revoke_api_key(session.actor, key_id)
+    return _back("/account")
