@@ -99,7 +99,7 @@ class ScanResults:
     verdicts: Counter = field(default_factory=Counter)
     media: Counter = field(default_factory=Counter)
     holders: dict[str, HolderStats] = field(default_factory=dict)
-    unmatched: int = 0  # items without any match
+    unmatched: int = 0  # items without a match at or above the review threshold
     #: top score per item with matches, by item verdict: verdict -> HIST_BINS counts
     histogram: dict[str, list[int]] = field(default_factory=dict)
     signals: Counter = field(default_factory=Counter)  # (source, use, status) -> items
@@ -178,6 +178,22 @@ def _bin(score: float) -> int:
     return min(HIST_BINS - 1, max(0, int(score * HIST_BINS)))
 
 
+def first_item_id(results: str | Path) -> str | None:
+    """The id of the first readable result line (the scan's first item), or None."""
+    try:
+        with open(results, encoding="utf-8", errors="replace") as f:
+            for text in f:
+                try:
+                    line = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(line, dict) and isinstance(line.get("path"), str):
+                    return line["path"]
+    except OSError:
+        return None
+    return None
+
+
 def collect(results: str | Path, max_evidence: int = 10) -> ScanResults:
     """Read ``results`` once and summarise it (see the module docstring)."""
     path = Path(results)
@@ -223,8 +239,6 @@ def _add(out: ScanResults, line: dict[str, Any], max_evidence: int) -> None:
     scores = [float(m["score"]) for m in matches if isinstance(m.get("score"), (int, float))]
     if scores:
         out.histogram[verdict][_bin(max(scores))] += 1
-    else:
-        out.unmatched += 1
     for s in line.get("signals") or []:
         if isinstance(s, dict):
             out.signals[(str(s.get("source")), str(s.get("use")), str(s.get("status")))] += 1
@@ -239,6 +253,8 @@ def _add(out: ScanResults, line: dict[str, Any], max_evidence: int) -> None:
         holder = str(m.get("holder") or "(unknown holder)")
         if holder not in best or rank < best[holder][0]:
             best[holder] = (rank, m)
+    if all(rank == len(CATEGORIES) - 1 for rank, _ in best.values()):  # none, or only weak ones
+        out.unmatched += 1
     for holder, (rank, m) in best.items():
         stats = out.holder(holder)
         category = CATEGORIES[rank]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -26,12 +26,12 @@ from typing import Any
 from kyodaku import __version__
 from kyodaku.report.charts import COLORS, holder_bars, score_histogram
 from kyodaku.report.collect import (CATEGORIES, CATEGORY_LABELS, VERDICTS, Evidence, HolderStats, ReportError,
-                                    ScanResults, collect)
+                                    ScanResults, collect, first_item_id)
 from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
 from kyodaku.workspace import Workspace
 
 __all__ = ["DEFAULT_MAX_EVIDENCE", "MAX_EVIDENCE_ROWS", "ReportError", "ReportStats", "ScanInfo",
-           "render_scan_report", "scan_info_from_audit", "write_scan_report"]
+           "render_scan_report", "scan_info", "scan_info_from_audit", "write_scan_report"]
 
 #: evidence rows (with two thumbnails each) per holder, and in the whole report: with
 #: ~8 kB thumbnails the report of any scan stays under ~30 MB
@@ -97,6 +97,14 @@ def scan_info_from_audit(workspace: Workspace, first_id: str | None) -> ScanInfo
         on = None
     return ScanInfo(licensee=data.get("licensee"), use=data.get("use"), on=on, inputs=list(data["paths"]),
                     started=found.get("at"), audit_seq=found.get("seq"), audit_hash=found.get("hash"))
+
+
+def scan_info(workspace: Workspace, results_path: str | Path, **known: Any) -> ScanInfo:
+    """What the scan of ``results_path`` was: its audit-log entry, with the fields in
+    ``known`` (those not None: ``licensee``, ``use``, ``on``, ``inputs``, ``thresholds``)
+    taking precedence."""
+    info = scan_info_from_audit(workspace, first_item_id(results_path)) or ScanInfo()
+    return replace(info, **{k: v for k, v in known.items() if v is not None})
 
 
 def _timecode(seconds: float | None) -> str:
