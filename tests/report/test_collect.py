@@ -69,6 +69,21 @@ def test_unreadable_lines_are_counted_and_named(results):
     assert first_item_id(results) == "a.png"
 
 
+def test_hand_edited_lines_of_odd_types_do_not_crash(tmp_path):
+    odd = [{"path": "h.png", "verdict": "blocked", "media": ["x"], "matches": "nope", "signals": 5},
+           {"path": "i.mp4", "verdict": "blocked", "matches": [
+               {"work_id": ["w"], "holder": {"a": 1}, "score": float("nan"), "verdict": "blocked",
+                "query_segment": [float("inf"), 1], "ref_segment": ["a", None], "evidence": [1]},
+               {"work_id": "w2", "holder": "kumo", "score": 0.9, "verdict": "cleared", "permit_id": [1]}]}]
+    p = tmp_path / "odd.jsonl"
+    p.write_text("".join(json.dumps(x) + "\n" for x in odd), encoding="utf-8")
+    r = collect(p)
+    assert r.total == 2 and r.bad_lines == 0 and r.media == {"['x']": 1, "unknown": 1}
+    row = r.holders["{'a': 1}"].blocked_rows[0]
+    assert row.score is None and row.query_segment is None and row.ref_segment is None and row.details == []
+    assert r.holders["kumo"].permits == {"[1]": 1}
+
+
 def test_missing_results_is_a_report_error(tmp_path):
     with pytest.raises(ReportError):
         collect(tmp_path / "none.jsonl")

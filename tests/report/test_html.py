@@ -107,7 +107,7 @@ def test_the_report_references_nothing_external(html):
             value = attrs.get(name)
             if value is not None:
                 assert value.startswith(("data:image/", "#")), (tag, name, value[:80])
-    assert not re.search(r"https?://|url\(|@import|<link|<script", html, re.I)
+    assert not re.search(r"https?://|url\(|@import|<link|<script", html, re.IGNORECASE)
     for tag, attrs in page.attrs:
         if tag == "img":
             assert attrs.get("alt")
@@ -156,3 +156,23 @@ def test_write_and_explicit_scan_info(scan, tmp_path):
     assert list(tmp_path.joinpath("sub").iterdir()) == [out]  # no temporary file left
     with pytest.raises(ReportError, match="no results file"):
         render_scan_report(scan.workspace, tmp_path / "missing.jsonl")
+
+
+def test_odd_hand_edited_results_still_render(scan, tmp_path):
+    odd = tmp_path / "odd.jsonl"
+    lines = [{"path": "<img src=x>.png", "verdict": "review", "matches": [
+        {"work_id": "w404", "holder": "<nobody>", "score": float("nan"), "verdict": "review",
+         "query_segment": [float("inf"), 2], "evidence": "x"}]},
+        {"path": "gone.mp4", "media": "video", "verdict": "blocked", "matches": [
+            {"work_id": "v1", "holder": "kumo", "score": 0.9, "verdict": "blocked", "method": "video_frames",
+             "query_segment": [1.0, 2.0], "ref_segment": [3723.5, 3725.0]}]}]
+    odd.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    html = render_scan_report(scan.workspace, odd)
+    page = parse(html)
+    review = page.table("Evidence: blocked and review items of <nobody>")
+    assert "thumbnail unavailable" in review[0].cells[0]
+    assert "reference unavailable: w404 has no reference file" in review[0].cells[1]
+    blocked = page.table("Evidence: blocked and review items of Kumo")
+    assert "in the reference 1:02:03.500 – 1:02:05.000" in blocked[0].cells[2]
+    assert "frame at" in blocked[0].cells[1]  # the reference's last frame: it is shorter than that
+    assert "<img src=x>" not in html and "&lt;nobody&gt;" in html

@@ -9,8 +9,21 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kyodaku.cli.common import HomeOption, console, fail, friendly_errors, open_workspace, parse_date
-from kyodaku.report.html import DEFAULT_MAX_EVIDENCE, ReportError, ScanInfo, scan_info, write_scan_report
+from kyodaku.cli.common import (
+    HomeOption,
+    console,
+    fail,
+    friendly_errors,
+    open_workspace,
+    parse_date,
+)
+from kyodaku.report.html import (
+    DEFAULT_MAX_EVIDENCE,
+    ReportError,
+    ScanInfo,
+    scan_info,
+    write_scan_report,
+)
 from kyodaku.workspace import Workspace
 
 MaxEvidenceOption = Annotated[int, typer.Option(

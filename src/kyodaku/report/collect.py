@@ -16,10 +16,11 @@ silently.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 VERDICTS = ("blocked", "review", "error", "cleared")
 #: what a holder's work did to an item, most severe first (an item counts once per holder,
@@ -136,9 +137,10 @@ def _category(match: dict[str, Any]) -> str:
 def _segment(value: Any) -> tuple[float, float] | None:
     if isinstance(value, (list, tuple)) and len(value) == 2:
         try:
-            return float(value[0]), float(value[1])
+            seg = float(value[0]), float(value[1])
         except (TypeError, ValueError):
             return None
+        return seg if all(math.isfinite(x) and x >= 0 for x in seg) else None
     return None
 
 
@@ -164,7 +166,7 @@ def _row(line: dict[str, Any], match: dict[str, Any] | None = None) -> Evidence:
         score = match.get("score")
         row.work_id = _text(match.get("work_id"))
         row.holder = _text(match.get("holder"))
-        row.score = float(score) if isinstance(score, (int, float)) else None
+        row.score = float(score) if isinstance(score, (int, float)) and math.isfinite(score) else None
         row.method = _text(match.get("method"))
         row.match_verdict = match.get("verdict")
         row.match_reason = _text(match.get("reason"))
@@ -172,6 +174,11 @@ def _row(line: dict[str, Any], match: dict[str, Any] | None = None) -> Evidence:
         row.ref_segment = _segment(match.get("ref_segment"))
         row.details = _details(match.get("evidence"))
     return row
+
+
+def _list(value: Any) -> list[Any]:
+    """A list field of a result line; anything else (a hand-edited line) is no entries."""
+    return value if isinstance(value, list) else []
 
 
 def _bin(score: float) -> int:
@@ -201,27 +208,30 @@ def collect(results: str | Path, max_evidence: int = 10) -> ScanResults:
         raise ReportError(f"no results file at {path}")
     out = ScanResults(histogram={v: [0] * HIST_BINS for v in VERDICTS})
     try:
-        f = open(path, encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as f:
+            _read(f, path, out, max_evidence)
     except OSError as exc:
         raise ReportError(f"cannot read {path}: {exc.strerror or exc}") from None
-    with f:
-        for number, text in enumerate(f, 1):
-            if not text.strip():
-                continue
-            try:
-                line = json.loads(text)
-                if not isinstance(line, dict) or not isinstance(line.get("path"), str) \
-                        or line.get("verdict") not in VERDICTS:
-                    raise ValueError("not a result line (no path or verdict)")
-            except ValueError as exc:
-                out.bad_lines += 1
-                if out.bad_lines <= MAX_LISTED:
-                    out.warnings.append(f"{path.name}:{number}: unreadable result line ({_text(exc)[:120]})")
-                continue
-            _add(out, line, max_evidence)
     if out.bad_lines > MAX_LISTED:
         out.warnings.append(f"… and {out.bad_lines - MAX_LISTED} more unreadable result lines")
     return out
+
+
+def _read(f: TextIO, path: Path, out: ScanResults, max_evidence: int) -> None:
+    for number, text in enumerate(f, 1):
+        if not text.strip():
+            continue
+        try:
+            line = json.loads(text)
+            if not isinstance(line, dict) or not isinstance(line.get("path"), str) \
+                    or line.get("verdict") not in VERDICTS:
+                raise ValueError("not a result line (no path or verdict)")
+        except ValueError as exc:
+            out.bad_lines += 1
+            if out.bad_lines <= MAX_LISTED:
+                out.warnings.append(f"{path.name}:{number}: unreadable result line ({_text(exc)[:120]})")
+            continue
+        _add(out, line, max_evidence)
 
 
 def _add(out: ScanResults, line: dict[str, Any], max_evidence: int) -> None:
@@ -230,16 +240,16 @@ def _add(out: ScanResults, line: dict[str, Any], max_evidence: int) -> None:
     if out.first_id is None:
         out.first_id = line["path"]
     out.verdicts[verdict] += 1
-    out.media[line.get("media") or "unknown"] += 1
+    out.media[str(line.get("media") or "unknown")] += 1
     if verdict == "error":
         if len(out.error_rows) < MAX_LISTED:
             out.error_rows.append(_row(line))
         return
-    matches = [m for m in line.get("matches") or [] if isinstance(m, dict) and "work_id" in m]
-    scores = [float(m["score"]) for m in matches if isinstance(m.get("score"), (int, float))]
+    matches = [m for m in _list(line.get("matches")) if isinstance(m, dict) and "work_id" in m]
+    scores = [min(1.0, max(0.0, float(m["score"]))) for m in matches if isinstance(m.get("score"), (int, float))]
     if scores:
         out.histogram[verdict][_bin(max(scores))] += 1
-    for s in line.get("signals") or []:
+    for s in _list(line.get("signals")):
         if isinstance(s, dict):
             out.signals[(str(s.get("source")), str(s.get("use")), str(s.get("status")))] += 1
     if str(line.get("reason", "")).startswith(_SIGNAL_REASONS):
@@ -262,7 +272,8 @@ def _add(out: ScanResults, line: dict[str, Any], max_evidence: int) -> None:
         if category != "weak":
             stats.works[str(m["work_id"])] += 1
         if category == "permitted":
-            stats.permits[m["permit_id"]] += 1
+            permit = m["permit_id"]
+            stats.permits[permit if isinstance(permit, (int, str)) else str(permit)] += 1
         elif category in ("blocked", "review"):
             if "reserved:" in str(m.get("reason", "")):
                 stats.reserved += 1

@@ -25,8 +25,17 @@ from typing import Any
 
 from kyodaku import __version__
 from kyodaku.report.charts import COLORS, holder_bars, score_histogram
-from kyodaku.report.collect import (CATEGORIES, CATEGORY_LABELS, VERDICTS, Evidence, HolderStats, ReportError,
-                                    ScanResults, collect, first_item_id)
+from kyodaku.report.collect import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    VERDICTS,
+    Evidence,
+    HolderStats,
+    ReportError,
+    ScanResults,
+    collect,
+    first_item_id,
+)
 from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
 from kyodaku.workspace import Workspace
 
@@ -64,7 +73,7 @@ class ReportStats:
 
 def _covers(scan_path: str, item_id: str) -> bool:
     p = scan_path.rstrip("/") or "/"
-    return item_id == p or item_id.startswith(p + "/") or item_id.startswith(p + "#")
+    return item_id == p or item_id.startswith((p + "/", p + "#"))
 
 
 def scan_info_from_audit(workspace: Workspace, first_id: str | None) -> ScanInfo | None:
@@ -110,7 +119,7 @@ def scan_info(workspace: Workspace, results_path: str | Path, **known: Any) -> S
 def _timecode(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    ms = int(round(max(0.0, float(seconds)) * 1000))
+    ms = round(max(0.0, float(seconds)) * 1000)
     h, rest = divmod(ms, 3_600_000)
     m, rest = divmod(rest, 60_000)
     s, ms = divmod(rest, 1000)
