@@ -7,7 +7,7 @@ import typer
 from rich.markup import escape
 
 from kyodaku import __version__
-from kyodaku.cli import desk_cmds, scan_cmds
+from kyodaku.cli import desk_cmds, report_cmds, scan_cmds
 from kyodaku.cli.audit_cmds import audit_app
 from kyodaku.cli.common import HomeOption, console, friendly_errors, safe_url, settings_for
 from kyodaku.cli.registry_cmds import (
@@ -40,6 +40,7 @@ app.add_typer(reservation_app, name="reservation")
 app.add_typer(audit_app, name="audit")
 scan_cmds.register(app)
 desk_cmds.register(app)
+report_cmds.register(app)
 
 
 def _version(value: bool) -> None:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from kyodaku.cli.common import HomeOption, console, fail, friendly_errors, open_workspace, parse_date
 from kyodaku.policy.decide import Policy
+from kyodaku.report.html import DEFAULT_MAX_EVIDENCE
 from kyodaku.scan.pipeline import (DEFAULT_FILE_TIMEOUT, ScanOptions, ScanSummary, check_file, resume_state,
                                    scan_paths)
 
@@ -59,6 +60,10 @@ def scan(
     cleared_out: Annotated[Path | None, typer.Option("--cleared-out", help="After the scan, write the cleared "
                                                      "corpus here in the input's own format (shards, manifests, "
                                                      "a file list) and exclusions.jsonl.", file_okay=False)] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="After the scan, write an offline HTML report "
+                                                "of it here (see `kyodaku report`).", dir_okay=False)] = None,
+    max_evidence: Annotated[int, typer.Option("--max-evidence", min=0, help="With --report: evidence rows "
+                                              "(with thumbnails) per rights holder.")] = DEFAULT_MAX_EVIDENCE,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan: keep the lines already "
                                          "in --out and scan only what they lack.")] = False,
     name: Annotated[str | None, typer.Option("--name", help="Record the scan under this name (the corpus name "
@@ -75,6 +80,8 @@ def scan(
         fail("--resume needs --out FILE (the results of the interrupted scan)")
     if cleared_out is not None and (out is None or to_stdout):
         fail("--cleared-out needs --out FILE (the verdicts it filters by)")
+    if report is not None and (out is None or to_stdout):
+        fail("--report needs --out FILE (the results it reports on)")
     done: set[str] = set()
     previous: list[dict[str, Any]] = []
     if resume:
@@ -114,6 +121,16 @@ def scan(
         kept = ", ".join(f"{n} {k}" for k, n in counts.items() if k != "excluded") or "nothing"
         console().print(f"cleared corpus in {escape(str(cleared_out))}: {kept} kept; "
                         f"{counts['excluded']} excluded (exclusions.jsonl)")
+    if report is not None:
+        from kyodaku.cli.report_cmds import write_report
+        from kyodaku.policy.decide import default_policy
+        from kyodaku.report.html import scan_info
+
+        policy = options.policy or default_policy()
+        info = scan_info(workspace, out, licensee=options.licensee, use=options.use, on=options.on,
+                         inputs=[str(p) for p in paths],
+                         thresholds={"review": policy.review_threshold, "block": policy.block_threshold})
+        write_report(workspace, out, report, info, max_evidence)
 
 
 def _print_summary(summary: ScanSummary, options: ScanOptions, out: Path | None) -> None:

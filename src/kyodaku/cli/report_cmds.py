@@ -1,0 +1,68 @@
+"""``kyodaku report``: the offline HTML report of a scan's results (the same function as
+the library's :func:`kyodaku.report.html.write_scan_report` and ``kyodaku scan --report``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from kyodaku.cli.common import (
+    HomeOption,
+    console,
+    fail,
+    friendly_errors,
+    open_workspace,
+    parse_date,
+)
+from kyodaku.report.html import (
+    DEFAULT_MAX_EVIDENCE,
+    ReportError,
+    ScanInfo,
+    scan_info,
+    write_scan_report,
+)
+from kyodaku.workspace import Workspace
+
+MaxEvidenceOption = Annotated[int, typer.Option(
+    "--max-evidence", min=0, help="Evidence rows (with thumbnails) per rights holder; the counts are always complete.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)
+
+
+def write_report(workspace: Workspace, results: Path, out: Path, info: ScanInfo, max_evidence: int) -> None:
+    """Write the report and say where, or fail with one line."""
+    try:
+        stats = write_scan_report(workspace, results, out, info=info, max_evidence=max_evidence)
+    except (ReportError, OSError) as exc:
+        fail(f"cannot write the report: {exc}")
+    console().print(f"report of {stats.items} item(s) in {escape(str(stats.path))} "
+                    f"({stats.bytes / 1024:.0f} kB, {stats.evidence_rows} evidence row(s), "
+                    f"{stats.thumbnails} thumbnail(s))")
+
+
+@friendly_errors
+def report(
+    results: Annotated[Path, typer.Argument(help="A scan's results (JSON lines, from `kyodaku scan --out`).",
+                                            dir_okay=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.", dir_okay=False)],
+    max_evidence: MaxEvidenceOption = DEFAULT_MAX_EVIDENCE,
+    licensee: Annotated[str | None, typer.Option("--licensee", "-l", help="The scan's licensee, when the "
+                                                 "workspace's audit log does not record the scan.")] = None,
+    use: Annotated[str | None, typer.Option("--use", "-u", help="The scan's use (training or generation), "
+                                            "likewise.")] = None,
+    on: Annotated[str | None, typer.Option("--on", help="The scan's decision date (YYYY-MM-DD), likewise.")] = None,
+    home: HomeOption = None,
+) -> None:
+    """Write an offline HTML report of a scan: per rights holder what was matched, blocked,
+    sent to review and cleared by which permit, with the evidence side by side with the
+    registered reference, and charts.  One self-contained file; it loads nothing."""
+    if not results.is_file():
+        fail(f"no results file at {results}")
+    workspace = open_workspace(home)
+    info = scan_info(workspace, results, licensee=licensee, use=use, on=parse_date(on, "--on"))
+    write_report(workspace, results, out, info, max_evidence)
