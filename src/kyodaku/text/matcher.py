@@ -40,7 +40,7 @@ from rapidfuzz.distance import OSA
 
 from kyodaku.text.normalize import Folded, Keyed, is_japanese, romaji_key, surface
 
-__all__ = ["AliasEntry", "AliasMatcher", "CaptionMatch", "MatcherConfig", "style_cue"]
+__all__ = ["AliasEntry", "AliasMatcher", "CaptionMatch", "MatcherConfig", "best_per_target", "style_cue"]
 
 Kind = Literal["names_work", "names_holder", "asks_style"]
 
@@ -177,7 +177,7 @@ class AliasMatcher:
             folded = surface(text)
             if folded.text:
                 found.extend(self._match_surfaces(text, folded, field))
-        return _best_per_target(found)
+        return best_per_target(found)
 
     def _hit(self, p: _Prepared, text: str, span: tuple[int, int], score: float,
              field: str | None) -> CaptionMatch:
@@ -269,20 +269,17 @@ class AliasMatcher:
 _SHORTLIST = 70.0
 
 
-def _best_per_target(found: list[CaptionMatch]) -> list[CaptionMatch]:
+def best_per_target(found: list[CaptionMatch]) -> list[CaptionMatch]:
+    """One match per work (or holder): a style request first, then the best score, then
+    the alias written most like the caption's words (``Hoshizora Tantei`` rather than
+    ``星空探偵`` for a romaji caption), then the longest."""
+    def rank(m: CaptionMatch) -> tuple[bool, float, float, int]:
+        return (m.kind == "asks_style", m.score, fuzz.ratio(m.alias.casefold(), m.text.casefold()),
+                m.end - m.start)
+
     best: dict[tuple[str | None, str], CaptionMatch] = {}
-    styled: set[tuple[str | None, str]] = set()
     for m in found:
         target = (m.work_id, m.holder)
-        if m.kind == "asks_style":
-            styled.add(target)
-        cur = best.get(target)
-        if cur is None or (m.kind == "asks_style", m.score, m.end - m.start) > (cur.kind == "asks_style", cur.score,
-                                                                                  cur.end - cur.start):
+        if target not in best or rank(m) > rank(best[target]):
             best[target] = m
-    out = []
-    for target, m in best.items():
-        if target in styled and m.kind != "asks_style":
-            m = CaptionMatch(m.work_id, m.holder, m.alias, m.text, "asks_style", m.score, m.field, m.start, m.end)
-        out.append(m)
-    return sorted(out, key=lambda m: (m.start, -m.score, m.work_id or "", m.holder))
+    return sorted(best.values(), key=lambda m: (m.start, -m.score, m.work_id or "", m.holder))
