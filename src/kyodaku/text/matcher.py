@@ -61,7 +61,7 @@ class MatcherConfig:
     min_surface: int = 2
     #: ... and this long or longer may match with typos
     fuzzy_min_surface: int = 6
-    #: characters of one text that are read (a longer caption is cut, and says so)
+    #: characters of one text that are read (the rest of a longer one is not)
     max_text: int = 4096
 
 
