@@ -43,6 +43,7 @@ def _options(licensee: str, use: str, on: str | None, workers: int | None, polic
 def register(app: typer.Typer) -> None:
     app.command("scan")(scan)
     app.command("check")(check)
+    app.command("check-text")(check_text_cmd)
 
 
 @friendly_errors
@@ -195,6 +196,7 @@ def _explain(line: dict[str, Any]) -> None:
     verdict = line["verdict"]
     c.print(f"{escape(line['path'])}: [{_STYLE.get(verdict, 'bold')}]{verdict.upper()}[/]")
     c.print(f"  reason: {escape(str(line.get('reason')))}")
+    _explain_captions(line.get("captions") or [])
     matches = line.get("matches") or []
     if not matches:
         return
@@ -211,3 +213,49 @@ def _explain(line: dict[str, Any]) -> None:
         table.add_row(m["work_id"], escape(str(m.get("holder", ""))), f"{m['score']:.3f}", m.get("method", ""),
                       f"[{_STYLE.get(v, '')}]{v}[/]" if v else "", escape(", ".join(parts)))
     c.print(table)
+
+
+def _explain_captions(captions: list[dict[str, Any]]) -> None:
+    if not captions:
+        return
+    table = Table(title="named in the caption / metadata text", show_header=True)
+    for col in ("work", "holder", "alias", "text", "field", "kind", "score", "verdict"):
+        table.add_column(col)
+    for c in captions[:20]:
+        v = c.get("verdict", "")
+        table.add_row(escape(str(c.get("work_id") or "(holder)")), escape(str(c["holder"])), escape(c["alias"]),
+                      escape(c["text"]), escape(str(c.get("field") or "")), c["kind"], f"{c['score']:.3f}",
+                      f"[{_STYLE.get(v, '')}]{v}[/]" if v else "")
+    console().print(table)
+
+
+@friendly_errors
+def check_text_cmd(
+    text: Annotated[str, typer.Argument(help="A caption or prompt.")],
+    licensee: LicenseeOption,
+    use: UseOption = "training",
+    on: OnOption = None,
+    policy: PolicyOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON result instead.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """Check a caption or prompt: which registered works and holders it names or asks
+    the style of, and whether LICENSEE may use them for USE.
+
+    Exit status: 0 cleared, 3 review; 1 for a usage or workspace error.
+    """
+    import json
+
+    from kyodaku.scan.captions import check_text
+
+    options = _options(licensee, use, on, 0, policy)
+    result = check_text(open_workspace(home), text, licensee=options.licensee, use=options.use, on=options.on,
+                        policy=options.policy)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        c = console()
+        verdict = result["verdict"]
+        c.print(f"[{_STYLE.get(verdict, 'bold')}]{verdict.upper()}[/]: {escape(result['reason'])}")
+        _explain_captions(result["captions"])
+    raise typer.Exit(CHECK_EXIT[result["verdict"]])

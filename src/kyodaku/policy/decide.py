@@ -19,13 +19,21 @@ Rights signals embedded in the file (C2PA, IPTC, recorded TDMRep / X-Robots-Tag;
 this use blocks the file even when no registered work matched (and even where a permit
 covers a matched work: the file's own reservation is honoured, fail closed); a signal
 that could not be read turns a clear into review.
+
+Works and holders named in the item's caption and metadata text (see :mod:`kyodaku.text`)
+come before the signals and, like them, only make a verdict stricter (``captions`` in
+``policies.json``): a caption that names a work, or asks for the style, of a holder whose
+consent model needs a permit (or who reserved the use, under opt-out) and who gave this
+licensee no valid permit for this use turns a clear into review.  A permitted holder's
+work named in a caption is recorded and changes nothing.  Asking for a holder's style
+needs a permit covering all the holder's works.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from importlib import resources
@@ -34,9 +42,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError, model_validator
 
-from kyodaku.registry.base import USES, Permit, Registry, Reservation
+from kyodaku.registry.base import ALL_WORKS, USES, Permit, Registry, Reservation
 
 __all__ = [
+    "CaptionVerdict",
     "Decision",
     "MatchVerdict",
     "Policy",
@@ -72,10 +81,29 @@ class _Thresholds(BaseModel):
         return self
 
 
+CaptionKind = Literal["names_work", "names_holder", "asks_style"]
+
+
+class _Captions(BaseModel):
+    #: the kinds of caption match that can send an item to review
+    kinds: list[CaptionKind] = ["names_work", "asks_style"]
+    #: matches scoring below this (1 - edits / alias length) are recorded only
+    min_score: float = 0.0
+    #: under an opt-out law, only a holder who reserved the use is honoured (as for copies)
+    honour_opt_out: bool = True
+
+    @model_validator(mode="after")
+    def _score(self) -> _Captions:
+        if not 0.0 <= self.min_score <= 1.0:
+            raise ValueError(f"need 0 <= min_score <= 1, got {self.min_score}")
+        return self
+
+
 class PolicyConfig(BaseModel):
     default_jurisdiction: str
     thresholds: _Thresholds
     jurisdictions: dict[str, _Jurisdiction]
+    captions: _Captions = _Captions()
 
     @model_validator(mode="after")
     def _default_known(self) -> PolicyConfig:
@@ -104,6 +132,13 @@ class RegistryView:
                 return p
         return None
 
+    def any_reservation(self, holder: str, use: str, on: date) -> Reservation | None:
+        """Any active reservation of ``use`` by ``holder``, whatever works it covers."""
+        for r in self.reservations:
+            if r.holder == holder and r.use == use and r.active_on(on):
+                return r
+        return None
+
     def reservation_for(self, holder: str, work_id: str, use: str, on: date) -> Reservation | None:
         for r in self.reservations:
             if r.holder == holder and r.use == use and r.covers(work_id) and r.active_on(on):
@@ -125,11 +160,33 @@ class MatchVerdict:
 
 
 @dataclass(frozen=True)
+class CaptionVerdict:
+    """A work or holder named in the item's text, and what it does to the verdict."""
+
+    work_id: str | None  # None: the holder's own name (a style request)
+    holder: str
+    alias: str
+    text: str
+    kind: str
+    score: float
+    verdict: Verdict  # "review" or "cleared" (recorded only)
+    reason: str
+    field: str | None = None
+    permit_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if v is not None or k == "work_id"}
+        d["score"] = round(self.score, 4)
+        return d
+
+
+@dataclass(frozen=True)
 class Decision:
     verdict: Verdict
     reason: str
     permit_id: int | None
     matches: tuple[MatchVerdict, ...] = ()
+    captions: tuple[CaptionVerdict, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -137,6 +194,7 @@ class Decision:
             "reason": self.reason,
             "permit_id": self.permit_id,
             "matches": [m.__dict__.copy() for m in self.matches],
+            "captions": [c.to_json() for c in self.captions],
         }
 
 
@@ -147,7 +205,7 @@ def _get(match: Any, name: str) -> Any:
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
-        if key in ("thresholds", "jurisdictions") and isinstance(value, Mapping):
+        if key in ("thresholds", "jurisdictions", "captions") and isinstance(value, Mapping):
             out[key] = {**out.get(key, {}), **value}
         else:
             out[key] = value
@@ -278,10 +336,12 @@ class Policy:
         on: date,
         registry_view: RegistryView,
         signals: Any = None,
+        captions: Iterable[Any] = (),
     ) -> Decision:
         """The verdict on one scanned file from its matches (objects or dicts with
-        ``work_id``, ``score`` and ``holder``; a missing holder is looked up in the view)
-        and, when given, the file's embedded rights signals (a
+        ``work_id``, ``score`` and ``holder``; a missing holder is looked up in the view),
+        the works and holders its caption names (:class:`kyodaku.text.CaptionMatch` or
+        dicts) and, when given, the file's embedded rights signals (a
         :class:`kyodaku.signals.SignalReport`)."""
         if use not in USES:
             raise ValueError(f"use must be 'training' or 'generation', got {use!r}")
@@ -304,7 +364,57 @@ class Policy:
         else:
             top = verdicts[0]
             decision = Decision(top.verdict, top.reason, top.permit_id, tuple(verdicts))
+        judged = tuple(self.judge_caption(c, licensee=licensee, use=use, on=on, view=registry_view)
+                       for c in captions)
+        decision = self._apply_captions(decision, judged)
         return self._apply_signals(decision, signals, use) if signals is not None else decision
+
+    def judge_caption(self, match: Any, *, licensee: str, use: str, on: date, view: RegistryView) -> CaptionVerdict:
+        """What one work or holder named in a caption does: ``review`` or recorded only."""
+        work_id = _get(match, "work_id")
+        holder = str(_get(match, "holder"))
+        kind = str(_get(match, "kind"))
+        score = float(_get(match, "score"))
+        rules = self.config.captions
+        what = (f"asks for the style of {work_id or holder}" if kind == "asks_style"
+                else f"names {work_id}" if work_id else f"names {holder}")
+        said = f"the caption {what} ({_get(match, 'text')!r} ~ {_get(match, 'alias')!r})"
+
+        def verdict(v: Verdict, reason: str, permit_id: int | None = None) -> CaptionVerdict:
+            return CaptionVerdict(work_id, holder, str(_get(match, "alias")), str(_get(match, "text")), kind, score,
+                                  v, reason, _get(match, "field"), permit_id)
+
+        if kind not in rules.kinds:
+            return verdict("cleared", f"{said}; recorded only ({kind} is not acted on)")
+        if score < rules.min_score:
+            return verdict("cleared", f"{said}; recorded only (score {score:.2f} < {rules.min_score:.2f})")
+        # a style is the holder's whole output: only a permit for all its works covers it
+        scope = work_id if work_id and kind != "asks_style" else ALL_WORKS
+        permit = view.permit_for(holder, scope, licensee, use, on)
+        if permit is not None:
+            return verdict("cleared", f"{said}; {permit.describe()}", permit.id)
+        code, consent = self.consent_model(view.jurisdictions.get(holder))
+        no_permit = f"{licensee} has no {use} permit from {holder}" + (f" for {scope}" if scope != ALL_WORKS
+                                                                        else " for all its works")
+        if consent == "opt_out" and rules.honour_opt_out:
+            reserved = (view.reservation_for(holder, scope, use, on) if scope != ALL_WORKS
+                        else view.any_reservation(holder, use, on))
+            if reserved is None:
+                return verdict("cleared", f"{said}; opt-out ({code}): {holder} has not reserved {use}")
+            return verdict("review", f"{said}, {holder} reserved {use} (reservation {reserved.id}) and {no_permit}")
+        return verdict("review", f"{said} and {no_permit}")
+
+    @staticmethod
+    def _apply_captions(decision: Decision, captions: tuple[CaptionVerdict, ...]) -> Decision:
+        """A caption naming an unpermitted work sends a cleared item to review; never laxer."""
+        if not captions:
+            return decision
+        decision = replace(decision, captions=captions)
+        flagged = [c for c in captions if c.verdict == "review"]
+        if decision.verdict != "cleared" or not flagged:
+            return decision
+        return replace(decision, verdict="review", permit_id=None,
+                       reason=f"{flagged[0].reason}; the registry said: {decision.reason}")
 
     @staticmethod
     def _apply_signals(decision: Decision, signals: Any, use: str) -> Decision:
@@ -316,12 +426,13 @@ class Policy:
             reason = f"reserved by an embedded rights signal ({reserved.source}: {reserved.detail})"
             if decision.verdict != "cleared" or decision.permit_id is not None:
                 reason += f"; the registry said: {decision.reason}"
-            return Decision("blocked", reason, None, decision.matches)
+            return replace(decision, verdict="blocked", reason=reason, permit_id=None)
         unreadable = signals.unreadable()
         if unreadable and decision.verdict == "cleared":
             bad = unreadable[0]
-            return Decision("review", f"a rights signal could not be read ({bad.source}: {bad.detail}); "
-                            f"the registry said: {decision.reason}", None, decision.matches)
+            return replace(decision, verdict="review", permit_id=None,
+                           reason=f"a rights signal could not be read ({bad.source}: {bad.detail}); "
+                                  f"the registry said: {decision.reason}")
         return decision
 
 

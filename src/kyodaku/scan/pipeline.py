@@ -26,10 +26,12 @@ from kyodaku.media.types import MediaError
 from kyodaku.corpus import Item, iter_items
 from kyodaku.policy.decide import Policy, RegistryView, default_policy
 from kyodaku.records.store import ScanRecorder
+from kyodaku.scan.captions import item_texts, match_texts
 from kyodaku.scan.matcher import Matcher
 from kyodaku.scan.parallel import default_workers, ordered_map
 from kyodaku.scan.refset import ReferenceSet
 from kyodaku.signals import Signal, SignalReport, read_signals
+from kyodaku.text import AliasMatcher
 from kyodaku.workspace import Workspace
 
 #: scanned images are decoded at this size (the methods downscale further)
@@ -56,8 +58,8 @@ def _init_worker(fingerprints_dir: str, index_dir: str) -> None:
 
 
 def match_item(item: Item, matcher: Matcher) -> dict[str, Any]:
-    """Matches and rights signals of one item: ``{"media", "matches", "signals"}`` or
-    ``{"media", "error"}``."""
+    """Matches, rights signals and texts of one item: ``{"media", "matches", "signals",
+    "texts"}`` or ``{"media", "error"}``."""
     t0 = time.perf_counter()
     kind = item.kind
     source: str | bytes = item.data if item.data is not None else str(item.path)
@@ -72,7 +74,8 @@ def match_item(item: Item, matcher: Matcher) -> dict[str, Any]:
         return {"media": kind, "error": f"unexpected {type(exc).__name__}: {exc}"}
     signals = read_signals(source, columns=item.columns)  # never raises
     return {"media": kind, "matches": [m.to_json() for m in matches],
-            "signals": [asdict(s) for s in signals.signals], "seconds": round(time.perf_counter() - t0, 4)}
+            "signals": [asdict(s) for s in signals.signals], "texts": item_texts(item),
+            "seconds": round(time.perf_counter() - t0, 4)}
 
 
 def _video_fingerprints(item: Item, matcher: Matcher) -> dict[str, Any]:
@@ -146,6 +149,8 @@ class Scanner:
                                                                  options.on)
         if not self.view.work_holders:
             self.warnings.append("the registry holds no works: every file will be cleared")
+        # titles, aliases and holder names, looked for in captions (see kyodaku.scan.captions)
+        self.aliases = AliasMatcher.from_registry(registry)
 
     def decide(self, path: str, found: dict[str, Any]) -> dict[str, Any]:
         line: dict[str, Any] = {"path": path, "media": found.get("media")}
@@ -154,8 +159,10 @@ class Scanner:
             return line
         matches = found["matches"]
         signals = SignalReport([Signal(**s) for s in found.get("signals", [])])
+        captions = match_texts(self.aliases, found.get("texts", []))
         decision = self.policy.decide(matches, licensee=self.options.licensee, use=self.options.use,
-                                      on=self.options.on, registry_view=self.view, signals=signals)
+                                      on=self.options.on, registry_view=self.view, signals=signals,
+                                      captions=captions)
         judged = {v.work_id: v for v in decision.matches}
         for m in matches:
             v = judged.get(m["work_id"])
@@ -167,6 +174,8 @@ class Scanner:
                     matches=matches)
         if signals.signals:
             line["signals"] = found["signals"]
+        if decision.captions:
+            line["captions"] = [c.to_json() for c in decision.captions]
         return line
 
     def run(self, items: Iterable[Item]) -> Iterator[dict[str, Any]]:
@@ -225,7 +234,9 @@ def _audit_verdict(line: dict[str, Any]) -> dict[str, Any]:
             "works": [[m["work_id"], m.get("holder"), round(float(m["score"]), 4), m.get("verdict")]
                       for m in line.get("matches", []) if m.get("verdict") in ("blocked", "review")
                       or m.get("permit_id") is not None],
-            "signals": [f"{s['source']}:{s['use']}:{s['status']}" for s in line.get("signals", [])]}
+            "signals": [f"{s['source']}:{s['use']}:{s['status']}" for s in line.get("signals", [])],
+            "captions": [[c.get("work_id"), c["holder"], c["alias"], c["kind"]] for c in line.get("captions", [])
+                         if c.get("verdict") == "review"]}
 
 
 def _audit_scan(options: ScanOptions, paths: list[str]) -> dict[str, Any]:
