@@ -112,5 +112,5 @@ def test_every_page_refuses_another_tenants_ids(web, kumo_ids):
                 r = browser.post(_fill(path, kumo_ids), data={**PAGE_POSTS[path], "csrf_token": csrf})
             assert r.status_code in (403, 404), f"{method} {path}: {r.status_code}"
             checked += 1
-    assert checked >= 10
+    assert checked >= 8
     assert "kumo" not in browser.get("/claims").text.split("</header>", 1)[1].replace("kumo-staff", "")

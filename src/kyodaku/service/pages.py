@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
@@ -29,10 +29,14 @@ from kyodaku.desk.report import claims_log, corpus_report
 from kyodaku.registry.base import NotFound, RegistryError
 from kyodaku.service.api.common import Id
 from kyodaku.service.deps import LANG_COOKIE, SESSION_COOKIE, Desk, Page, PostedPage, optional_session, request_lang
-from kyodaku.service.thumbs import thumbnail_jpeg
+from kyodaku.corpus import Item
+from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
+from kyodaku.workspace import media_kind
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "kyodaku_login_csrf"
+#: evidence rows with thumbnails on a claim page
+MAX_EVIDENCE_ROWS = 10
 
 
 @lru_cache(maxsize=2)
@@ -179,7 +183,7 @@ def claim_page(request: Request, claim_id: Id, service: Desk, session: Page) -> 
     claim = service.claim(session.actor, claim_id)
     works = {w: service.workspace.registry.get_work(w) for w in
              {m["work_id"] for m in claim.evidence.get("matches", [])} | set(claim.work_ids)}
-    return render(request, "claim.html", session, claim=claim, works=works,
+    return render(request, "claim.html", session, claim=claim, works=works, thumbs=_evidence_thumbs(service, claim),
                   actions=[a for a in actions_for(claim.state, session.actor.role)])
 
 
@@ -190,35 +194,24 @@ def act_page(claim_id: Id, service: Desk, session: PostedPage, action: Annotated
     return _back(f"/claims/{claim_id}")
 
 
-def _jpeg(data: bytes | None) -> Response:
-    if data is None:
-        raise HTTPException(404, "thumbnail unavailable")
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
-
-
-@router.get("/claims/{claim_id}/evidence/query.jpg")
-def query_thumb(claim_id: Id, service: Desk, session: Page, at: Annotated[float, Query(ge=0, le=86400)] = 0) -> Response:
-    claim = service.claim(session.actor, claim_id)
-    path = None
+def _evidence_thumbs(service: Any, claim: Any) -> list[tuple[Thumb, Thumb]]:
+    """(output, reference) thumbnails per evidence match, a frame at the segment start for
+    video; read with the report's readers (paths, shards, manifests)."""
     if claim.upload_path:
-        path = service.workspace.home / claim.upload_path
+        path = str(service.workspace.home / claim.upload_path)
+        item: Item | None = Item(path, media_kind(path), path=path)
     elif claim.decision_id is not None:
-        item = str(service.records.decision(claim.decision_id).item)
-        path = Path(item) if "#" not in item else None
-    return _jpeg(thumbnail_jpeg(path, at))
-
-
-@router.get("/claims/{claim_id}/evidence/ref/{work_id}.jpg")
-def ref_thumb(claim_id: Id, work_id: str, service: Desk, session: Page,
-              at: Annotated[float, Query(ge=0, le=86400)] = 0) -> Response:
-    claim = service.claim(session.actor, claim_id)
-    shown = {m["work_id"] for m in claim.evidence.get("matches", [])} | set(claim.work_ids)
-    if work_id not in shown:
-        raise NotFound(f"no work {work_id} in this claim's evidence")
-    work = service.workspace.registry.get_work(work_id)
-    if work is None or not work.media:
-        raise NotFound(f"no reference media of {work_id}")
-    return _jpeg(thumbnail_jpeg(service.workspace.media_path(work.media[0]), at))
+        item_id = str(service.records.decision(claim.decision_id).item)
+        item = fetch_items([item_id]).get(item_id)
+    else:
+        item = None
+    refs = ReferenceThumbs(service.workspace)
+    out = []
+    for m in claim.evidence.get("matches", [])[:MAX_EVIDENCE_ROWS]:
+        q_at = (m.get("query_segment") or [None])[0]
+        r_at = (m.get("ref_segment") or [None])[0]
+        out.append((item_thumb(item, None, q_at), refs.get(m["work_id"], None, r_at)[0]))
+    return out
 
 
 # -- inquiries --------------------------------------------------------------------------
