@@ -45,6 +45,8 @@ class Settings(BaseSettings):
       email notifications (optional; webhooks work without them).
     - ``cookie_secure`` (``KYODAKU_COOKIE_SECURE``): send session cookies over HTTPS only
       (default: on in server mode).
+    - ``delivery_interval`` (``KYODAKU_DELIVERY_INTERVAL``): seconds between notification
+      deliveries in ``kyodaku serve`` (0: only ``kyodaku desk deliver`` delivers).
     """
 
     model_config = SettingsConfigDict(env_prefix="KYODAKU_", extra="ignore", validate_default=True)
@@ -63,6 +65,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_sender: str = "kyodaku@localhost"
     cookie_secure: bool | None = None
+    delivery_interval: float = 10.0
 
     @model_validator(mode="after")
     def _defaults_and_server_checks(self) -> Settings:

@@ -43,7 +43,8 @@ def csrf_of(html: str) -> str:
 
 @pytest.fixture
 def web(desk):  # noqa: F811
-    settings = Settings(home=desk.workspace.home, database_url=desk.workspace.database_url, licensee=LICENSEE)
+    settings = Settings(home=desk.workspace.home, database_url=desk.workspace.database_url, licensee=LICENSEE,
+                        delivery_interval=0)
     app = create_app(settings, workspace=desk.workspace, clock=desk.clock)
     keys = {name: desk.service.add_api_key(getattr(desk, name), "test")[1]
             for name in ("hoshi", "kumo", "operator", "auditor")}

@@ -109,7 +109,10 @@ def deliver_pending(session_factory: Callable[[], Any], now: datetime, *, smtp: 
     with session_factory() as s:
         due = s.scalars(select(DeliveryRow).where(DeliveryRow.delivered_at.is_(None),
                                                   DeliveryRow.next_attempt_at <= now)
-                        .order_by(DeliveryRow.id).limit(limit)).all()
+                        .order_by(DeliveryRow.id).limit(limit)
+                        # several server processes deliver at once: each takes rows the others
+                        # have not locked (PostgreSQL; SQLite serialises writers anyway)
+                        .with_for_update(skip_locked=True)).all()
         for d in due:
             body = json.dumps(d.outbox.payload, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
             try:

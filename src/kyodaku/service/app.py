@@ -13,8 +13,12 @@ from settings; nothing is created at import time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 from importlib import resources
 
 from fastapi import FastAPI, Request
@@ -25,12 +29,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kyodaku import __version__
 from kyodaku.desk import DeadlinePolicy, DeskService, Forbidden, InvalidTransition
-from kyodaku.desk.outbox import SmtpSettings
+from kyodaku.desk.outbox import SmtpSettings, deliver_pending
 from kyodaku.registry.base import Conflict, NotFound, RegistryError, utcnow
 from kyodaku.settings import Settings, load_settings
 from kyodaku.workspace import Workspace
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]
+
+log = logging.getLogger("kyodaku.service")
 
 _STATUS = ((NotFound, 404), (Forbidden, 403), (InvalidTransition, 409), (Conflict, 409), (RegistryError, 422))
 
@@ -51,7 +57,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     ws = workspace or Workspace.from_settings(settings, create=True)
     desk = DeskService(ws, licensee=settings.licensee, deadlines=DeadlinePolicy.load(settings.deadlines_file),
                        clock=clock or utcnow, smtp=smtp_settings(settings))
-    app = FastAPI(title="kyodaku desk", version=__version__, openapi_url="/api/openapi.json",
+    app = FastAPI(lifespan=_lifespan(desk, settings.delivery_interval), title="kyodaku desk", version=__version__, openapi_url="/api/openapi.json",
                   docs_url="/api/docs", redoc_url=None,
                   description="Claims and inquiries of rights holders, answered from kyodaku's records.")
     app.state.desk = desk
@@ -96,6 +102,29 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         return response
 
     return app
+
+
+def _lifespan(desk: DeskService, interval: float) -> Callable[[FastAPI], Any]:
+    """Deliver due notifications every ``interval`` seconds while the server runs."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = None
+        if interval > 0:
+            async def loop() -> None:
+                while True:
+                    await asyncio.sleep(interval)
+                    try:
+                        await asyncio.to_thread(deliver_pending, desk.workspace.session, desk.clock(), smtp=desk.smtp)
+                    except Exception:  # noqa: BLE001 - a database hiccup must not stop the loop
+                        log.exception("notification delivery failed; retrying in %.0f s", interval)
+
+            task = asyncio.create_task(loop())
+        yield
+        if task is not None:
+            task.cancel()
+
+    return lifespan
 
 
 def smtp_settings(settings: Settings) -> SmtpSettings | None:
