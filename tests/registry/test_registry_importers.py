@@ -329,3 +329,14 @@ def test_small_eval_set(workspace: Workspace) -> None:
     import_holders(workspace.registry, root / "holders.jsonl")
     assert len(import_catalog(workspace.registry, workspace, root / "catalog.jsonl")) == 44
     assert len(import_permits(workspace.registry, root / "permits.jsonl")) == 2
+
+
+def test_importing_the_same_permits_again_grants_nothing_twice(workspace: Workspace, files) -> None:  # type: ignore[no-untyped-def]
+    load_all(workspace, files, "jsonl")
+    before = workspace.registry.list_permits()
+    again = import_permits(workspace.registry, files.jsonl("permits-again.jsonl", PERMITS))
+    assert sorted(p.id for p in again) == sorted(p.id for p in before)
+    assert len(workspace.registry.list_permits()) == len(before)
+    changed = [{**PERMITS[0], "valid_until": "2031-01-01"}]  # other terms: a new permit
+    (new,) = import_permits(workspace.registry, files.jsonl("permits-new.jsonl", changed))
+    assert new.id not in {p.id for p in before}

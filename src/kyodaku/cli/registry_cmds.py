@@ -195,8 +195,12 @@ def works_list(
 def permits_import(file: FileArg, home: HomeOption = None) -> None:
     """Import permits (holder, licensee, use, works, valid_from, valid_until)."""
     ws = open_workspace(home)
+    before = {p.id for p in ws.registry.list_permits()}
     granted = import_permits(ws.registry, file)
-    console().print(f"imported {len(granted)} permit(s) from {escape(str(file))}")
+    new = len({p.id for p in granted} - before)
+    again = len(granted) - new
+    console().print(f"imported {new} permit(s) from {escape(str(file))}"
+                    + (f"; {again} already granted with the same terms" if again else ""))
 
 
 @permits_app.command("list")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -287,6 +288,16 @@ def import_catalog(registry: Registry, workspace: Workspace, path: str | Path) -
 
 
 # -- permits -----------------------------------------------------------------------------------
+def _same_permit(registry: Registry, holder: str, licensee: str, use: str, works: str | list[str],
+                 valid_from: date, valid_until: date | None) -> Permit | None:
+    """An unrevoked permit with exactly these terms, if one exists."""
+    for p in registry.list_permits(licensee=licensee, holder=holder):
+        if p.revoked_at is None and p.use == use and p.valid_from == valid_from and p.valid_until == valid_until \
+                and (p.all_works if works == ALL_WORKS else (not p.all_works and sorted(p.works) == sorted(works))):
+            return p
+    return None
+
+
 def import_permits(registry: Registry, path: str | Path) -> list[Permit]:
     """Grant the permits of ``path``; returns them.  ``works`` is ``"*"`` or a list of work ids."""
 
@@ -318,6 +329,9 @@ def import_permits(registry: Registry, path: str | Path) -> list[Permit]:
         assert valid_from is not None
         if valid_until is not None and valid_until < valid_from:
             raise FieldError("valid_until", f"{valid_until} is before valid_from {valid_from}")
+        same = _same_permit(registry, holder.slug, licensee, use, works, valid_from, valid_until)
+        if same is not None:  # importing the same file again grants nothing twice
+            return same
         return registry.grant_permit(
             holder.slug, licensee, use, works, valid_from=valid_from, valid_until=valid_until
         )
