@@ -340,3 +340,21 @@ def test_importing_the_same_permits_again_grants_nothing_twice(workspace: Worksp
     changed = [{**PERMITS[0], "valid_until": "2031-01-01"}]  # other terms: a new permit
     (new,) = import_permits(workspace.registry, files.jsonl("permits-new.jsonl", changed))
     assert new.id not in {p.id for p in before}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_import_reservations(workspace: Workspace, files, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    from kyodaku.registry.importers import import_reservations
+
+    load_all(workspace, files, fmt)
+    write = files.jsonl if fmt == "jsonl" else files.csv
+    rows = [{"holder": "wesnoth-story", "use": "training", "works": "*"},
+            {"holder": "wesnoth-story", "use": "generation", "works": ["v0001"]}]
+    got = import_reservations(workspace.registry, write(f"res.{fmt}", rows))
+    assert [(r.use, r.scope) for r in got] == [("training", "*"), ("generation", "v0001")]
+    again = import_reservations(workspace.registry, write(f"res2.{fmt}", rows))
+    assert [r.id for r in again] == [r.id for r in got] and len(workspace.registry.list_reservations()) == 2
+    with pytest.raises(ImportFailed, match=r"res3\.\w+:\d: field 'works': work 'w0001' belongs to 'question-studio'"):
+        import_reservations(workspace.registry, write(f"res3.{fmt}", [{"holder": "wesnoth-story", "use": "training",
+                                                                        "works": ["w0001"]}]))
+    assert len(workspace.registry.list_reservations()) == 2

@@ -300,6 +300,20 @@ def reservation_declare(
     console().print(f"reservation {r.id}: {escape(r.holder)} reserved {r.use} of {escape(r.scope)}")
 
 
+@reservation_app.command("import")
+@friendly_errors
+def reservations_import(file: FileArg, home: HomeOption = None) -> None:
+    """Import opt-out reservations (holder, use, works: '*' or a list) from JSONL or CSV."""
+    from kyodaku.registry.importers import import_reservations
+
+    ws = open_workspace(home)
+    before = {r.id for r in ws.registry.list_reservations()}
+    got = import_reservations(ws.registry, file)
+    new = len({r.id for r in got} - before)
+    console().print(f"imported {new} reservation(s) from {escape(str(file))}"
+                    + (f"; {len(got) - new} already in force" if len(got) - new else ""))
+
+
 @reservation_app.command("withdraw")
 @friendly_errors
 def reservation_withdraw(

@@ -25,6 +25,7 @@ from kyodaku.registry.base import (
     Alias,
     Holder,
     Permit,
+    Reservation,
     Registry,
     RegistryError,
     Work,
@@ -288,6 +289,26 @@ def import_catalog(registry: Registry, workspace: Workspace, path: str | Path) -
 
 
 # -- permits -----------------------------------------------------------------------------------
+def _scope(registry: Registry, row: Row, holder: str) -> str | list[str]:
+    """The ``works`` field: ``"*"`` or work ids of ``holder``."""
+    items = row.items("works")
+    if not items:
+        raise FieldError("works", "required: '*' or a list of work ids")
+    if items == [ALL_WORKS]:
+        return ALL_WORKS
+    works: list[str] = []
+    for wid in items:
+        if not isinstance(wid, str) or wid == ALL_WORKS:
+            raise FieldError("works", f"expected '*' or work ids, got {_json(items)}")
+        work = registry.get_work(wid)
+        if work is None:
+            raise FieldError("works", f"unknown work {wid!r}")
+        if work.holder != holder:
+            raise FieldError("works", f"work {wid!r} belongs to {work.holder!r}, not {holder!r}")
+        works.append(wid)
+    return works
+
+
 def _same_permit(registry: Registry, holder: str, licensee: str, use: str, works: str | list[str],
                  valid_from: date, valid_until: date | None) -> Permit | None:
     """An unrevoked permit with exactly these terms, if one exists."""
@@ -307,23 +328,7 @@ def import_permits(registry: Registry, path: str | Path) -> list[Permit]:
         use = row.text("use")
         if use not in USES:
             raise FieldError("use", f"must be 'training' or 'generation', got {use!r}")
-        items = row.items("works")
-        if not items:
-            raise FieldError("works", "required: '*' or a list of work ids")
-        works: str | list[str]
-        if items == [ALL_WORKS]:
-            works = ALL_WORKS
-        else:
-            works = []
-            for wid in items:
-                if not isinstance(wid, str) or wid == ALL_WORKS:
-                    raise FieldError("works", f"expected '*' or work ids, got {_json(items)}")
-                work = registry.get_work(wid)
-                if work is None:
-                    raise FieldError("works", f"unknown work {wid!r}")
-                if work.holder != holder.slug:
-                    raise FieldError("works", f"work {wid!r} belongs to {work.holder!r}, not {holder.slug!r}")
-                works.append(wid)
+        works = _scope(registry, row, holder.slug)
         valid_from = row.day("valid_from", required=True)
         valid_until = row.day("valid_until", required=False)
         assert valid_from is not None
@@ -335,6 +340,27 @@ def import_permits(registry: Registry, path: str | Path) -> list[Permit]:
         return registry.grant_permit(
             holder.slug, licensee, use, works, valid_from=valid_from, valid_until=valid_until
         )
+
+    with registry.transaction():
+        return handle_rows(path, handle)
+
+
+# -- reservations ------------------------------------------------------------------------------
+def import_reservations(registry: Registry, path: str | Path) -> list[Reservation]:
+    """Record the opt-out reservations of ``path`` (``holder``, ``use``, ``works``: ``"*"`` or
+    work ids); one already in force with the same scope is kept, not doubled."""
+
+    def handle(row: Row) -> Reservation:
+        holder = _known_holder(registry, row)
+        use = row.text("use")
+        if use not in USES:
+            raise FieldError("use", f"must be 'training' or 'generation', got {use!r}")
+        works = _scope(registry, row, holder.slug)
+        for r in registry.list_reservations(holder.slug):
+            if r.withdrawn_at is None and r.use == use and \
+                    (r.all_works if works == ALL_WORKS else (not r.all_works and sorted(r.works) == sorted(works))):
+                return r
+        return registry.declare_reservation(holder.slug, use, works)
 
     with registry.transaction():
         return handle_rows(path, handle)
