@@ -46,6 +46,12 @@ class Desk:
 
 @pytest.fixture
 def desk(workspace, tmp_path) -> Desk:
+    return build_desk(workspace, tmp_path)
+
+
+def build_desk(workspace, tmp_path: Path) -> Desk:
+    """The fixture's desk on any initialised workspace (module-scoped fixtures and the
+    browser test build theirs with it)."""
     reg = workspace.registry
     art.register_artwork(workspace, tmp_path, 401, holder="hoshi")
     art.register_artwork(workspace, tmp_path, 402, holder="kumo")

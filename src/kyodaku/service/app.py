@@ -25,6 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kyodaku import __version__
@@ -76,6 +77,16 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=status)
         return pages.error_page(request, status, str(exc))
+
+    @app.exception_handler(DataError)
+    async def _unstorable(request: Request, exc: DataError) -> Response:
+        # Input that passed validation but the database refuses to store: PostgreSQL has no
+        # NUL character in text, and fixed-length columns refuse longer values.  The
+        # transaction was rolled back; the caller gets a 422 with a reason, not a 500.
+        message = "a value the database cannot store (a NUL character, or too long for its field)"
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": message}, status_code=422)
+        return pages.error_page(request, 422, message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
