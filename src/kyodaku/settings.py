@@ -47,6 +47,8 @@ class Settings(BaseSettings):
       (default: on in server mode).
     - ``delivery_interval`` (``KYODAKU_DELIVERY_INTERVAL``): seconds between notification
       deliveries in ``kyodaku serve`` (0: only ``kyodaku desk deliver`` delivers).
+    - ``webhook_allow_private`` (``KYODAKU_WEBHOOK_ALLOW_PRIVATE``): let holders' webhooks
+      reach loopback and private networks (off: the server is no way into internal hosts).
     """
 
     model_config = SettingsConfigDict(env_prefix="KYODAKU_", extra="ignore", validate_default=True)
@@ -66,6 +68,7 @@ class Settings(BaseSettings):
     smtp_sender: str = "kyodaku@localhost"
     cookie_secure: bool | None = None
     delivery_interval: float = 10.0
+    webhook_allow_private: bool = False
 
     @model_validator(mode="after")
     def _defaults_and_server_checks(self) -> Settings:

@@ -89,12 +89,12 @@ def test_webhooks_are_signed_and_retried(desk, receiver):
     d = Records(desk.workspace.session).decisions(desk.scan_id, holder="kumo")[0]
     claim = desk.service.file_claim(desk.kumo, work_ids=["w402"], decision_id=d.id)
     desk.service.act(desk.operator, claim.id, "acknowledge")
-    first = deliver_pending(desk.workspace.session, desk.clock())
+    first = deliver_pending(desk.workspace.session, desk.clock(), allow_private=True)
     assert first == {"delivered": 1, "failed": 1}  # the receiver fails once
     desk.clock.advance(minutes=1)
-    assert deliver_pending(desk.workspace.session, desk.clock()) == {"delivered": 0, "failed": 0}  # backing off
+    assert deliver_pending(desk.workspace.session, desk.clock(), allow_private=True) == {"delivered": 0, "failed": 0}  # backing off
     desk.clock.advance(minutes=5)
-    assert deliver_pending(desk.workspace.session, desk.clock()) == {"delivered": 1, "failed": 0}
+    assert deliver_pending(desk.workspace.session, desk.clock(), allow_private=True) == {"delivered": 1, "failed": 0}
     events = sorted(json.loads(b)["event"] for _, b in recv.got)
     assert events == ["claim.acknowledged", "claim.filed"]  # hoshi's hook saw none of kumo's events
     for headers, body in recv.got:
@@ -129,3 +129,24 @@ def test_passwords_sessions_and_api_keys(desk):
 
         assert all(r.password_hash.startswith("$argon2id$") for r in s.scalars(select(AccountRow)))
         assert key not in {r.key_hash for r in s.scalars(select(ApiKeyRow))}
+
+
+def test_holders_webhooks_cannot_target_this_machine_or_private_networks(desk, receiver):
+    from kyodaku.registry.base import RegistryError
+
+    desk.service.allow_private_webhooks = False
+    for url in ("http://127.0.0.1:8000/x", "http://localhost/x", "http://10.1.2.3/x", "http://[::1]/x",
+                "http://169.254.169.254/latest/meta-data", "ftp://example.org/x"):
+        with pytest.raises(RegistryError):
+            desk.service.add_webhook(desk.kumo, url)
+    # a hook registered while allowed (or a name that now resolves to loopback) is refused at delivery
+    url, recv = receiver
+    desk.service.allow_private_webhooks = True
+    desk.service.add_webhook(desk.kumo, url.replace("127.0.0.1", "localhost"))
+    from kyodaku.records.store import Records
+
+    decision = Records(desk.workspace.session).decisions(desk.scan_id, holder="kumo")[0]
+    desk.service.file_claim(desk.kumo, work_ids=["w402"], decision_id=decision.id)
+    assert deliver_pending(desk.workspace.session, desk.clock()) == {"delivered": 0, "failed": 1}
+    assert recv.got == []
+    desk.service.add_webhook(desk.operator, url)  # the operator's own systems may be local

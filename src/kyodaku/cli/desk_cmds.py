@@ -13,7 +13,6 @@ from rich.markup import escape
 
 from kyodaku.cli.common import HomeOption, console, fail, friendly_errors, open_workspace, settings_for
 from kyodaku.desk import DeskService
-from kyodaku.registry.base import utcnow
 
 desk_app = typer.Typer(help="The rights holders' desk: accounts, API keys, notifications.", no_args_is_help=True)
 
@@ -56,12 +55,12 @@ def account_add(
 @friendly_errors
 def deliver(home: HomeOption = None) -> None:
     """Deliver due notifications (webhooks, email); run it from cron or a timer."""
-    from kyodaku.desk.outbox import deliver_pending
     from kyodaku.service.app import smtp_settings
 
     settings = settings_for(home)
-    ws = open_workspace(home)
-    counts = deliver_pending(ws.session, utcnow(), smtp=smtp_settings(settings))
+    service = DeskService(open_workspace(home), licensee=settings.licensee, smtp=smtp_settings(settings),
+                          allow_private_webhooks=settings.webhook_allow_private)
+    counts = service.deliver()
     console().print(f"{counts['delivered']} delivered, {counts['failed']} failed (retried later)")
 
 

@@ -25,7 +25,7 @@ from kyodaku.desk.claims import (Claim, claim_view, claims_query, evidence_from_
                                  visible_claim)
 from kyodaku.desk.lifecycle import DeadlinePolicy
 from kyodaku.desk.models import AccountRow, ApiKeyRow, ClaimEventRow, ClaimRow, WebhookRow
-from kyodaku.desk.outbox import SmtpSettings, emit
+from kyodaku.desk.outbox import SmtpSettings, check_webhook_target, emit
 from kyodaku.records.store import Records
 from kyodaku.registry.base import Conflict, NotFound, RegistryError, utcnow
 from kyodaku.registry.models import HolderRow, WorkRow
@@ -37,7 +37,7 @@ __all__ = ["DeskService"]
 class DeskService:
     def __init__(self, workspace: Workspace, *, licensee: str | None = None,
                  deadlines: DeadlinePolicy | None = None, clock: Callable[[], datetime] = utcnow,
-                 smtp: SmtpSettings | None = None) -> None:
+                 smtp: SmtpSettings | None = None, allow_private_webhooks: bool = False) -> None:
         self.workspace = workspace
         #: the AI developer answering at this desk (claims' evidence is checked for it)
         self.licensee = licensee or "unnamed-licensee"
@@ -46,6 +46,8 @@ class DeskService:
         #: email notifications go out only when SMTP is configured; webhooks always
         self.smtp = smtp
         self.email = smtp is not None
+        #: holders' webhooks may target loopback / private networks (tests, closed setups)
+        self.allow_private_webhooks = allow_private_webhooks
         self.records = Records(workspace.session)
         self.uploads_dir = workspace.home / "desk" / "uploads"
 
@@ -244,6 +246,8 @@ class DeskService:
             holder_id = None
             if actor.role == "holder":
                 holder_id = self._holder_for(s, actor, holder).id
+                if not self.allow_private_webhooks:
+                    check_webhook_target(url)
             else:
                 actor.require("operator")
             secret = secrets.token_urlsafe(32)
@@ -269,6 +273,13 @@ class DeskService:
         from kyodaku.desk import inquiries
 
         return inquiries.list_inquiries(self, actor)
+
+    def deliver(self, limit: int = 100) -> dict[str, int]:
+        """Deliver due notifications now (the service's loop and ``kyodaku desk deliver``)."""
+        from kyodaku.desk.outbox import deliver_pending
+
+        return deliver_pending(self.workspace.session, self.clock(), smtp=self.smtp, limit=limit,
+                               allow_private=self.allow_private_webhooks)
 
     def today(self) -> date:
         return self.clock().astimezone(self.deadlines.tz).date()

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kyodaku import __version__
 from kyodaku.desk import DeadlinePolicy, DeskService, Forbidden, InvalidTransition
-from kyodaku.desk.outbox import SmtpSettings, deliver_pending
+from kyodaku.desk.outbox import SmtpSettings
 from kyodaku.registry.base import Conflict, NotFound, RegistryError, utcnow
 from kyodaku.settings import Settings, load_settings
 from kyodaku.workspace import Workspace
@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     settings = settings or load_settings()
     ws = workspace or Workspace.from_settings(settings, create=True)
     desk = DeskService(ws, licensee=settings.licensee, deadlines=DeadlinePolicy.load(settings.deadlines_file),
-                       clock=clock or utcnow, smtp=smtp_settings(settings))
+                       clock=clock or utcnow, smtp=smtp_settings(settings),
+                       allow_private_webhooks=settings.webhook_allow_private)
     app = FastAPI(lifespan=_lifespan(desk, settings.delivery_interval), title="kyodaku desk", version=__version__, openapi_url="/api/openapi.json",
                   docs_url="/api/docs", redoc_url=None,
                   description="Claims and inquiries of rights holders, answered from kyodaku's records.")
@@ -126,7 +127,7 @@ def _lifespan(desk: DeskService, interval: float) -> Callable[[FastAPI], Any]:
                 while True:
                     await asyncio.sleep(interval)
                     try:
-                        await asyncio.to_thread(deliver_pending, desk.workspace.session, desk.clock(), smtp=desk.smtp)
+                        await asyncio.to_thread(desk.deliver)
                     except Exception:  # noqa: BLE001 - a database hiccup must not stop the loop
                         log.exception("notification delivery failed; retrying in %.0f s", interval)
 

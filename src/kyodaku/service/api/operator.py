@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from kyodaku.desk.lifecycle import ACTIONS
-from kyodaku.desk.outbox import deliver_pending
 from kyodaku.service.api.common import Id
 from kyodaku.service.deps import ApiActor, Desk
 
@@ -50,4 +49,4 @@ def run_deliveries(actor: ApiActor, service: Desk,
                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, int]:
     """Deliver due notifications now (``kyodaku desk deliver`` does the same from cron)."""
     actor.require("operator")
-    return deliver_pending(service.workspace.session, service.clock(), smtp=service.smtp, limit=limit)
+    return service.deliver(limit)
