@@ -57,3 +57,15 @@ def test_an_item_that_hangs_times_out_and_the_rest_go_on():
     assert "timed out after 2 s" in out[7]
     assert all(out[x] == x * x for x in range(12) if x != 7)
     assert time.monotonic() - t0 < 30
+
+
+def test_ready_items_keep_their_place_and_never_reach_a_worker():
+    """Cache hits (``ready``) are yielded in order without a worker; a crash among them
+    only costs the crashing item."""
+    out = list(ordered_map(_square_or_die, range(30), workers=2, on_crash=_crash, window=6,
+                           ready=lambda x: -x if x % 4 == 0 else None))
+    assert [x for x, _ in out] == list(range(30))
+    assert all(r == -x for x, r in out if x % 4 == 0)
+    assert dict(out)[13] == -1 and all(r == x * x for x, r in out if x % 4 and x != 13)
+    assert [r for _, r in ordered_map(_square_or_die, [13, 2], workers=0, on_crash=_crash,
+                                      ready=lambda x: 0 if x == 13 else None)] == [0, 4]

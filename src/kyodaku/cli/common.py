@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from kyodaku.policy.decide import PolicyError
 from kyodaku.registry.base import RegistryError
 from kyodaku.registry.importers import ImportFailed
+from kyodaku.scan.raymap import RayUnavailable
 from kyodaku.settings import Settings, SettingsError, load_settings
 from kyodaku.workspace import Workspace, WorkspaceError
 
@@ -30,7 +31,7 @@ HomeOption = Annotated[
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXPECTED_ERRORS = (WorkspaceError, ImportFailed, RegistryError, PolicyError, SettingsError)
+EXPECTED_ERRORS = (WorkspaceError, ImportFailed, RegistryError, PolicyError, SettingsError, RayUnavailable)
 
 
 def console() -> Console:

@@ -31,13 +31,14 @@ PolicyOption = Annotated[Path | None, typer.Option("--policy", help="A policy JS
 
 
 def _options(licensee: str, use: str, on: str | None, workers: int | None, policy: Path | None,
-             file_timeout: float = DEFAULT_FILE_TIMEOUT) -> ScanOptions:
+             file_timeout: float = DEFAULT_FILE_TIMEOUT, cache: bool = True, ray: str | None = None) -> ScanOptions:
     if use not in USES:
         fail(f"--use must be 'training' or 'generation', not {use!r}")
     if file_timeout <= 0:
         fail("--file-timeout must be a positive number of seconds")
     return ScanOptions(licensee=licensee, use=use, on=parse_date(on, "--on") or date.today(), workers=workers,
-                       policy=Policy.load(policy) if policy else None, file_timeout=file_timeout)
+                       policy=Policy.load(policy) if policy else None, file_timeout=file_timeout, cache=cache,
+                       ray=ray)
 
 
 def register(app: typer.Typer) -> None:
@@ -70,11 +71,17 @@ def scan(
     name: Annotated[str | None, typer.Option("--name", help="Record the scan under this name (the corpus name "
                                              "rights holders' inquiries use; default: the --out file name, "
                                              "else the inputs).")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Fingerprint every file again, even content "
+                                           "already matched against these references.")] = False,
+    ray: Annotated[str | None, typer.Option("--ray", help="Match on a Ray cluster: 'auto' (the one RAY_ADDRESS or "
+                                            "`ray start` names, else a local instance) or its address; "
+                                            "--workers then counts Ray workers (default: the cluster's CPUs).",
+                                            metavar="auto|ADDRESS")] = None,
     home: HomeOption = None,
 ) -> None:
     """Scan files and folders against the registry; block copies of registered works that
     have no valid permit for LICENSEE and USE."""
-    options = _options(licensee, use, on, workers, policy, file_timeout)
+    options = _options(licensee, use, on, workers, policy, file_timeout, cache=not no_cache, ray=ray)
     workspace = open_workspace(home)
     to_stdout = out is not None and str(out) == "-"
     if resume and (out is None or to_stdout):
@@ -156,7 +163,8 @@ def _print_summary(summary: ScanSummary, options: ScanOptions, out: Path | None)
             by.add_row(escape(holder), str(n))
         c.print(by)
     rate = summary.total / summary.seconds if summary.seconds else 0.0
-    c.print(f"{summary.total} files in {summary.seconds:.1f} s ({rate:.1f} files/s)"
+    cached = f"; {summary.cache['hits']} matched before (cache)" if summary.cache.get("hits") else ""
+    c.print(f"{summary.total} files in {summary.seconds:.1f} s ({rate:.1f} files/s){cached}"
             + (f"; results in {escape(str(out))}" if out else "")
             + (f"; recorded as scan {summary.record_id}" if summary.record_id else ""))
 

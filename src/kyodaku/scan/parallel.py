@@ -22,6 +22,14 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+class _Ready(Future):
+    """The result of an item that needs no worker (``ready``)."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.set_result(result)
+
+
 def default_workers() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -50,6 +58,7 @@ def ordered_map(
     on_crash: Callable[[T, str], R],
     window: int | None = None,
     item_timeout: float | None = None,
+    ready: Callable[[T], R | None] | None = None,
 ) -> Iterator[tuple[T, R]]:
     """Yield ``(item, fn(item))`` in input order.
 
@@ -57,12 +66,17 @@ def ordered_map(
     one that kills a worker again gets ``on_crash(item, reason)``.  An item that takes
     longer than ``item_timeout`` seconds (a decoder hanging on a hostile file) gets
     ``on_crash`` too, and its worker is killed.  ``workers == 0`` runs in this process
-    (no isolation, no timeout; for tests and debugging)."""
+    (no isolation, no timeout; for tests and debugging).
+
+    ``ready(item)``, when given, is asked first (in this process): a result it returns
+    (a cache hit) is used as is and the item never reaches a worker; it keeps its place
+    in the order and in the window."""
     if workers <= 0:
         if initializer is not None:
             initializer(*initargs)
         for item in items:
-            yield item, fn(item)
+            done = ready(item) if ready is not None else None
+            yield item, fn(item) if done is None else done
         return
     window = window or workers * 8
     ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")
@@ -72,8 +86,11 @@ def ordered_map(
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=initializer, initargs=initargs)
 
-    def isolate(suspects: list[T]) -> Iterator[tuple[T, R]]:
-        for it in suspects:
+    def isolate(suspects: list[tuple[T, Future | None]]) -> Iterator[tuple[T, R]]:
+        for it, fut in suspects:
+            if isinstance(fut, _Ready):
+                yield it, fut.result()
+                continue
             solo = ProcessPoolExecutor(1, mp_context=ctx, initializer=initializer, initargs=initargs)
             try:
                 yield it, solo.submit(fn, it).result(timeout=item_timeout)
@@ -98,6 +115,10 @@ def ordered_map(
                 except StopIteration:
                     exhausted = True
                     break
+                done = ready(item) if ready is not None else None
+                if done is not None:
+                    pending.append((item, _Ready(done)))
+                    continue
                 try:
                     pending.append((item, pool.submit(fn, item)))
                 except BrokenProcessPool:
@@ -123,7 +144,7 @@ def ordered_map(
                     continue
             # the pool is gone: retry what was in flight one by one, then carry on
             pool.shutdown(wait=False, cancel_futures=True)
-            suspects = [it for it, _ in pending]
+            suspects = list(pending)
             pending.clear()
             yield from isolate(suspects)
             pool = new_pool()

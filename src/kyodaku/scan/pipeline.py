@@ -106,6 +106,11 @@ class ScanOptions:
     policy: Policy | None = None
     #: seconds one file may take before it is reported as an error (a stuck decoder)
     file_timeout: float = DEFAULT_FILE_TIMEOUT
+    #: reuse the matches of content already matched against this reference set
+    #: (:mod:`kyodaku.scan.cache`); False fingerprints everything again
+    cache: bool = True
+    #: match on a Ray cluster instead of local processes: ``"auto"`` or its address
+    ray: str | None = None
 
 
 @dataclass
@@ -117,6 +122,8 @@ class ScanSummary:
     warnings: list[str] = field(default_factory=list)
     #: the scan's id in the workspace's scan records
     record_id: int | None = None
+    #: the scan cache's hits, misses and stored entries (empty without a cache)
+    cache: dict[str, int] = field(default_factory=dict)
 
     def add(self, line: dict[str, Any]) -> None:
         self.total += 1
@@ -179,9 +186,26 @@ class Scanner:
         return line
 
     def run(self, items: Iterable[Item]) -> Iterator[dict[str, Any]]:
-        """Yield one decided result line per item, in input order."""
-        workers = default_workers() if self.options.workers is None else self.options.workers
-        init_args = (str(self.workspace.fingerprints_dir), str(self.workspace.index_dir))
+        """Yield one decided result line per item, in input order.  Matching runs in
+        local worker processes, or on Ray (``options.ray``); content already matched
+        against this reference set comes from the scan cache (``options.cache``) and only
+        its verdict is decided again."""
+        from kyodaku.scan.cache import ScanCache, item_digest
+
+        cache = ScanCache.for_workspace(self.workspace) if self.options.cache else None
+        digests: dict[str, str] = {}  # item id -> digest, for the items in flight that missed
+
+        def ready(item: Item) -> dict[str, Any] | None:
+            if cache is None:
+                return None
+            digest = item_digest(item)
+            if digest is None:
+                return None
+            found = cache.get(digest)
+            if found is None:
+                digests[item.id] = digest
+            return found
+
         unreadable: list[dict[str, Any]] = []
 
         def scannable() -> Iterator[Item]:
@@ -192,13 +216,45 @@ class Scanner:
                     continue
                 yield item
 
-        for item, found in ordered_map(_task, scannable(), workers=workers, initializer=_init_worker,
-                                       initargs=init_args, on_crash=_crash,
-                                       item_timeout=self.options.file_timeout):
-            while unreadable:
-                yield unreadable.pop(0)
-            yield self.decide(item.id, found)
-        yield from unreadable
+        try:
+            for item, found in self._map(scannable(), ready):
+                digest = digests.pop(item.id, None)
+                if cache is not None and digest is not None:
+                    cache.put(digest, found)  # before decide() adds verdicts to the matches
+                while unreadable:
+                    yield unreadable.pop(0)
+                yield self.decide(item.id, found)
+            yield from unreadable
+        finally:
+            if cache is not None:
+                self.cache_stats = cache.stats()
+                cache.close()
+
+    #: the last run's cache hits, misses and stored entries
+    cache_stats: dict[str, int] = {}
+
+    def _map(self, items: Iterable[Item], ready: Callable[[Item], dict[str, Any] | None],
+             ) -> Iterator[tuple[Item, dict[str, Any]]]:
+        """``(item, worker output)`` in input order, from local processes or Ray."""
+        ws = self.workspace
+        if self.options.ray:
+            from kyodaku.scan.raymap import connect, ray_scan_map
+
+            started = connect(self.options.ray)
+            try:
+                yield from ray_scan_map(_task, items, fingerprints_dir=ws.fingerprints_dir,
+                                        index_dir=ws.index_dir, workers=self.options.workers, on_crash=_crash,
+                                        item_timeout=self.options.file_timeout, ready=ready)
+            finally:
+                if started:
+                    import ray
+
+                    ray.shutdown()
+            return
+        workers = default_workers() if self.options.workers is None else self.options.workers
+        yield from ordered_map(_task, items, workers=workers, initializer=_init_worker,
+                               initargs=(str(ws.fingerprints_dir), str(ws.index_dir)), on_crash=_crash,
+                               item_timeout=self.options.file_timeout, ready=ready)
 
 
 def resume_state(results: Path) -> tuple[set[str], list[dict[str, Any]]]:
@@ -290,8 +346,10 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
             flush()
     flush()
     summary.seconds = time.perf_counter() - t0
+    summary.cache = dict(scanner.cache_stats)
     audit.append("scan-finished", {"files": summary.total, "verdicts": dict(summary.verdicts),
-                                   "seconds": round(summary.seconds, 1), "record": recorder.scan_id})
+                                   "seconds": round(summary.seconds, 1), "cache": summary.cache,
+                                   "record": recorder.scan_id})
     recorder.finish({"files": summary.total, **dict(summary.verdicts)})
     summary.record_id = recorder.scan_id
     return summary

@@ -1,0 +1,294 @@
+"""The scan past one machine: the same matching on a Ray cluster (``kyodaku scan --ray``).
+
+Why Ray actors and not ``ray.data``: a ``ray.data`` Dataset reads from datasources
+(files, ``from_items`` of a list in memory); the scan's input is a Python stream of items
+(folders, shards, manifests, resumable by id) that must stay in input order, bounded and
+never materialised, and a worker that segfaults on a hostile file must cost that one item
+an ``error`` line, not fail the Dataset (``ray.data`` retries the whole block, then
+raises or drops it).  So this module keeps :func:`~kyodaku.scan.parallel.ordered_map`'s
+contract on Ray: a pool of actors, each loading the reference set once, at most
+``window`` items in flight, results in input order, a crashing item retried alone and
+then reported, a stuck item timed out and its actor restarted.
+
+The reference set's files travel once through the object store (``ray.put``); each
+actor unpacks them into a per-node folder named by their digest (written once per node
+and reused) and opens the :class:`~kyodaku.scan.refset.ReferenceSet` from there.  Items
+whose media is a local file are sent as bytes, so the cluster's nodes need no shared
+file system, only ``kyodaku[ray]`` installed.  Ray is imported only when used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kyodaku.corpus import Item
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: calls queued on one actor at a time (one running, one waiting: no idle gap)
+PER_ACTOR = 2
+
+
+class RayUnavailable(RuntimeError):
+    """Ray is not installed or the cluster cannot be reached."""
+
+
+def connect(address: str) -> bool:
+    """Join the Ray cluster at ``address`` (``auto``: the one ``RAY_ADDRESS`` or ``ray
+    start`` on this machine names, else a new local instance).  True when this call
+    started Ray (the caller shuts it down)."""
+    try:
+        import ray
+    except ImportError:
+        raise RayUnavailable("--ray needs Ray: pip install 'kyodaku[ray]'") from None
+    if ray.is_initialized():
+        return False
+    try:
+        ray.init(address=None if address == "auto" else address, include_dashboard=False,
+                 log_to_driver=False, logging_level="warning")
+    except Exception as exc:  # noqa: BLE001 - ConnectionError, ValueError, RuntimeError ...
+        raise RayUnavailable(f"cannot join the Ray cluster at {address!r}: {exc}") from None
+    return True
+
+
+def cluster_cpus() -> int:
+    import ray
+
+    return max(1, int(ray.cluster_resources().get("CPU", 1)))
+
+
+def _worker_class() -> Any:
+    import ray
+
+    @ray.remote(num_cpus=1, max_restarts=-1, max_task_retries=0)
+    class MapWorker:
+        def __init__(self, initializer: Callable[..., None] | None, *initargs: Any) -> None:
+            if initializer is not None:
+                initializer(*initargs)
+
+        def run(self, fn: Callable[[Any], Any], item: Any) -> Any:
+            return fn(item)
+
+    return MapWorker
+
+
+class _Entry:
+    __slots__ = ("item", "ref", "actor", "result", "done", "crashed")
+
+    def __init__(self, item: Any) -> None:
+        self.item = item
+        self.ref: Any = None
+        self.actor = -1
+        self.result: Any = None
+        self.done = False
+        self.crashed = False
+
+
+def ray_ordered_map(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    workers: int,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+    on_crash: Callable[[T, str], R],
+    window: int | None = None,
+    item_timeout: float | None = None,
+    ready: Callable[[T], R | None] | None = None,
+) -> Iterator[tuple[T, R]]:
+    """:func:`~kyodaku.scan.parallel.ordered_map` on Ray actors (Ray must be connected).
+    ``initargs`` may hold ``ObjectRef``s: each actor receives their values."""
+    import ray
+    from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
+
+    died = (RayActorError, WorkerCrashedError)
+    workers = max(1, workers)
+    window = window or workers * 8
+    timed_out = f"timed out after {item_timeout:g} s (the file may be hostile or the decoder stuck)" \
+        if item_timeout else ""
+    crashed = "the worker process crashed while reading this file"
+    worker_cls = _worker_class()
+    actors = [worker_cls.remote(initializer, *initargs) for _ in range(workers)]
+    load = [0] * workers
+    pending: deque[_Entry] = deque()
+    source = iter(items)
+    exhausted = False
+
+    def collect(entry: _Entry) -> None:
+        """Fetch a finished call's result (the ref is ready)."""
+        load[entry.actor] -= 1
+        try:
+            entry.result = ray.get(entry.ref)
+            entry.done = True
+        except died:
+            entry.crashed = True
+        except RayTaskError as exc:
+            entry.result, entry.done = on_crash(entry.item, f"unexpected error in the worker: {exc.cause!r}"), True
+        entry.ref = None
+
+    def solo(entry: _Entry) -> None:
+        """Run a suspect alone on actor 0 (nothing else in flight)."""
+        ref = actors[0].run.remote(fn, entry.item)
+        try:
+            entry.result = ray.get(ref, timeout=item_timeout)
+        except died:
+            entry.result = on_crash(entry.item, crashed)
+        except GetTimeoutError:
+            ray.kill(actors[0], no_restart=False)
+            entry.result = on_crash(entry.item, timed_out)
+        except RayTaskError as exc:
+            entry.result = on_crash(entry.item, f"unexpected error in the worker: {exc.cause!r}")
+        entry.done, entry.crashed = True, False
+
+    try:
+        head_deadline: float | None = None
+        head_id = -1
+        while True:
+            while not exhausted and len(pending) < window:
+                try:
+                    item = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                entry = _Entry(item)
+                done = ready(item) if ready is not None else None
+                if done is not None:
+                    entry.result, entry.done = done, True
+                pending.append(entry)
+            for entry in pending:  # submit in input order while an actor has room
+                if entry.done or entry.crashed or entry.ref is not None:
+                    continue
+                a = min(range(workers), key=load.__getitem__)
+                if load[a] >= PER_ACTOR:
+                    break
+                entry.ref, entry.actor = actors[a].run.remote(fn, entry.item), a
+                load[a] += 1
+            if not pending:
+                return
+            head = pending[0]
+            if head.done:
+                pending.popleft()
+                yield head.item, head.result
+                continue
+            if head.crashed:
+                # an actor died: let everything in flight finish, then retry the
+                # items it took with it one by one
+                in_flight = [e for e in pending if e.ref is not None]
+                if in_flight:
+                    ray.wait([e.ref for e in in_flight], num_returns=len(in_flight), timeout=item_timeout)
+                finished = set(ray.wait([e.ref for e in in_flight], num_returns=len(in_flight), timeout=0)[0]) \
+                    if in_flight else set()
+                for e in in_flight:
+                    if e.ref in finished:
+                        collect(e)
+                for e in pending:
+                    if e.crashed:
+                        solo(e)
+                continue
+            if id(head) != head_id:
+                head_id = id(head)
+                head_deadline = time.monotonic() + item_timeout if item_timeout else None
+            refs = [e.ref for e in pending if e.ref is not None]
+            wait_s = None if head_deadline is None else max(0.0, head_deadline - time.monotonic())
+            ready_refs, _ = ray.wait(refs, num_returns=1, timeout=wait_s)
+            if ready_refs:
+                finished = set(ray.wait(refs, num_returns=len(refs), timeout=0)[0])
+                for e in pending:
+                    if e.ref is not None and e.ref in finished:
+                        collect(e)
+                continue
+            # the head ran past its time: kill its actor (Ray restarts it); what else
+            # it held comes back as crashed and is retried alone
+            ray.kill(actors[head.actor], no_restart=False)
+            load[head.actor] -= 1
+            head.ref = None
+            head.result, head.done = on_crash(head.item, timed_out), True
+    finally:
+        for a in actors:
+            ray.kill(a)
+
+
+# ------------------------------------------------------------------ the scan on Ray
+def reference_files(fingerprints_dir: Path, index_dir: Path) -> dict[str, bytes]:
+    """The reference set's files, by path relative to the workspace home."""
+    files: dict[str, bytes] = {}
+    for base in (Path(fingerprints_dir), Path(index_dir)):
+        for f in sorted(p for p in base.rglob("*") if p.is_file()):
+            files[str(f.relative_to(base.parent))] = f.read_bytes()
+    return files
+
+
+def files_digest(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    return h.hexdigest()
+
+
+def unpack_references(files: dict[str, bytes], digest: str) -> Path:
+    """Write the reference set's files into this node's temporary folder (once per node
+    and reference set: a folder named by the digest is complete, it was renamed into
+    place)."""
+    root = Path(tempfile.gettempdir()) / f"kyodaku-refs-{digest[:24]}"
+    if root.is_dir():
+        return root
+    tmp = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
+    for name, data in files.items():
+        dest = tmp / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+    try:
+        os.rename(tmp, root)
+    except OSError:  # another actor on this node got there first
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def init_worker_from_files(files: dict[str, bytes], digest: str, fingerprints: str, index: str) -> None:
+    """Actor initialiser: the scan worker's own initialiser, on the unpacked files."""
+    from kyodaku.scan.pipeline import _init_worker
+
+    root = unpack_references(files, digest)
+    _init_worker(str(root / fingerprints), str(root / index))
+
+
+def _shippable(items: Iterable[Item]) -> Iterator[Item]:
+    """Items as the cluster can read them: a local file's media as bytes."""
+    for item in items:
+        if item.data is None and item.path is not None:
+            try:
+                data = Path(item.path).read_bytes()
+            except OSError:
+                yield item  # the worker reports why it cannot be read, as a local scan does
+                continue
+            item = replace(item, data=data)
+        yield item
+
+
+def ray_scan_map(fn: Callable[[Item], dict[str, Any]], items: Iterable[Item], *, fingerprints_dir: Path,
+                 index_dir: Path, workers: int | None, on_crash: Callable[[Item, str], dict[str, Any]],
+                 item_timeout: float | None, ready: Callable[[Item], dict[str, Any] | None] | None = None,
+                 ) -> Iterator[tuple[Item, dict[str, Any]]]:
+    """The scan's matching on the connected Ray cluster, ``workers`` actors (default: one
+    per cluster CPU); the reference set is put in the object store once."""
+    import ray
+
+    files = reference_files(fingerprints_dir, index_dir)
+    digest = files_digest(files)
+    files_ref = ray.put(files)
+    del files
+    yield from ray_ordered_map(fn, _shippable(items), workers=workers or cluster_cpus(),
+                               initializer=init_worker_from_files,
+                               initargs=(files_ref, digest, Path(fingerprints_dir).name, Path(index_dir).name),
+                               on_crash=on_crash, item_timeout=item_timeout, ready=ready)

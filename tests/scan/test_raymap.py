@@ -1,0 +1,122 @@
+"""The scan on a local Ray instance (started here, two CPUs, 127.0.0.1): the same verdicts
+as the local scan, input order kept, a crashing or hanging item costs only itself."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ray = pytest.importorskip("ray")
+
+from kyodaku.scan.pipeline import ScanOptions, scan_paths  # noqa: E402
+from kyodaku.scan.raymap import ray_ordered_map  # noqa: E402
+from tests import art  # noqa: E402
+
+LICENSEE = "acme"
+ON = date(2026, 6, 1)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    # the workers import kyodaku and these tests' helpers from this checkout
+    path = os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")])
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False,
+             runtime_env={"env_vars": {"PYTHONPATH": path}})
+    yield
+    ray.shutdown()
+
+
+def _square_or_die(x: int) -> int:
+    if x == 13:
+        os._exit(3)  # a decoder segfaulting on a hostile file
+    if x == 21:
+        time.sleep(60)  # a decoder stuck on one
+    return x * x
+
+
+def _crash(x: int, reason: str) -> int:
+    return -1 if "crashed" in reason else -2
+
+
+def test_order_bounds_crash_and_timeout(local_ray):
+    taken = []
+
+    def source():
+        for i in range(40):
+            taken.append(i)
+            yield i
+
+    it = ray_ordered_map(_square_or_die, source(), workers=2, on_crash=_crash, window=6, item_timeout=10,
+                         ready=lambda x: 1000 + x if x % 10 == 5 else None)
+    first = next(it)
+    assert first == (0, 0) and len(taken) <= 7  # streamed, never more than the window ahead
+    out = [first, *it]
+    assert [x for x, _ in out] == list(range(40))
+    got = dict(out)
+    assert got[13] == -1 and got[21] == -2
+    assert all(got[x] == 1000 + x for x in (5, 15, 25, 35))
+    assert all(r == x * x for x, r in out if x not in (13, 21) and x % 10 != 5)
+
+
+@pytest.fixture
+def corpus(workspace, tmp_path):
+    art.register_artwork(workspace, tmp_path, 501)
+    art.register_artwork(workspace, tmp_path, 502, holder="hoshi")
+    workspace.registry.grant_permit("hoshi", LICENSEE, "training", valid_from=date(2025, 1, 1),
+                                    valid_until=date(2030, 12, 31))
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    art.save(art.crop(art.artwork(501)), folder / "a_kumo_copy.png")
+    art.save(art.rotate(art.artwork(502), 8), folder / "b_hoshi_copy.png")
+    for seed in range(5):
+        art.save(art.resized(art.artwork(700 + seed), 0.5), folder / f"c_other{seed}.jpg")
+    (folder / "d_broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
+    return folder
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def test_ray_scan_gives_the_local_verdicts(local_ray, workspace, corpus, tmp_path):
+    outs = {}
+    for name, extra in (("local", {"workers": 2}), ("ray", {"workers": 2, "ray": "auto"})):
+        outs[name] = tmp_path / f"{name}.jsonl"
+        with open(outs[name], "w") as f:
+            scan_paths(workspace, [corpus], ScanOptions(LICENSEE, "training", ON, cache=False, **extra), out=f)
+    local, remote = _lines(outs["local"]), _lines(outs["ray"])
+    assert [x["path"] for x in remote] == [x["path"] for x in local]  # input order
+    assert remote == local  # same matches, scores, verdicts, reasons
+    verdicts = {Path(x["path"]).name: x["verdict"] for x in remote}
+    assert verdicts["a_kumo_copy.png"] == "blocked" and verdicts["b_hoshi_copy.png"] == "cleared"
+    assert verdicts["d_broken.png"] == "error"
+
+
+def test_ray_scan_uses_and_fills_the_cache(local_ray, workspace, corpus, tmp_path):
+    opts = ScanOptions(LICENSEE, "training", ON, workers=2, ray="auto")
+    with open(tmp_path / "a.jsonl", "w") as f:
+        first = scan_paths(workspace, [corpus], opts, out=f)
+    with open(tmp_path / "b.jsonl", "w") as f:
+        second = scan_paths(workspace, [corpus], opts, out=f)
+    assert first.cache["stored"] == 7 and second.cache == {"hits": 7, "misses": 1, "stored": 0}
+    assert _lines(tmp_path / "a.jsonl") == _lines(tmp_path / "b.jsonl")
+
+
+def test_cli_scan_on_ray(local_ray, workspace, corpus, tmp_path):
+    from typer.testing import CliRunner
+
+    from kyodaku.cli.main import app
+
+    out = tmp_path / "cli.jsonl"
+    res = CliRunner().invoke(app, ["scan", str(corpus), "--licensee", LICENSEE, "--on", ON.isoformat(),
+                                   "--ray", "auto", "--no-cache", "--out", str(out), "--home", str(workspace.home)],
+                             env={"KYODAKU_DATABASE_URL": workspace.database_url})
+    assert res.exit_code == 0, res.output
+    assert "8 files" in res.output
+    assert {Path(x["path"]).name: x["verdict"] for x in _lines(out)}["a_kumo_copy.png"] == "blocked"
