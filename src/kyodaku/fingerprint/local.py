@@ -63,7 +63,7 @@ def _gray_at(image: LoadedImage, side: int) -> tuple[np.ndarray, float]:
 
 class OrbMethod(FingerprintMethod):
     name = "orb"
-    version = 2
+    version = 3
     vector_kind = "binary"
     dim = 256
     vote_radius = 64
@@ -81,6 +81,11 @@ class OrbMethod(FingerprintMethod):
     #: keypoints are detected ``oversample`` times over and spread over a grid x grid layout
     oversample = 3
     grid = 4
+    #: FAST's contrast threshold, and the lower one used when an image yields fewer than
+    #: ``low_texture_fraction`` of the keypoints wanted
+    fast_threshold = 10
+    low_fast_threshold = 4
+    low_texture_fraction = 0.5
     #: RANSAC reprojection threshold, in pixels of the query at ``query_side``
     ransac_px = 8.0
     #: inliers at score 0.5; chance matches between unrelated art stay below ~17
@@ -92,9 +97,16 @@ class OrbMethod(FingerprintMethod):
                 grid: int = 1) -> tuple[np.ndarray, np.ndarray]:
         if min(gray.shape[:2]) < 2 * _MIN_SIDE:  # no room for one ORB patch and its border
             return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
-        orb = cv2.ORB_create(nfeatures=n * (self.oversample if grid > 1 else 1), scaleFactor=1.2, nlevels=8,
-                             fastThreshold=10, edgeThreshold=15, patchSize=31)
-        keypoints = _spread(orb.detect(gray, mask), n, gray.shape, grid)
+        want = n * (self.oversample if grid > 1 else 1)
+        orb = cv2.ORB_create(nfeatures=want, scaleFactor=1.2, nlevels=8,
+                             fastThreshold=self.fast_threshold, edgeThreshold=15, patchSize=31)
+        found = orb.detect(gray, mask)
+        if len(found) < self.low_texture_fraction * n:
+            # flat art (cel shading, stamps) has few corners at the usual contrast: look
+            # again at a lower one rather than describe it with a handful of points
+            orb.setFastThreshold(self.low_fast_threshold)
+            found = orb.detect(gray, mask)
+        keypoints = _spread(found, n, gray.shape, grid)
         keypoints, descriptors = orb.compute(gray, keypoints)
         if descriptors is None or not keypoints:
             return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
