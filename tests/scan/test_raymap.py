@@ -120,3 +120,18 @@ def test_cli_scan_on_ray(local_ray, workspace, corpus, tmp_path):
     assert res.exit_code == 0, res.output
     assert "8 files" in res.output
     assert {Path(x["path"]).name: x["verdict"] for x in _lines(out)}["a_kumo_copy.png"] == "blocked"
+
+
+def test_an_address_nobody_answers_fails_fast():
+    import socket
+    import time
+
+    from kyodaku.scan.raymap import RayUnavailable, connect
+
+    with socket.socket() as probe:  # a loopback port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    t0 = time.monotonic()
+    with pytest.raises(RayUnavailable, match="nothing answers"):
+        connect(f"127.0.0.1:{port}")
+    assert time.monotonic() - t0 < 10

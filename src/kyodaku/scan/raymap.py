@@ -50,6 +50,7 @@ def connect(address: str) -> bool:
         import ray
     except ImportError:
         raise RayUnavailable("--ray needs Ray: pip install 'kyodaku[ray]'") from None
+    _check_reachable(address)
     if ray.is_initialized():
         return False
     try:
@@ -58,6 +59,20 @@ def connect(address: str) -> bool:
     except Exception as exc:  # noqa: BLE001 - ConnectionError, ValueError, RuntimeError ...
         raise RayUnavailable(f"cannot join the Ray cluster at {address!r}: {exc}") from None
     return True
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast on a ``HOST:PORT`` that nothing answers (``ray.init`` would retry for minutes)."""
+    if address == "auto" or address.startswith("ray://") or ":" not in address:
+        return
+    import socket
+
+    host, _, port = address.rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+            pass
+    except (OSError, ValueError) as exc:
+        raise RayUnavailable(f"cannot join the Ray cluster at {address!r}: nothing answers there ({exc})") from None
 
 
 def cluster_cpus() -> int:
