@@ -164,7 +164,9 @@ class Workspace:
 
     @cached_property
     def _sessions(self) -> sessionmaker[Session]:
-        return sessionmaker(self.engine, expire_on_commit=False)
+        from kyodaku.registry._orm import guard_sessions
+
+        return guard_sessions(sessionmaker(self.engine, expire_on_commit=False))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session, sessionmaker
 
 from kyodaku.registry.base import (
     ALL_WORKS,
@@ -124,3 +125,19 @@ def scope_rows(s: Session, holder: HolderRow, works: WorkScope) -> tuple[bool, l
         if row.holder_id != holder.id:
             raise RegistryError(f"work {wid!r} belongs to {row.holder.slug!r}, not {holder.slug!r}")
     return False, [by_id[w] for w in sorted(ids)]
+
+
+def _reject_nul(session: Session, _context: object, _instances: object) -> None:
+    """Text with a NUL character is refused on every backend (PostgreSQL cannot store it;
+    SQLite would, so the two would disagree)."""
+    for obj in list(session.new) + list(session.dirty):
+        for attr in sa_inspect(obj).mapper.column_attrs:
+            value = getattr(obj, attr.key, None)
+            if isinstance(value, str) and "\x00" in value:
+                raise RegistryError(f"{attr.key}: text may not contain NUL characters")
+
+
+def guard_sessions(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Install kyodaku's checks on a session factory (see :func:`_reject_nul`)."""
+    event.listen(factory, "before_flush", _reject_nul)
+    return factory

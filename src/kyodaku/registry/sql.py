@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from kyodaku.registry._orm import check_use, holder_row, scope_rows, start_of_next_day, work_row
+from kyodaku.registry._orm import check_use, guard_sessions, holder_row, scope_rows, start_of_next_day, work_row
 from kyodaku.registry._orm import holder_record as _holder
 from kyodaku.registry._orm import media_record as _media
 from kyodaku.registry._orm import permit_record as _permit
@@ -62,7 +62,7 @@ class SqlRegistry(Registry):
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions = guard_sessions(sessionmaker(engine, expire_on_commit=False))
         self._local = threading.local()
 
     @property
