@@ -33,20 +33,19 @@ def _spread(keypoints, n: int, shape: tuple[int, int], grid: int) -> list:
         return list(keypoints)
     h, w = shape
     cap = max(1, int(1.5 * n / (grid * grid)))
-    order = sorted(keypoints, key=lambda k: -k.response)
-    counts = np.zeros((grid, grid), np.int32)
-    kept, rest = [], []
-    for k in order:
-        cy = min(grid - 1, int(k.pt[1] * grid / h))
-        cx = min(grid - 1, int(k.pt[0] * grid / w))
-        if counts[cy, cx] < cap:
-            counts[cy, cx] += 1
-            kept.append(k)
-            if len(kept) == n:
-                return kept
-        else:
-            rest.append(k)
-    return kept + rest[: n - len(kept)]
+    pts = np.array([(k.pt[0], k.pt[1], k.response) for k in keypoints], dtype=np.float64)
+    order = np.argsort(-pts[:, 2], kind="stable")  # strongest first, ties in detection order
+    cy = np.minimum(grid - 1, (pts[order, 1] * grid / h).astype(np.int64))
+    cx = np.minimum(grid - 1, (pts[order, 0] * grid / w).astype(np.int64))
+    cell = cy * grid + cx
+    # rank of each keypoint among the stronger ones of its cell: kept while under the cap
+    by_cell = np.argsort(cell, kind="stable")
+    starts = np.searchsorted(cell[by_cell], cell[by_cell], side="left")
+    rank = np.empty(len(order), np.int64)
+    rank[by_cell] = np.arange(len(order)) - starts
+    under = rank < cap
+    chosen = np.concatenate([order[under], order[~under]])[:n]
+    return [keypoints[i] for i in chosen]
 
 
 def _gray_at(image: LoadedImage, side: int) -> tuple[np.ndarray, float]:
