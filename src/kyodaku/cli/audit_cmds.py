@@ -18,6 +18,7 @@ from kyodaku.audit.keys import (
 )
 from kyodaku.audit.log import AUDIT_DIR, LOG_FILE, read_entries, verify
 from kyodaku.cli.common import (
+    HELP_MARKUP,
     HomeOption,
     console,
     err_console,
@@ -27,7 +28,7 @@ from kyodaku.cli.common import (
     settings_for,
 )
 
-audit_app = typer.Typer(help="The tamper-evident audit log of scans and verdicts.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log of scans and verdicts.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
 
 
 def _log_path(home: Path | None) -> Path:

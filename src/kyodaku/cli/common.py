@@ -20,6 +20,10 @@ from kyodaku.scan.raymap import RayUnavailable
 from kyodaku.settings import Settings, SettingsError, load_settings
 from kyodaku.workspace import Workspace, WorkspaceError
 
+#: --help text is Markdown: paragraphs reflow to the terminal instead of keeping the
+#: docstrings' line breaks
+HELP_MARKUP = "markdown"
+
 HomeOption = Annotated[
     Path | None,
     typer.Option(

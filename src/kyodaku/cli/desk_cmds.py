@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kyodaku.cli.common import HomeOption, console, fail, friendly_errors, open_workspace, settings_for
+from kyodaku.cli.common import HELP_MARKUP, HomeOption, console, fail, friendly_errors, open_workspace, settings_for
 from kyodaku.desk import DeskService
 
-desk_app = typer.Typer(help="The rights holders' desk: accounts, API keys, notifications.", no_args_is_help=True)
+desk_app = typer.Typer(help="The rights holders' desk: accounts, API keys, notifications.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
 
 
 def _service(home: object) -> DeskService:

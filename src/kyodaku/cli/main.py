@@ -9,7 +9,7 @@ from rich.markup import escape
 from kyodaku import __version__
 from kyodaku.cli import desk_cmds, report_cmds, scan_cmds
 from kyodaku.cli.audit_cmds import audit_app
-from kyodaku.cli.common import HomeOption, console, friendly_errors, safe_url, settings_for
+from kyodaku.cli.common import HELP_MARKUP, HomeOption, console, friendly_errors, safe_url, settings_for
 from kyodaku.cli.registry_cmds import (
     catalog_app,
     holder_app,
@@ -28,6 +28,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=HELP_MARKUP,
 )
 app.add_typer(holders_app, name="holders")
 app.add_typer(holder_app, name="holder")

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from kyodaku.cli.common import (
+    HELP_MARKUP,
     HomeOption,
     console,
     fail,
@@ -46,14 +47,14 @@ NoFingerprint = Annotated[
     bool, typer.Option("--no-fingerprint", help="Do not fingerprint the new reference media now.")
 ]
 
-holders_app = typer.Typer(help="Import and list rights holders.", no_args_is_help=True)
-holder_app = typer.Typer(help="Add one rights holder.", no_args_is_help=True)
-catalog_app = typer.Typer(help="Import works with their reference media.", no_args_is_help=True)
-works_app = typer.Typer(help="List registered works.", no_args_is_help=True)
-work_app = typer.Typer(help="Add one work with its reference media.", no_args_is_help=True)
-permits_app = typer.Typer(help="Import and list permits.", no_args_is_help=True)
-permit_app = typer.Typer(help="Grant or revoke one permit.", no_args_is_help=True)
-reservation_app = typer.Typer(help="Opt-out reservations (for opt-out jurisdictions).", no_args_is_help=True)
+holders_app = typer.Typer(help="Import and list rights holders.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
+holder_app = typer.Typer(help="Add one rights holder.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
+catalog_app = typer.Typer(help="Import works with their reference media.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
+works_app = typer.Typer(help="List registered works.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
+work_app = typer.Typer(help="Add one work with its reference media.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
+permits_app = typer.Typer(help="Import and list permits.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
+permit_app = typer.Typer(help="Grant or revoke one permit.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
+reservation_app = typer.Typer(help="Opt-out reservations (for opt-out jurisdictions).", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
 
 
 def _table(*columns: str, title: str | None = None) -> Table:
