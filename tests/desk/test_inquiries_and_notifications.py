@@ -124,6 +124,12 @@ def test_passwords_sessions_and_api_keys(desk):
     assert svc.api_key_actor(key) is None
     with pytest.raises(NotFound):
         svc.revoke_api_key(desk.hoshi, key_id)
+    # five wrong passwords lock the account for 15 minutes, even against the right one
+    for _ in range(5):
+        assert svc.login("hoshi-staff", "not the password") is None
+    assert svc.login("hoshi-staff", PASSWORD) is None
+    desk.clock.advance(minutes=16)
+    assert svc.login("hoshi-staff", PASSWORD) is not None
     with desk.workspace.session() as s:
         from kyodaku.desk.models import AccountRow, ApiKeyRow
 

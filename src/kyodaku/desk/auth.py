@@ -31,6 +31,9 @@ from kyodaku.registry.models import HolderRow
 __all__ = ["Actor", "Forbidden", "actor_of", "hash_password", "new_api_key", "new_session", "verify_password"]
 
 SESSION_TTL = timedelta(hours=12)
+#: wrong passwords in a row before an account is locked, and for how long
+LOCK_AFTER = 5
+LOCK_FOR = timedelta(minutes=15)
 _HASHER = PasswordHasher()
 #: verified against when the username is unknown, so both paths take as long
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
@@ -109,11 +112,22 @@ def create_account(s: Session, username: str, role: str, *, display_name: str | 
     return row
 
 
-def authenticate(s: Session, username: str, password: str) -> AccountRow | None:
+def authenticate(s: Session, username: str, password: str, now: datetime) -> AccountRow | None:
+    """The account if the password is right.  After LOCK_AFTER wrong passwords in a row the
+    account is locked for LOCK_FOR (even the right password is refused meanwhile), which
+    stops guessing; a success resets the count."""
     row = s.scalar(select(AccountRow).where(AccountRow.username == username))
     ok = verify_password(row.password_hash if row is not None else None, password)
-    if row is None or not ok or row.disabled_at is not None:
+    if row is None or row.disabled_at is not None:
         return None
+    if row.locked_until is not None and now < row.locked_until:
+        return None
+    if not ok:
+        row.failed_logins = (row.failed_logins or 0) + 1
+        if row.failed_logins >= LOCK_AFTER:
+            row.locked_until, row.failed_logins = now + LOCK_FOR, 0
+        return None
+    row.failed_logins, row.locked_until = 0, None
     if _HASHER.check_needs_rehash(row.password_hash or ""):
         row.password_hash = _HASHER.hash(password)
     return row

@@ -52,6 +52,9 @@ class AccountRow(Base):
     lang: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: failed sign-ins in a row; at LOCK_AFTER the account is locked until ``locked_until``
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     holders: Mapped[list[HolderRow]] = relationship(secondary=account_holders, order_by="HolderRow.slug")
 

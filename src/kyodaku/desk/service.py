@@ -68,7 +68,7 @@ class DeskService:
     def login(self, username: str, password: str) -> tuple[Actor, str, str] | None:
         """Check the password; returns (actor, session token, CSRF token) or None."""
         with self.workspace.session() as s:
-            row = auth.authenticate(s, username, password)
+            row = auth.authenticate(s, username, password, self.clock())
             if row is None:
                 return None
             token, csrf = auth.new_session(s, row, self.clock())
