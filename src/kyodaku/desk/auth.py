@@ -61,6 +61,18 @@ class Actor:
     def can_see_holder(self, holder_id: int) -> bool:
         return self.sees_everything or holder_id in self.holder_ids
 
+    def own_holder(self, holder: str | None = None) -> str:
+        """The holder this holder account acts for in a request: ``holder`` if it is one of
+        its own (else "not found"), or its only one when none is named."""
+        self.require("holder")
+        if holder is None:
+            if len(self.holder_slugs) != 1:
+                raise RegistryError("this account acts for several holders: name one")
+            return self.holder_slugs[0]
+        if holder not in self.holder_slugs:
+            raise NotFound(f"no holder {holder!r}")
+        return holder
+
     def require(self, *roles: str) -> None:
         if self.role not in roles:
             raise Forbidden(f"a {self.role} account cannot do this (needs: {', '.join(roles)})")

@@ -10,21 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from kyodaku.desk.auth import Actor
-from kyodaku.registry.base import ALL_WORKS, Alias, NotFound, Permit, RegistryError, Work
+from kyodaku.registry.base import ALL_WORKS, Alias, NotFound, Permit, Work
 from kyodaku.registry.importers import parse_alias, register_work
 
 __all__ = ["add_work", "grant_permit", "list_permits", "list_works", "revoke_permit", "set_aliases"]
-
-
-def _own(actor: Actor, holder: str | None) -> str:
-    actor.require("holder")
-    if holder is None:
-        if len(actor.holder_slugs) != 1:
-            raise RegistryError("this account acts for several holders: name one")
-        return actor.holder_slugs[0]
-    if holder not in actor.holder_slugs:
-        raise NotFound(f"no holder {holder!r}")
-    return holder
 
 
 def list_works(service: Any, actor: Actor) -> list[Work]:
@@ -46,7 +35,7 @@ def add_work(service: Any, actor: Actor, *, title: str, files: Iterable[Path], a
     """Register a work with uploaded reference media and fingerprint it now."""
     from kyodaku.scan.references import fingerprint_pending
 
-    slug = _own(actor, holder)
+    slug = actor.own_holder(holder)
     work, _ = register_work(service.workspace.registry, service.workspace, slug, title, list(files),
                             aliases=[parse_alias(a) for a in aliases if a.strip()])
     fingerprint_pending(service.workspace, progress=False, workers=0)
@@ -56,7 +45,7 @@ def add_work(service: Any, actor: Actor, *, title: str, files: Iterable[Path], a
 
 def set_aliases(service: Any, actor: Actor, work_id: str, aliases: Iterable[str]) -> Work:
     work = get_work(service, actor, work_id)
-    _own(actor, work.holder)
+    actor.own_holder(work.holder)
     parsed: list[Alias] = [parse_alias(a) for a in aliases if a.strip()]
     updated = service.workspace.registry.set_aliases(work_id, parsed)
     service._audit("aliases", {"work": work_id, "holder": work.holder, "aliases": [a.text for a in parsed],
@@ -73,7 +62,7 @@ def list_permits(service: Any, actor: Actor) -> list[Permit]:
 
 def grant_permit(service: Any, actor: Actor, *, licensee: str, use: str, works: str | list[str] = ALL_WORKS,
                  valid_from: date, valid_until: date | None = None, holder: str | None = None) -> Permit:
-    slug = _own(actor, holder)
+    slug = actor.own_holder(holder)
     if isinstance(works, list):
         for w in works:
             get_work(service, actor, w)

@@ -89,11 +89,17 @@ def _item(decision: Any, holder: str, works: set[str] | None) -> dict[str, Any]:
                        "verdict": m.get("verdict"), "permit_id": m.get("permit_id")} for m in mine]}
 
 
-def iter_items(records: Records, holder: str, corpus: str, work_ids: tuple[str, ...]) -> Iterator[tuple[ScanRecord, dict[str, Any]]]:
+def _scan_items(records: Records, scan: ScanRecord, holder: str, work_ids: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    """The items of one scan that matched the holder's works (only ``work_ids``, if any)."""
     works = set(work_ids) or None
+    for d in records.decisions(scan.id, holder=holder, work_ids=work_ids or None):
+        yield _item(d, holder, works)
+
+
+def iter_items(records: Records, holder: str, corpus: str, work_ids: tuple[str, ...]) -> Iterator[tuple[ScanRecord, dict[str, Any]]]:
     for scan in _scans(records, corpus):
-        for d in records.decisions(scan.id, holder=holder, work_ids=work_ids or None):
-            yield scan, _item(d, holder, works)
+        for it in _scan_items(records, scan, holder, work_ids):
+            yield scan, it
 
 
 def compute_answer(records: Records, registry: Any, holder: str, corpus: str, work_ids: tuple[str, ...],
@@ -105,8 +111,7 @@ def compute_answer(records: Records, registry: Any, holder: str, corpus: str, wo
         verdicts: Counter[str] = Counter()
         matched_works: Counter[str] = Counter()
         items = []
-        for d in records.decisions(scan.id, holder=holder, work_ids=work_ids or None):
-            it = _item(d, holder, set(work_ids) or None)
+        for it in _scan_items(records, scan, holder, work_ids):
             verdicts[it["verdict"]] += 1
             matched_works.update(w["work_id"] for w in it["works"])
             if len(items) < ITEMS_IN_ANSWER:

@@ -10,8 +10,10 @@ email) in the same transaction, and is appended to the workspace's audit log.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kyodaku.audit import AuditLog
-from kyodaku.desk import auth
+from kyodaku.desk import auth, inquiries
 from kyodaku.desk.auth import Actor, Forbidden
 from kyodaku.desk.claims import (Claim, claim_view, claims_query, evidence_from_line, store_upload, transition,
                                  visible_claim)
 from kyodaku.desk.lifecycle import DeadlinePolicy
 from kyodaku.desk.models import AccountRow, ApiKeyRow, ClaimEventRow, ClaimRow, WebhookRow
-from kyodaku.desk.outbox import SmtpSettings, check_webhook_target, emit
+from kyodaku.desk.outbox import SmtpSettings, check_webhook_target, deliver_pending, emit
 from kyodaku.records.store import Records
 from kyodaku.registry.base import Conflict, NotFound, RegistryError, utcnow
 from kyodaku.registry.models import HolderRow, WorkRow
@@ -51,8 +53,14 @@ class DeskService:
         self.records = Records(workspace.session)
         self.uploads_dir = workspace.home / "desk" / "uploads"
 
+    @cached_property
+    def audit_log(self) -> AuditLog:
+        """The workspace's audit log, its signing key read once (appends lock the file, so
+        one instance serves every request thread)."""
+        return AuditLog.for_workspace(self.workspace)
+
     def _audit(self, kind: str, data: dict[str, Any]) -> None:
-        AuditLog.for_workspace(self.workspace).append(kind, data)
+        self.audit_log.append(kind, data)
 
     # -- accounts ---------------------------------------------------------------------------
     def add_account(self, username: str, role: str, *, password: str | None = None,
@@ -112,12 +120,8 @@ class DeskService:
 
     # -- helpers ----------------------------------------------------------------------------
     def _holder_for(self, s: Any, actor: Actor, holder: str | None) -> HolderRow:
-        """The holder a holder account acts for in this request (its only one by default)."""
-        actor.require("holder")
-        if holder is None:
-            if len(actor.holder_slugs) != 1:
-                raise RegistryError("this account acts for several holders: name one")
-            holder = actor.holder_slugs[0]
+        """The row of the holder a holder account acts for (:meth:`Actor.own_holder`)."""
+        holder = actor.own_holder(holder)
         row = s.scalar(select(HolderRow).where(HolderRow.slug == holder))
         if row is None or row.id not in actor.holder_ids:
             raise NotFound(f"no holder {holder!r}")
@@ -238,8 +242,6 @@ class DeskService:
     def add_webhook(self, actor: Actor, url: str, holder: str | None = None) -> tuple[int, str]:
         """Register a webhook (a holder's for its events, an operator's for all); returns
         (id, signing secret)."""
-        import secrets
-
         if not url.startswith(("http://", "https://")):
             raise RegistryError("a webhook URL starts with http:// or https://")
         with self.workspace.session() as s:
@@ -259,25 +261,17 @@ class DeskService:
     # -- inquiries ----------------------------------------------------------------------------
     def file_inquiry(self, actor: Actor, *, corpus: str, work_ids: Iterable[str] = (), question: str = "",
                      holder: str | None = None) -> Any:
-        from kyodaku.desk import inquiries
-
         return inquiries.file_inquiry(self, actor, corpus=corpus, work_ids=tuple(work_ids), question=question,
                                       holder=holder)
 
     def inquiry(self, actor: Actor, inquiry_id: int) -> Any:
-        from kyodaku.desk import inquiries
-
         return inquiries.get_inquiry(self, actor, inquiry_id)
 
     def inquiries(self, actor: Actor) -> list[Any]:
-        from kyodaku.desk import inquiries
-
         return inquiries.list_inquiries(self, actor)
 
     def deliver(self, limit: int = 100) -> dict[str, int]:
         """Deliver due notifications now (the service's loop and ``kyodaku desk deliver``)."""
-        from kyodaku.desk.outbox import deliver_pending
-
         return deliver_pending(self.workspace.session, self.clock(), smtp=self.smtp, limit=limit,
                                allow_private=self.allow_private_webhooks)
 

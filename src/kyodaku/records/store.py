@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from kyodaku.records.models import DecisionRow, DecisionWorkRow, ScanRow
 from kyodaku.registry.base import NotFound, utcnow
@@ -176,7 +176,3 @@ class Records:
         session.flush()
         return row.id
 
-
-def decisions_with_works(session: Session, ids: Iterable[int]) -> list[DecisionRow]:
-    return list(session.scalars(select(DecisionRow).where(DecisionRow.id.in_(list(ids)))
-                                .options(selectinload(DecisionRow.works))))

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
-import tempfile
 from datetime import date
 from functools import lru_cache
 from importlib import resources
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -23,14 +20,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from fastapi.templating import Jinja2Templates
 
 from kyodaku.desk import catalog
-from kyodaku.desk.inquiries import answer_csv, answer_letter
+from kyodaku.desk.inquiries import answer_letter
 from kyodaku.desk.lifecycle import actions_for
 from kyodaku.desk.report import claims_log, corpus_report
-from kyodaku.registry.base import NotFound, RegistryError
-from kyodaku.service.api.common import Id
-from kyodaku.service.deps import LANG_COOKIE, SESSION_COOKIE, Desk, Page, PostedPage, optional_session, request_lang
 from kyodaku.corpus import Item
+from kyodaku.registry.base import RegistryError
 from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
+from kyodaku.service.api.common import Id, inquiry_csv_response
+from kyodaku.service.deps import LANG_COOKIE, SESSION_COOKIE, Desk, Page, PostedPage, optional_session, request_lang
+from kyodaku.service.uploads import saved_upload, saved_uploads
 from kyodaku.workspace import media_kind
 
 router = APIRouter(include_in_schema=False)
@@ -158,23 +156,15 @@ def file_claim_page(service: Desk, session: PostedPage,
                     work_ids: Annotated[list[str], Form()], description: Annotated[str, Form(max_length=10_000)] = "",
                     decision_id: Annotated[str, Form(max_length=12)] = "",
                     file: Annotated[UploadFile | None, File()] = None) -> Response:
-    upload = None
-    try:
-        if file is not None and file.filename:
-            suffix = "".join(c for c in Path(file.filename).suffix.lower()[:8] if c.isalnum() or c == ".")
-            with tempfile.NamedTemporaryFile(delete=False, suffix=suffix) as tmp:
-                shutil.copyfileobj(file.file, tmp, 1 << 20)
-            upload = Path(tmp.name)
-        did = None
-        if upload is None:
-            if not decision_id.strip().isdigit():
-                raise RegistryError("attach the output file or give the decision id it was recorded under")
-            did = int(decision_id)
-        claim = service.file_claim(session.actor, work_ids=work_ids, description=description, upload=upload,
-                                   upload_name=file.filename if upload else None, decision_id=did)
-    finally:
-        if upload is not None:
-            upload.unlink(missing_ok=True)
+    if file is not None and file.filename:
+        with saved_upload(file) as upload:
+            claim = service.file_claim(session.actor, work_ids=work_ids, description=description, upload=upload,
+                                       upload_name=file.filename)
+    else:
+        if not decision_id.strip().isdigit():
+            raise RegistryError("attach the output file or give the decision id it was recorded under")
+        claim = service.file_claim(session.actor, work_ids=work_ids, description=description,
+                                   decision_id=int(decision_id))
     return _back(f"/claims/{claim.id}")
 
 
@@ -236,9 +226,7 @@ def inquiry_page(request: Request, inquiry_id: Id, service: Desk, session: Page)
 
 @router.get("/inquiries/{inquiry_id}/answer.csv")
 def inquiry_csv_page(inquiry_id: Id, service: Desk, session: Page) -> StreamingResponse:
-    service.inquiry(session.actor, inquiry_id)
-    return StreamingResponse(answer_csv(service, session.actor, inquiry_id), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.csv"'})
+    return inquiry_csv_response(service, session.actor, inquiry_id)
 
 
 @router.get("/inquiries/{inquiry_id}/letter", response_class=HTMLResponse)
@@ -255,17 +243,8 @@ def works_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
 @router.post("/works")
 def add_work_page(service: Desk, session: PostedPage, title: Annotated[str, Form(max_length=500)],
                   files: Annotated[list[UploadFile], File()], aliases: Annotated[str, Form(max_length=10_000)] = "") -> Response:
-    tmpdir = Path(tempfile.mkdtemp(prefix="kyodaku-upload-"))
-    try:
-        paths = []
-        for i, f in enumerate(files):
-            dest = tmpdir / f"{i}-{Path(f.filename or 'media').name[:200]}"
-            with dest.open("wb") as out:
-                shutil.copyfileobj(f.file, out, 1 << 20)
-            paths.append(dest)
+    with saved_uploads(files) as paths:
         work = catalog.add_work(service, session.actor, title=title, files=paths, aliases=aliases.splitlines())
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
     return _back(f"/works#{quote(work.work_id)}")
 
 

@@ -61,11 +61,16 @@ def get_inquiry(inquiry_id: Id, actor: ApiActor, service: Desk) -> dict[str, Any
     return service.inquiry(actor, inquiry_id).to_json()
 
 
-@router.get("/inquiries/{inquiry_id}/answer.csv", response_class=StreamingResponse)
-def inquiry_csv(inquiry_id: Id, actor: ApiActor, service: Desk) -> StreamingResponse:
+def inquiry_csv_response(service: Any, actor: Any, inquiry_id: int) -> StreamingResponse:
+    """An inquiry's answer as a CSV download (the API's and the pages')."""
     service.inquiry(actor, inquiry_id)  # 404 before streaming starts
     return StreamingResponse(answer_csv(service, actor, inquiry_id), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.csv"'})
+
+
+@router.get("/inquiries/{inquiry_id}/answer.csv", response_class=StreamingResponse)
+def inquiry_csv(inquiry_id: Id, actor: ApiActor, service: Desk) -> StreamingResponse:
+    return inquiry_csv_response(service, actor, inquiry_id)
 
 
 @router.get("/inquiries/{inquiry_id}/letter.html", response_class=HTMLResponse)

@@ -3,10 +3,7 @@ and permits.  Every call acts only for the holders the key's account acts for.""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Header, UploadFile
@@ -15,13 +12,13 @@ from pydantic import BaseModel, Field
 from kyodaku.desk import catalog
 from kyodaku.service.api.common import Id, permit_json, work_json
 from kyodaku.service.deps import ApiActor, Desk
+from kyodaku.service.uploads import saved_upload, saved_uploads
 
 router = APIRouter(tags=["holder"])
 
 Slug = Annotated[str | None, Field(default=None, max_length=100, description="Which of your holders (if several).")]
 WorkIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(min_length=1, max_length=200)]
 IdempotencyKey = Annotated[str | None, Header(max_length=100, description="Retries with the same key file once.")]
-MAX_UPLOAD = 256 * 1024 * 1024
 
 
 class ClaimIn(BaseModel):
@@ -61,20 +58,6 @@ class WebhookIn(BaseModel):
     holder: Slug = None
 
 
-def _saved(upload: UploadFile) -> Path:
-    """The upload in a temporary file (size-capped)."""
-    suffix = "".join(c for c in Path(upload.filename or "").suffix.lower()[:8] if c.isalnum() or c == ".")
-    tmp = tempfile.NamedTemporaryFile(delete=False, suffix=suffix)
-    with tmp:
-        shutil.copyfileobj(upload.file, tmp, 1 << 20)
-    if Path(tmp.name).stat().st_size > MAX_UPLOAD:
-        Path(tmp.name).unlink()
-        from kyodaku.registry.base import RegistryError
-
-        raise RegistryError("the upload is larger than 256 MiB")
-    return Path(tmp.name)
-
-
 @router.post("/claims", status_code=201)
 def file_claim(body: ClaimIn, actor: ApiActor, service: Desk,
                idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
@@ -89,13 +72,10 @@ def file_claim_upload(actor: ApiActor, service: Desk, file: Annotated[UploadFile
                       description: Annotated[str, Form(max_length=10_000)] = "",
                       holder: Annotated[str | None, Form(max_length=100)] = None,
                       idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    path = _saved(file)
-    try:
+    with saved_upload(file) as path:
         claim = service.file_claim(actor, work_ids=work_ids.split(","), description=description, holder=holder,
                                    upload=path, upload_name=(file.filename or "upload")[:300],
                                    idempotency_key=idempotency_key)
-    finally:
-        path.unlink(missing_ok=True)
     return claim.to_json(service.clock())
 
 
@@ -115,17 +95,8 @@ def add_work(actor: ApiActor, service: Desk, title: Annotated[str, Form(min_leng
              files: Annotated[list[UploadFile], File()],
              aliases: Annotated[str, Form(max_length=10_000, description="One per line; 'text@ja' sets the language.")] = "",
              holder: Annotated[str | None, Form(max_length=100)] = None) -> dict[str, Any]:
-    tmpdir = Path(tempfile.mkdtemp(prefix="kyodaku-upload-"))
-    try:
-        paths = []
-        for i, f in enumerate(files):
-            saved = _saved(f)
-            dest = tmpdir / f"{i}-{Path(f.filename or 'media').name[:200]}"
-            shutil.move(saved, dest)
-            paths.append(dest)
+    with saved_uploads(files) as paths:
         work = catalog.add_work(service, actor, title=title, files=paths, aliases=aliases.splitlines(), holder=holder)
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
     return work_json(work)
 
 
