@@ -112,7 +112,8 @@ class PermitEvent:
     reason: str | None
 
 
-def _scope_text(all_works: bool, works: tuple[str, ...]) -> str:
+def scope_text(all_works: bool, works: tuple[str, ...]) -> str:
+    """``"*"`` or the comma-separated work ids."""
     return ALL_WORKS if all_works else ",".join(works)
 
 
@@ -135,7 +136,7 @@ class Permit:
     @property
     def scope(self) -> str:
         """``"*"`` or the comma-separated work ids."""
-        return _scope_text(self.all_works, self.works)
+        return scope_text(self.all_works, self.works)
 
     def covers(self, work_id: str) -> bool:
         return self.all_works or work_id in self.works
@@ -180,7 +181,7 @@ class Reservation:
 
     @property
     def scope(self) -> str:
-        return _scope_text(self.all_works, self.works)
+        return scope_text(self.all_works, self.works)
 
     def covers(self, work_id: str) -> bool:
         return self.all_works or work_id in self.works

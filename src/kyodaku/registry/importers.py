@@ -29,6 +29,7 @@ from kyodaku.registry.base import (
     Registry,
     RegistryError,
     Work,
+    scope_text,
 )
 from kyodaku.registry.tabular import FieldError, ImportFailed, Row, handle_rows, read_rows
 from kyodaku.workspace import StoredFile, media_kind
@@ -309,12 +310,18 @@ def _scope(registry: Registry, row: Row, holder: str) -> str | list[str]:
     return works
 
 
+def _scope_of(works: str | list[str]) -> str:
+    """A row's scope as :attr:`Permit.scope` / :attr:`Reservation.scope` give it (their
+    work ids come sorted)."""
+    return scope_text(works == ALL_WORKS, () if works == ALL_WORKS else tuple(sorted(works)))
+
+
 def _same_permit(registry: Registry, holder: str, licensee: str, use: str, works: str | list[str],
                  valid_from: date, valid_until: date | None) -> Permit | None:
     """An unrevoked permit with exactly these terms, if one exists."""
     for p in registry.list_permits(licensee=licensee, holder=holder):
         if p.revoked_at is None and p.use == use and p.valid_from == valid_from and p.valid_until == valid_until \
-                and (p.all_works if works == ALL_WORKS else (not p.all_works and sorted(p.works) == sorted(works))):
+                and p.scope == _scope_of(works):
             return p
     return None
 
@@ -357,8 +364,7 @@ def import_reservations(registry: Registry, path: str | Path) -> list[Reservatio
             raise FieldError("use", f"must be 'training' or 'generation', got {use!r}")
         works = _scope(registry, row, holder.slug)
         for r in registry.list_reservations(holder.slug):
-            if r.withdrawn_at is None and r.use == use and \
-                    (r.all_works if works == ALL_WORKS else (not r.all_works and sorted(r.works) == sorted(works))):
+            if r.withdrawn_at is None and r.use == use and r.scope == _scope_of(works):
                 return r
         return registry.declare_reservation(holder.slug, use, works)
 

@@ -48,6 +48,14 @@ def _kill(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+#: the error reasons of an item whose worker crashed, or that ran past its time
+CRASHED = "the worker process crashed while reading this file"
+
+
+def timed_out_reason(item_timeout: float | None) -> str:
+    return f"timed out after {item_timeout:g} s (the file may be hostile or the decoder stuck)" if item_timeout else ""
+
+
 def ordered_map(
     fn: Callable[[T], R],
     items: Iterable[T],
@@ -80,8 +88,7 @@ def ordered_map(
         return
     window = window or workers * 8
     ctx = mp.get_context("forkserver" if os.name == "posix" else "spawn")
-    timed_out = f"timed out after {item_timeout:g} s (the file may be hostile or the decoder stuck)" \
-        if item_timeout else ""
+    timed_out = timed_out_reason(item_timeout)
 
     def new_pool() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(workers, mp_context=ctx, initializer=initializer, initargs=initargs)
@@ -95,7 +102,7 @@ def ordered_map(
             try:
                 yield it, solo.submit(fn, it).result(timeout=item_timeout)
             except BrokenProcessPool:
-                yield it, on_crash(it, "the worker process crashed while reading this file")
+                yield it, on_crash(it, CRASHED)
             except FutureTimeout:
                 _kill(solo)
                 yield it, on_crash(it, timed_out)

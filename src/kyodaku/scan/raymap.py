@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from kyodaku.corpus import Item
+from kyodaku.scan.parallel import CRASHED, timed_out_reason
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -128,9 +129,8 @@ def ray_ordered_map(
     died = (RayActorError, WorkerCrashedError)
     workers = max(1, workers)
     window = window or workers * 8
-    timed_out = f"timed out after {item_timeout:g} s (the file may be hostile or the decoder stuck)" \
-        if item_timeout else ""
-    crashed = "the worker process crashed while reading this file"
+    timed_out = timed_out_reason(item_timeout)
+    crashed = CRASHED
     worker_cls = _worker_class()
     actors = [worker_cls.remote(initializer, *initargs) for _ in range(workers)]
     load = [0] * workers
