@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -27,6 +27,7 @@ from kyodaku.registry.importers import (
     import_catalog,
     import_holders,
     import_permits,
+    import_reservations,
     parse_alias,
     register_work,
 )
@@ -191,17 +192,20 @@ def works_list(
 
 
 # -- permits -----------------------------------------------------------------------------------
+def _print_imported(what: str, file: Path, before: set[int], rows: list[Any], again: str) -> None:
+    """How many rows of an import were new, and how many were already there (same terms)."""
+    new = len({r.id for r in rows} - before)
+    console().print(f"imported {new} {what}(s) from {escape(str(file))}"
+                    + (f"; {len(rows) - new} {again}" if len(rows) - new else ""))
+
+
 @permits_app.command("import")
 @friendly_errors
 def permits_import(file: FileArg, home: HomeOption = None) -> None:
     """Import permits (holder, licensee, use, works, valid_from, valid_until)."""
     ws = open_workspace(home)
     before = {p.id for p in ws.registry.list_permits()}
-    granted = import_permits(ws.registry, file)
-    new = len({p.id for p in granted} - before)
-    again = len(granted) - new
-    console().print(f"imported {new} permit(s) from {escape(str(file))}"
-                    + (f"; {again} already granted with the same terms" if again else ""))
+    _print_imported("permit", file, before, import_permits(ws.registry, file), "already granted with the same terms")
 
 
 @permits_app.command("list")
@@ -305,14 +309,9 @@ def reservation_declare(
 @friendly_errors
 def reservations_import(file: FileArg, home: HomeOption = None) -> None:
     """Import opt-out reservations (holder, use, works: '*' or a list) from JSONL or CSV."""
-    from kyodaku.registry.importers import import_reservations
-
     ws = open_workspace(home)
     before = {r.id for r in ws.registry.list_reservations()}
-    got = import_reservations(ws.registry, file)
-    new = len({r.id for r in got} - before)
-    console().print(f"imported {new} reservation(s) from {escape(str(file))}"
-                    + (f"; {len(got) - new} already in force" if len(got) - new else ""))
+    _print_imported("reservation", file, before, import_reservations(ws.registry, file), "already in force")
 
 
 @reservation_app.command("withdraw")
