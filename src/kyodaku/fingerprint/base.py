@@ -86,7 +86,8 @@ class FingerprintMethod(ABC):
     #: neighbours asked of the index per query vector
     vote_k: ClassVar[int] = 4
     #: "radius": near-duplicate codes within a small Hamming radius (global hashes);
-    #: "knn": nearest neighbours in a dense descriptor space (local features, frames)
+    #: "knn": nearest neighbours in a dense descriptor space (local features, frames);
+    #: "none": not indexed, only consulted to verify what other methods found (appearance)
     search: ClassVar[str] = "radius"
 
     @abstractmethod

@@ -156,6 +156,20 @@ class OrbMethod(FingerprintMethod):
     def rescore(self, comparison: Comparison, support: int) -> float:
         return self._score(support) if support >= 4 else 0.0
 
+    def pixel_map(self, query: Fingerprint, ref: Fingerprint, comparison: Comparison) -> np.ndarray | None:
+        """The 3x3 map from the query image's pixels to the reference image's pixels (both
+        as decoded for fingerprinting) that ``comparison`` found, or None."""
+        if comparison.transform is None:
+            return None
+        sq = float(query.info.get("scale", 1.0))
+        sr = float(ref.info.get("scale", 1.0))
+        a = np.vstack([np.asarray(comparison.transform, np.float64), [0.0, 0.0, 1.0]]) @ np.diag([sq, sq, 1.0])
+        if comparison.evidence.get("mirrored"):
+            # mirrored reference keypoints were found on gray[:, ::-1]
+            width = round(float(ref.info.get("width", 0)) * sr)
+            a = np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) @ a
+        return np.diag([1.0 / sr, 1.0 / sr, 1.0]) @ a
+
     # ------------------------------------------------------------------ comparing
     def compare(self, query: Fingerprint, ref: Fingerprint) -> Comparison:
         """Brute-force correspondences (each query keypoint's nearest reference keypoint

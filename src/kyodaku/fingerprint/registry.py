@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 
+from kyodaku.fingerprint.appearance import AppearanceMethod
 from kyodaku.fingerprint.base import FingerprintMethod
 from kyodaku.fingerprint.local import OrbMethod
 from kyodaku.fingerprint.pdq import PdqMethod
@@ -24,7 +25,7 @@ def _video_methods() -> list[type[FingerprintMethod]]:
 
 @cache
 def all_methods() -> dict[str, FingerprintMethod]:
-    methods: list[type[FingerprintMethod]] = [PdqMethod, OrbMethod, *_video_methods()]
+    methods: list[type[FingerprintMethod]] = [PdqMethod, OrbMethod, AppearanceMethod, *_video_methods()]
     return {cls.name: cls() for cls in methods}
 
 

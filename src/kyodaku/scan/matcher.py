@@ -6,7 +6,10 @@ best-voted candidates with the method (RANSAC for local features, Hamming distan
 PDQ).  Per work the strongest evidence wins.  A reference that only matched through
 the same query evidence as a stronger one (a near-duplicate registration: the same
 character with another expression, a scene with and without figures) is scored down by
-how much weaker it is, so the right work ranks first.
+how much weaker it is, so the right work ranks first.  Last, the best-aligned match of
+each leading work is checked pixel by pixel against the reference's thumbnail
+(:mod:`kyodaku.fingerprint.appearance`): a variant drawn over the same lines (recoloured,
+re-equipped) is scored into the review band instead of ranking with real copies.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import cv2
 import numpy as np
 
+from kyodaku.fingerprint.appearance import ALTERED_MAX
 from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
 from kyodaku.media.types import LoadedImage
 from kyodaku.scan.refset import ReferenceSet
@@ -29,6 +34,10 @@ MIN_VOTES = {"pdq": 1, "orb": 4}
 EXPLAINED_SHARE = 0.5
 #: the most an explained hit may score (below the policy's block threshold)
 EXPLAINED_CAP = 0.45
+#: works per image checked for appearance, and the least score worth checking (the default
+#: policy's review threshold: weaker matches change no verdict)
+APPEARANCE_CHECKS = 3
+APPEARANCE_MIN_SCORE = 0.3
 
 
 @dataclass
@@ -39,6 +48,9 @@ class Match:
     evidence: dict[str, Any] = field(default_factory=dict)
     query_segment: tuple[float, float] | None = None
     ref_segment: tuple[float, float] | None = None
+    #: the geometric hit behind this work (method, reference row, comparison), for the
+    #: appearance check; not part of the result
+    basis: tuple[str, int, Comparison] | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"work_id": self.work_id, "score": round(self.score, 6), "method": self.method,
@@ -61,19 +73,62 @@ class Matcher:
     def __init__(self, refs: ReferenceSet, min_score: float = 0.05) -> None:
         self.refs = refs
         self.min_score = min_score
+        self._appearance_rows: dict[int, int] | None = None
 
     def match_image(self, image: LoadedImage) -> list[Match]:
         fps = {name: m.query(image) for name, m in self.refs.methods.items()
                if m.media == "image" and name in self.refs.indexes}
-        return self.match_fingerprints(fps)
+        matches = self.match_fingerprints(fps)
+        self._check_appearance(image, fps, matches)
+        return sorted((m for m in matches if m.score >= self.min_score), key=lambda m: -m.score)
+
+    def _check_appearance(self, image: LoadedImage, fps: dict[str, Fingerprint], matches: list[Match]) -> None:
+        """Score a match whose aligned reference is partly drawn differently (a variant, not
+        a copy) into the review band: below every clean copy and below the block
+        threshold, never below the review threshold."""
+        store = self.refs.stores.get("appearance")
+        if store is None or not len(store):
+            return
+        method = self.refs.methods["appearance"]
+        if self._appearance_rows is None:
+            self._appearance_rows = {int(r["media_id"]): i for i, r in enumerate(store.refs)}
+        for m in matches[:APPEARANCE_CHECKS]:
+            if m.basis is None or m.score < APPEARANCE_MIN_SCORE:
+                continue
+            name, ref, comparison = m.basis
+            geometric = self.refs.methods[name]
+            ref_store = self.refs.stores[name]
+            row = self._appearance_rows.get(int(ref_store.refs[ref]["media_id"]))
+            pixel_map = getattr(geometric, "pixel_map", None)
+            if row is None or pixel_map is None:
+                continue
+            to_ref = pixel_map(fps[name], ref_store.get(ref), comparison)
+            if to_ref is None:
+                continue
+            try:
+                found = method.check(image, store.get(row), to_ref)  # type: ignore[attr-defined]
+            except (ValueError, np.linalg.LinAlgError, cv2.error):
+                continue  # a degenerate alignment: the match keeps its score
+            if found is None:
+                continue
+            m.evidence = {**m.evidence, "appearance": found.to_json()}
+            if found.altered > ALTERED_MAX:
+                m.score = min(m.score, APPEARANCE_MIN_SCORE + (EXPLAINED_CAP - APPEARANCE_MIN_SCORE) * m.score)
+                m.evidence["variant"] = True
 
     def match_fingerprints(self, fingerprints: dict[str, Fingerprint]) -> list[Match]:
         per_work: dict[str, Match] = {}
         caps: dict[str, float] = {}
+        geometry: dict[str, _Hit] = {}
+        names: dict[int, str] = {}
         for name, fp in fingerprints.items():
             method = self.refs.methods[name]
             for hit in _suppress_explained(self._method_hits(method, fp)):
                 c = hit.comparison
+                if c.transform is not None and (hit.work_id not in geometry
+                                                or c.score > geometry[hit.work_id].comparison.score):
+                    geometry[hit.work_id] = hit
+                    names[id(hit)] = name
                 if "explained_by" in c.evidence:
                     # the same evidence is better explained by another work, whatever
                     # other methods say about this one
@@ -87,6 +142,8 @@ class Matcher:
             if m.score > cap:
                 m.score = cap
                 m.evidence = {**m.evidence, "capped_as_explained": True}
+        for work_id, hit in geometry.items():
+            per_work[work_id].basis = (names[id(hit)], hit.ref, hit.comparison)
         return sorted((m for m in per_work.values() if m.score >= self.min_score), key=lambda m: -m.score)
 
     def _method_hits(self, method: FingerprintMethod, fp: Fingerprint) -> list[_Hit]:

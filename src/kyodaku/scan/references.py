@@ -59,8 +59,11 @@ def _crashed(_task: tuple[int, str, str, str], reason: str) -> tuple[None, str]:
 
 def refresh_stale(workspace: Workspace) -> list[str]:
     """Drop the stored fingerprints (and index) of every method whose version changed and
-    queue all reference media again, so the next fingerprinting recomputes them.  Returns
-    the methods that were stale."""
+    queue all reference media again, so the next fingerprinting recomputes them.  An image
+    method added since the references were fingerprinted gets the images the other image
+    methods hold queued again (only its own fingerprints are then added).  Returns the
+    methods that were stale or missing."""
+    import json
     import shutil
 
     stale = []
@@ -72,7 +75,17 @@ def refresh_stale(workspace: Workspace) -> list[str]:
             stale.append(method.name)
     if stale:
         workspace.registry.requeue_media()
-    return stale
+        return stale
+    held: dict[str, set[int]] = {}
+    for method in image_methods():
+        meta = workspace.fingerprints_dir / method.name / "refs.json"
+        held[method.name] = ({r["media_id"] for r in json.loads(meta.read_text())["refs"]}
+                             if meta.exists() else set())
+    every = set().union(*held.values()) if held else set()
+    missing = {name for name, ids in held.items() if every - ids}
+    if missing:
+        workspace.registry.requeue_media(sorted(set().union(*(every - held[name] for name in missing))))
+    return sorted(missing)
 
 
 def open_reference_set(workspace: Workspace) -> ReferenceSet:

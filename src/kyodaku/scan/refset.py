@@ -53,6 +53,8 @@ class ReferenceSet:
         self.stores = {name: MethodStore(self.fingerprints_dir / name, m) for name, m in self.methods.items()}
         self.indexes: dict[str, VectorIndex] = {}
         for name, store in self.stores.items():
+            if self.methods[name].search == "none":
+                continue  # verification data, not searched
             idx_dir = self.index_dir / name
             if len(store) and (idx_dir / "meta.json").exists():
                 index = load_index(idx_dir)
@@ -75,6 +77,8 @@ class ReferenceSet:
         if not entries:
             return
         rows = self.stores[name].append(entries)
+        if self.methods[name].search == "none":
+            return
         index = self.indexes.get(name)
         if index is None:
             self.indexes[name] = self._build(name)

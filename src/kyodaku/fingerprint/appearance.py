@@ -1,0 +1,212 @@
+"""Appearance: a small picture of each reference, to tell a copy from a variant.
+
+Local features find *where* a registered work lies in a query; they cannot tell a copy
+from a variant drawn over the same lines: the same sprite recoloured, with a shield
+removed, or another helmet.  Those share hundreds of keypoints with the registered work
+and would rank above every real copy.  This method keeps a thumbnail of each reference
+(RGBA, at most :attr:`AppearanceMethod.side` px, WebP-encoded: ~10-30 kB) and, given the
+alignment another method found, compares the two pictures pixel by pixel:
+
+1. the reference is warped into the query's frame; only its opaque, in-frame part counts;
+2. the copy's global changes are fitted away: a 3x4 colour map (brightness, contrast,
+   saturation, grayscale are all affine in RGB; the prediction clips at 0 and 255 as the
+   copy did) and a blur level, by trimmed least squares;
+3. pixels still far apart (``residual_px`` on 0..255) are grouped into regions.  A region
+   whose query pixels are graphically simple (flat, or two colours and their blends) is something
+   laid over a copy (a shape, a caption, a caption box) and counts as *occluded*; any other
+   is *altered*: the query draws something else there.
+
+The share of the reference that is altered is the evidence.  The matcher caps a match
+whose altered share exceeds :data:`ALTERED_MAX` into the review band: a person looks at a
+variant; it is never silently cleared and never blocked on the strength of shared lines.
+
+The fingerprint's "vectors" are the thumbnail's encoded bytes, one byte per row, so the
+method's store is the same arrays-and-JSON store as every other method's; it is not
+indexed (``search = "none"``): it only verifies what other methods found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
+from kyodaku.media.types import LoadedImage
+
+#: altered share of a reference above which a match is a variant, not a copy.  Measured on
+#: the dev set (README, "Appearance"): real copies stay under ~0.03 except captions
+#: (up to ~0.14 of a small image); recoloured or re-equipped variants reach 0.1-0.8.
+ALTERED_MAX = 0.05
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """What the pixel comparison found, as shares of the compared reference area."""
+
+    altered: float
+    occluded: float
+    compared_px: int
+    blur: float
+
+    def to_json(self) -> dict[str, float | int]:
+        return {"altered": round(self.altered, 4), "occluded": round(self.occluded, 4),
+                "compared_px": self.compared_px}
+
+
+class AppearanceMethod(FingerprintMethod):
+    name = "appearance"
+    version = 1
+    vector_kind = "binary"
+    dim = 8  # one byte per row: the encoded thumbnail
+    vote_radius = 0
+    search = "none"
+
+    #: thumbnail side, px
+    side = 256
+    webp_quality = 90
+    #: fewer compared pixels than this: no verdict (a sliver of overlap)
+    min_pixels = 400
+    #: Gaussian sigma (px at thumbnail scale) both pictures get: JPEG blocks, noise, the
+    #: thumbnail's own resampling
+    sigma = 0.8
+    #: extra blur levels tried on the reference (a blurred copy)
+    blur_levels = (0.0, 1.0, 2.0)
+    #: share of pixels the colour fit keeps (the rest may be occluded or altered)
+    fit_keep = 0.7
+    residual_px = 30.0
+    #: a region is simple when over half its pixels are flat (3x3 std under ``flat_std``),
+    #: or when ``line_share`` of its colours lie within ``line_px`` of one line in RGB
+    #: (two colours and their blends)
+    flat_std = 6.0
+    line_px = 16.0
+    line_share = 0.85
+
+    # ------------------------------------------------------------------ fingerprints
+    def reference(self, image: LoadedImage) -> Fingerprint:
+        h, w = image.rgb.shape[:2]
+        s = min(1.0, self.side / max(h, w))
+        size = (max(1, round(w * s)), max(1, round(h * s)))
+        rgb = cv2.resize(image.rgb, size, interpolation=cv2.INTER_AREA)
+        alpha = (cv2.resize(image.alpha, size, interpolation=cv2.INTER_AREA) if image.alpha is not None
+                 else np.full(rgb.shape[:2], 255, np.uint8))
+        bgra = np.dstack([rgb[:, :, ::-1], alpha])
+        ok, buf = cv2.imencode(".webp", bgra, [cv2.IMWRITE_WEBP_QUALITY, self.webp_quality])
+        if not ok:  # pragma: no cover - OpenCV always encodes a valid array
+            raise ValueError("could not encode the appearance thumbnail")
+        data = np.asarray(buf, np.uint8).reshape(-1, 1)
+        return Fingerprint(self.name, data, np.zeros((len(data), 0), np.float32),
+                           {"width": w, "height": h, "thumb_scale": s})
+
+    @staticmethod
+    def decode(fp: Fingerprint) -> tuple[np.ndarray, np.ndarray]:
+        """The thumbnail as (RGB float32, alpha uint8)."""
+        bgra = cv2.imdecode(np.ascontiguousarray(fp.vectors).reshape(-1), cv2.IMREAD_UNCHANGED)
+        if bgra is None or bgra.ndim != 3 or bgra.shape[2] not in (3, 4):
+            raise ValueError("unreadable appearance thumbnail")
+        # WebP stores no alpha channel for an opaque picture
+        alpha = bgra[:, :, 3] if bgra.shape[2] == 4 else np.full(bgra.shape[:2], 255, np.uint8)
+        return np.ascontiguousarray(bgra[:, :, 2::-1]).astype(np.float32), alpha
+
+    def compare(self, query: Fingerprint, ref: Fingerprint) -> Comparison:
+        """Two whole pictures, one resized onto the other (no other geometry): 1 when
+        nothing is altered or covered; 0 at twice :data:`ALTERED_MAX` altered or more, or
+        when everything is covered (a blank query shows none of the reference)."""
+        if len(query) == 0 or len(ref) == 0:
+            return Comparison(0.0, {"compared_px": 0})
+        q_rgb, _ = self.decode(query)
+        r_rgb, r_alpha = self.decode(ref)
+        qh, qw = q_rgb.shape[:2]
+        rh, rw = r_alpha.shape
+        to_ref = np.array([[rw / qw, 0, 0], [0, rh / qh, 0], [0, 0, 1]], np.float64)
+        found = self.check_arrays(q_rgb, r_rgb, r_alpha, to_ref)
+        if found is None:
+            return Comparison(0.0, {"compared_px": 0})
+        score = float(np.clip(1.0 - found.altered / (2 * ALTERED_MAX), 0.0, 1.0) * (1.0 - found.occluded))
+        return Comparison(score, found.to_json())
+
+    # ------------------------------------------------------------------ checking
+    def check(self, image: LoadedImage, ref: Fingerprint, to_ref: np.ndarray) -> Appearance | None:
+        """Compare a query image with a reference's thumbnail.  ``to_ref`` (3x3) maps the
+        query image's pixel coordinates to the reference image's (as fingerprinted).
+        None when too little of the reference lies inside the query."""
+        r_rgb, r_alpha = self.decode(ref)
+        s = float(ref.info.get("thumb_scale", 1.0))
+        return self.check_arrays(image.rgb, r_rgb, r_alpha, np.diag([s, s, 1.0]) @ to_ref)
+
+    def check_arrays(self, q_rgb: np.ndarray, r_rgb: np.ndarray, r_alpha: np.ndarray,
+                     to_thumb: np.ndarray) -> Appearance | None:
+        # work in the query's frame at about the thumbnail's resolution
+        k = min(1.0, float(np.sqrt(abs(np.linalg.det(to_thumb[:2, :2])))))
+        qh, qw = q_rgb.shape[:2]
+        W, H = max(1, round(qw * k)), max(1, round(qh * k))
+        q = cv2.resize(np.asarray(q_rgb, np.float32), (W, H), interpolation=cv2.INTER_AREA)
+        m = (to_thumb @ np.diag([1 / k, 1 / k, 1.0]))[:2]
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        r = cv2.warpAffine(np.asarray(r_rgb, np.float32), m, (W, H), flags=flags, borderValue=0)
+        a = cv2.warpAffine(r_alpha, m, (W, H), flags=flags, borderValue=0)
+        mask = cv2.erode((a > 200).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        n = int(mask.sum())
+        if n < self.min_pixels:
+            return None
+        if float(q[mask].std()) < self.flat_std:
+            return Appearance(0.0, 1.0, n, 0.0)  # a blank query: all of the reference is covered
+        residual, blur = self._fit(q, r, mask)
+        res_map = np.zeros(mask.shape, np.float32)
+        res_map[mask] = residual
+        altered, occluded = self._regions(q, res_map > self.residual_px, mask)
+        return Appearance(altered / n, occluded / n, n, blur)
+
+    def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+        """Per-pixel residual after the best colour map and blur level (trimmed LSQ)."""
+        n = int(mask.sum())
+        y = cv2.GaussianBlur(q, (0, 0), self.sigma)[mask]
+        best: tuple[float, np.ndarray, float] | None = None
+        for extra in self.blur_levels:
+            rb = cv2.GaussianBlur(r, (0, 0), float(np.hypot(self.sigma, extra)))
+            x = np.column_stack([rb[mask], np.ones(n, np.float32)])
+            keep = np.ones(n, bool)
+            for _ in range(3):
+                coef, *_ = np.linalg.lstsq(x[keep], y[keep], rcond=None)
+                # a copy's colour change clips at 0 and 255: so does the prediction
+                res = np.linalg.norm(np.clip(x @ coef, 0.0, 255.0) - y, axis=1) / np.sqrt(3.0)
+                keep = res <= np.quantile(res, self.fit_keep)
+            err = float(res[keep].mean())
+            if best is None or err < best[0]:
+                best = (err, res, extra)
+        assert best is not None
+        return best[1], best[2]
+
+    def _regions(self, q: np.ndarray, bad: np.ndarray, mask: np.ndarray) -> tuple[int, int]:
+        """Pixels in altered and in occluded regions."""
+        bad_u8 = cv2.dilate(bad.astype(np.uint8), np.ones((3, 3), np.uint8)) & mask.astype(np.uint8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(bad_u8, connectivity=8)
+        if count <= 1:
+            return 0, 0
+        q8 = cv2.medianBlur(np.clip(q, 0, 255).astype(np.uint8), 3)
+        g = q8.astype(np.float32).mean(axis=2)
+        std = np.sqrt(np.maximum(cv2.blur(g * g, (3, 3)) - cv2.blur(g, (3, 3)) ** 2, 0.0))
+        flat = std < self.flat_std
+        altered = occluded = 0
+        for i in range(1, count):
+            region = labels == i
+            area = int(stats[i, cv2.CC_STAT_AREA])
+            if self._simple(q8, flat, region, area):
+                occluded += area
+            else:
+                altered += area
+        return altered, occluded
+
+    def _simple(self, q8: np.ndarray, flat: np.ndarray, region: np.ndarray, area: int) -> bool:
+        """Flat, or two colours and their blends (a caption's fill and outline, smoothed
+        at this resolution): the region's colours lie along one line in RGB."""
+        if flat[region].mean() > 0.5:
+            return True
+        if area < 8:
+            return False
+        px = q8[region].astype(np.float32)
+        centred = px - px.mean(axis=0)
+        _, _, vt = np.linalg.svd(centred, full_matrices=False)
+        off_line = np.linalg.norm(centred - np.outer(centred @ vt[0], vt[0]), axis=1)
+        return bool((off_line < self.line_px).mean() >= self.line_share)

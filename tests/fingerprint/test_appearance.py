@@ -1,0 +1,162 @@
+"""The appearance check: the conformance contract, and what it is for: a copy under
+shapes, a caption or a colour change stays a copy; a variant drawn over the same lines
+(part of it recoloured or redrawn) is told apart, and a scan sends it to review."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import cv2
+import numpy as np
+import pytest
+
+from kyodaku.fingerprint.appearance import ALTERED_MAX, AppearanceMethod
+from kyodaku.fingerprint.local import OrbMethod
+from kyodaku.scan.pipeline import ScanOptions, check_file
+from kyodaku.scan.references import fingerprint_pending
+from tests import art
+from tests.fingerprint.conformance import MethodConformance
+
+APP = AppearanceMethod()
+IDENTITY = np.eye(3)
+
+
+class TestAppearance(MethodConformance):
+    method = APP
+
+    def test_not_indexed(self):
+        assert self.method.search == "none"
+
+    def test_thumbnail_round_trips_with_alpha(self):
+        rgb = art.artwork(31)
+        alpha = np.zeros(rgb.shape[:2], np.uint8)
+        alpha[100:300, 100:500] = 255
+        fp = self.method.reference(art.LoadedImage.from_array(rgb, alpha))
+        thumb, a = self.method.decode(fp)
+        assert max(thumb.shape[:2]) == self.method.side
+        assert a.min() == 0 and a.max() == 255
+        assert fp.vectors.nbytes < 100_000  # WebP, not raw pixels
+
+
+def _check(query_rgb: np.ndarray, ref_rgb: np.ndarray):
+    """The check with the alignment a copy of the whole picture has (a pure rescale)."""
+    qh, qw = query_rgb.shape[:2]
+    rh, rw = ref_rgb.shape[:2]
+    to_ref = np.diag([rw / qw, rh / qh, 1.0])
+    return APP.check(art.loaded(query_rgb), APP.reference(art.loaded(ref_rgb)), to_ref)
+
+
+def _caption(rgb: np.ndarray, text: str = "LEAKED EPIC") -> np.ndarray:
+    out = rgb.copy()
+    h = out.shape[0]
+    cv2.putText(out, text, (20, h // 8), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (0, 0, 0), 7, cv2.LINE_AA)
+    cv2.putText(out, text, (20, h // 8), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 3, cv2.LINE_AA)
+    return out
+
+
+def _shapes(rgb: np.ndarray) -> np.ndarray:
+    out = rgb.copy()
+    cv2.circle(out, (150, 200), 45, (220, 40, 200), -1)
+    cv2.rectangle(out, (400, 300), (480, 380), (30, 200, 60), -1)
+    cv2.circle(out, (520, 90), 35, (240, 200, 150), -1)
+    return out
+
+
+def _shaded(seed: int) -> np.ndarray:
+    """Test art with brushwork everywhere, as painted art has (the plain test art is flat
+    fills, which look like shapes laid over a picture): fine colour texture, each
+    channel its own."""
+    rgb = art.artwork(seed).astype(np.float32)
+    texture = np.random.default_rng(seed).normal(0.0, 240.0, rgb.shape).astype(np.float32)
+    return np.clip(rgb + cv2.GaussianBlur(texture, (0, 0), 2.5), 0, 255).astype(np.uint8)
+
+
+def _recoloured(rgb: np.ndarray) -> np.ndarray:
+    """Another version of the picture: its right half painted in other colours (a palette
+    swap), the lines the same."""
+    out = rgb.copy()
+    w = out.shape[1]
+    out[:, w // 2:] = out[:, w // 2:, ::-1]
+    return out
+
+
+def _redrawn(rgb: np.ndarray, seed: int = 77) -> np.ndarray:
+    """Another version: a quarter of the picture drawn differently."""
+    out = rgb.copy()
+    other = _shaded(seed)
+    out[120:360, 160:480] = other[120:360, 160:480]
+    return out
+
+
+@pytest.mark.parametrize("copy", [
+    lambda a: art.jpeg(art.resized(a, 0.5), 25),
+    lambda a: np.clip(a.astype(np.float32) * 1.3 - 20, 0, 255).astype(np.uint8),
+    lambda a: np.repeat(cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2),
+    lambda a: cv2.GaussianBlur(a, (0, 0), 2.5),
+    _shapes,
+    _caption,
+], ids=["jpeg", "brightness", "grayscale", "blur", "shapes", "caption"])
+def test_copies_are_not_altered(copy):
+    found = _check(copy(_shaded(41)), _shaded(41))
+    assert found is not None and found.altered <= ALTERED_MAX, found
+
+
+def test_shapes_laid_over_a_copy_count_as_occluded():
+    found = _check(_shapes(_shaded(42)), _shaded(42))
+    assert found.occluded > 0.02 and found.altered <= ALTERED_MAX, found
+
+
+@pytest.mark.parametrize("variant", [_recoloured, _redrawn], ids=["recoloured", "redrawn"])
+def test_variants_are_altered(variant):
+    found = _check(variant(_shaded(43)), _shaded(43))
+    assert found is not None and found.altered > 2 * ALTERED_MAX, found
+
+
+def test_orb_pixel_map_aligns_a_crop_and_a_mirror():
+    orb = OrbMethod()
+    rgb = art.artwork(44)
+    ref = orb.reference(art.loaded(rgb))
+    for query_rgb, origin in ((art.crop(rgb), (128, 48)), (np.ascontiguousarray(rgb[:, ::-1]), None)):
+        q = orb.query(art.loaded(query_rgb))
+        c = orb.compare(q, ref)
+        to_ref = orb.pixel_map(q, ref, c)
+        x, y, _ = to_ref @ np.array([10.0, 20.0, 1.0])
+        if origin is not None:  # the crop's (10, 20) is the original's origin + (10, 20)
+            assert abs(x - (origin[0] + 10)) < 3 and abs(y - (origin[1] + 20)) < 3
+        else:  # mirrored: x runs the other way
+            assert abs(x - (rgb.shape[1] - 1 - 10)) < 3 and abs(y - 20) < 3
+        found = APP.check(art.loaded(query_rgb), APP.reference(art.loaded(rgb)), to_ref)
+        assert found.altered <= ALTERED_MAX, found
+
+
+def test_scan_sends_a_variant_to_review_and_blocks_the_copy(workspace, tmp_path):
+    from kyodaku.registry.importers import register_work
+
+    workspace.registry.add_holder("kumo", "Kumo", "JP")
+    art.save(_shaded(45), tmp_path / "ref.png")
+    work = register_work(workspace.registry, workspace, "kumo", "work 45", [tmp_path / "ref.png"], work_id="w45")
+    fingerprint_pending(workspace, progress=False, workers=0)
+    work = "w45"
+    opts = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
+    copy, variant = tmp_path / "copy.jpg", tmp_path / "variant.png"
+    art.save(art.jpeg(art.resized(_shaded(45), 0.7), 40), copy)
+    art.save(_recoloured(_shaded(45)), variant)
+    blocked = check_file(workspace, copy, opts)
+    assert blocked["verdict"] == "blocked"
+    assert blocked["matches"][0]["evidence"]["appearance"]["altered"] <= ALTERED_MAX
+    review = check_file(workspace, variant, opts)
+    assert review["verdict"] == "review", review
+    best = review["matches"][0]
+    assert best["work_id"] == work and best["evidence"]["variant"] is True
+    assert 0.3 <= best["score"] < 0.5
+
+
+def test_an_older_workspace_gets_thumbnails_of_its_references(workspace, tmp_path):
+    import shutil
+
+    art.register_artwork(workspace, tmp_path, 46)
+    shutil.rmtree(workspace.fingerprints_dir / "appearance")  # as made before the method existed
+    summary = fingerprint_pending(workspace, progress=False, workers=0)
+    assert summary.done == 1
+    assert (workspace.fingerprints_dir / "appearance" / "refs.json").exists()
+    assert (workspace.fingerprints_dir / "orb" / "refs.json").exists()
