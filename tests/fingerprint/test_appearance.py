@@ -134,9 +134,8 @@ def test_scan_sends_a_variant_to_review_and_blocks_the_copy(workspace, tmp_path)
 
     workspace.registry.add_holder("kumo", "Kumo", "JP")
     art.save(_shaded(45), tmp_path / "ref.png")
-    work = register_work(workspace.registry, workspace, "kumo", "work 45", [tmp_path / "ref.png"], work_id="w45")
+    register_work(workspace.registry, workspace, "kumo", "work 45", [tmp_path / "ref.png"], work_id="w45")
     fingerprint_pending(workspace, progress=False, workers=0)
-    work = "w45"
     opts = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
     copy, variant = tmp_path / "copy.jpg", tmp_path / "variant.png"
     art.save(art.jpeg(art.resized(_shaded(45), 0.7), 40), copy)
@@ -147,7 +146,7 @@ def test_scan_sends_a_variant_to_review_and_blocks_the_copy(workspace, tmp_path)
     review = check_file(workspace, variant, opts)
     assert review["verdict"] == "review", review
     best = review["matches"][0]
-    assert best["work_id"] == work and best["evidence"]["variant"] is True
+    assert best["work_id"] == "w45" and best["evidence"]["variant"] is True
     assert 0.3 <= best["score"] < 0.5
 
 

@@ -48,7 +48,6 @@ class Appearance:
     altered: float
     occluded: float
     compared_px: int
-    blur: float
 
     def to_json(self) -> dict[str, float | int]:
         return {"altered": round(self.altered, 4), "occluded": round(self.occluded, 4),
@@ -151,18 +150,18 @@ class AppearanceMethod(FingerprintMethod):
         if n < self.min_pixels:
             return None
         if float(q[mask].std()) < self.flat_std:
-            return Appearance(0.0, 1.0, n, 0.0)  # a blank query: all of the reference is covered
-        residual, blur = self._fit(q, r, mask)
+            return Appearance(0.0, 1.0, n)  # a blank query: all of the reference is covered
+        residual = self._fit(q, r, mask)
         res_map = np.zeros(mask.shape, np.float32)
         res_map[mask] = residual
         altered, occluded = self._regions(q, res_map > self.residual_px, mask)
-        return Appearance(altered / n, occluded / n, n, blur)
+        return Appearance(altered / n, occluded / n, n)
 
-    def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+    def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
         """Per-pixel residual after the best colour map and blur level (trimmed LSQ)."""
         n = int(mask.sum())
         y = cv2.GaussianBlur(q, (0, 0), self.sigma)[mask]
-        best: tuple[float, np.ndarray, float] | None = None
+        best: tuple[float, np.ndarray] | None = None
         for extra in self.blur_levels:
             rb = cv2.GaussianBlur(r, (0, 0), float(np.hypot(self.sigma, extra)))
             x = np.column_stack([rb[mask], np.ones(n, np.float32)])
@@ -174,9 +173,9 @@ class AppearanceMethod(FingerprintMethod):
                 keep = res <= np.quantile(res, self.fit_keep)
             err = float(res[keep].mean())
             if best is None or err < best[0]:
-                best = (err, res, extra)
+                best = (err, res)
         assert best is not None
-        return best[1], best[2]
+        return best[1]
 
     def _regions(self, q: np.ndarray, bad: np.ndarray, mask: np.ndarray) -> tuple[int, int]:
         """Pixels in altered and in occluded regions."""
@@ -190,9 +189,10 @@ class AppearanceMethod(FingerprintMethod):
         flat = std < self.flat_std
         altered = occluded = 0
         for i in range(1, count):
-            region = labels == i
-            area = int(stats[i, cv2.CC_STAT_AREA])
-            if self._simple(q8, flat, region, area):
+            x, y, w, h, area = (int(v) for v in stats[i])
+            box = np.s_[y:y + h, x:x + w]  # the region's bounding box: not the whole image per region
+            region = labels[box] == i
+            if self._simple(q8[box], flat[box], region, area):
                 occluded += area
             else:
                 altered += area

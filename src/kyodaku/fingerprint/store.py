@@ -25,10 +25,11 @@ class StaleFingerprints(RuntimeError):
     """Stored reference fingerprints were made by another version of their method."""
 
 
-def stored_method_key(directory: Path) -> str | None:
-    """The method key (name@version) that made the fingerprints in ``directory``."""
+def stored_meta(directory: Path) -> dict | None:
+    """The ``refs.json`` of the fingerprints in ``directory`` (``method``: the key,
+    name@version, that made them; ``refs``: one entry per reference), or None."""
     meta = Path(directory) / "refs.json"
-    return json.loads(meta.read_text()).get("method") if meta.exists() else None
+    return json.loads(meta.read_text()) if meta.exists() else None
 
 
 @dataclass

@@ -119,16 +119,14 @@ class Matcher:
     def match_fingerprints(self, fingerprints: dict[str, Fingerprint]) -> list[Match]:
         per_work: dict[str, Match] = {}
         caps: dict[str, float] = {}
-        geometry: dict[str, _Hit] = {}
-        names: dict[int, str] = {}
+        geometry: dict[str, tuple[str, int, Comparison]] = {}  # work -> its best-aligned hit
         for name, fp in fingerprints.items():
             method = self.refs.methods[name]
             for hit in _suppress_explained(self._method_hits(method, fp)):
                 c = hit.comparison
                 if c.transform is not None and (hit.work_id not in geometry
-                                                or c.score > geometry[hit.work_id].comparison.score):
-                    geometry[hit.work_id] = hit
-                    names[id(hit)] = name
+                                                or c.score > geometry[hit.work_id][2].score):
+                    geometry[hit.work_id] = (name, hit.ref, c)
                 if "explained_by" in c.evidence:
                     # the same evidence is better explained by another work, whatever
                     # other methods say about this one
@@ -142,8 +140,8 @@ class Matcher:
             if m.score > cap:
                 m.score = cap
                 m.evidence = {**m.evidence, "capped_as_explained": True}
-        for work_id, hit in geometry.items():
-            per_work[work_id].basis = (names[id(hit)], hit.ref, hit.comparison)
+        for work_id, basis in geometry.items():
+            per_work[work_id].basis = basis
         return sorted((m for m in per_work.values() if m.score >= self.min_score), key=lambda m: -m.score)
 
     def _method_hits(self, method: FingerprintMethod, fp: Fingerprint) -> list[_Hit]:

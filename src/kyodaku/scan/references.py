@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kyodaku.fingerprint.base import Fingerprint
 from kyodaku.fingerprint.registry import all_methods, image_methods, video_methods
-from kyodaku.fingerprint.store import RefEntry, stored_method_key
+from kyodaku.fingerprint.store import RefEntry, stored_meta
 from kyodaku.media.images import load_image
 from kyodaku.media.types import MediaError
 from kyodaku.scan.parallel import default_workers, ordered_map
@@ -63,12 +63,13 @@ def refresh_stale(workspace: Workspace) -> list[str]:
     method added since the references were fingerprinted gets the images the other image
     methods hold queued again (only its own fingerprints are then added).  Returns the
     methods that were stale or missing."""
-    import json
     import shutil
 
+    # each refs.json is read once (it lists every reference: large at scale)
+    metas = {m.name: stored_meta(workspace.fingerprints_dir / m.name) for m in all_methods().values()}
     stale = []
     for method in all_methods().values():
-        key = stored_method_key(workspace.fingerprints_dir / method.name)
+        key = (metas[method.name] or {}).get("method")
         if key is not None and key != method.key:
             shutil.rmtree(workspace.fingerprints_dir / method.name)
             shutil.rmtree(workspace.index_dir / method.name, ignore_errors=True)
@@ -76,15 +77,16 @@ def refresh_stale(workspace: Workspace) -> list[str]:
     if stale:
         workspace.registry.requeue_media()
         return stale
-    held: dict[str, set[int]] = {}
-    for method in image_methods():
-        meta = workspace.fingerprints_dir / method.name / "refs.json"
-        held[method.name] = ({r["media_id"] for r in json.loads(meta.read_text())["refs"]}
-                             if meta.exists() else set())
-    every = set().union(*held.values()) if held else set()
-    missing = {name for name, ids in held.items() if every - ids}
-    if missing:
-        workspace.registry.requeue_media(sorted(set().union(*(every - held[name] for name in missing))))
+    held = {m.name: {r["media_id"] for r in (metas[m.name] or {"refs": []})["refs"]} for m in image_methods()}
+    every = set().union(*held.values())
+    queue: set[int] = set()
+    missing = []
+    for name, ids in held.items():
+        if every - ids:
+            missing.append(name)
+            queue |= every - ids
+    if queue:
+        workspace.registry.requeue_media(sorted(queue))
     return sorted(missing)
 
 
