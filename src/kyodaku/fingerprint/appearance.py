@@ -74,6 +74,8 @@ class AppearanceMethod(FingerprintMethod):
     blur_levels = (0.0, 1.0, 2.0)
     #: share of pixels the colour fit keeps (the rest may be occluded or altered)
     fit_keep = 0.7
+    #: compared pixels the colour map is fitted on (an even spread of them)
+    fit_pixels = 4096
     residual_px = 30.0
     #: a region is simple when over half its pixels are flat (3x3 std under ``flat_std``),
     #: or when ``line_share`` of its colours lie within ``line_px`` of one line in RGB
@@ -158,24 +160,36 @@ class AppearanceMethod(FingerprintMethod):
         return Appearance(altered / n, occluded / n, n)
 
     def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Per-pixel residual after the best colour map and blur level (trimmed LSQ)."""
-        n = int(mask.sum())
-        y = cv2.GaussianBlur(q, (0, 0), self.sigma)[mask]
-        best: tuple[float, np.ndarray] | None = None
+        """Per-pixel residual after the best colour map and blur level (trimmed LSQ).
+
+        The map and the level are fitted on an even spread of at most ``fit_pixels``
+        compared pixels (four unknowns per channel need few), then the residual is
+        computed once, for every compared pixel, at the chosen level."""
+        idx = np.flatnonzero(mask)
+        sample = idx[:: max(1, len(idx) // self.fit_pixels)]
+        y_all = cv2.GaussianBlur(q, (0, 0), self.sigma).reshape(-1, 3)
+        y = y_all[sample]
+        best: tuple[float, np.ndarray, np.ndarray] | None = None
         for extra in self.blur_levels:
-            rb = cv2.GaussianBlur(r, (0, 0), float(np.hypot(self.sigma, extra)))
-            x = np.column_stack([rb[mask], np.ones(n, np.float32)])
-            keep = np.ones(n, bool)
+            rb = cv2.GaussianBlur(r, (0, 0), float(np.hypot(self.sigma, extra))).reshape(-1, 3)
+            x = np.column_stack([rb[sample], np.ones(len(sample), np.float32)])
+            keep = np.ones(len(sample), bool)
             for _ in range(3):
                 coef, *_ = np.linalg.lstsq(x[keep], y[keep], rcond=None)
-                # a copy's colour change clips at 0 and 255: so does the prediction
-                res = np.linalg.norm(np.clip(x @ coef, 0.0, 255.0) - y, axis=1) / np.sqrt(3.0)
+                res = self._residual(x, coef, y)
                 keep = res <= np.quantile(res, self.fit_keep)
             err = float(res[keep].mean())
             if best is None or err < best[0]:
-                best = (err, res)
+                best = (err, coef, rb)
         assert best is not None
-        return best[1]
+        _, coef, rb = best
+        x = np.column_stack([rb[idx], np.ones(len(idx), np.float32)])
+        return self._residual(x, coef, y_all[idx])
+
+    @staticmethod
+    def _residual(x: np.ndarray, coef: np.ndarray, y: np.ndarray) -> np.ndarray:
+        # a copy's colour change clips at 0 and 255: so does the prediction
+        return np.linalg.norm(np.clip(x @ coef, 0.0, 255.0) - y, axis=1) / np.sqrt(3.0)
 
     def _regions(self, q: np.ndarray, bad: np.ndarray, mask: np.ndarray) -> tuple[int, int]:
         """Pixels in altered and in occluded regions."""
