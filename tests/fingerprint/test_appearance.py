@@ -106,7 +106,12 @@ def test_shapes_laid_over_a_copy_count_as_occluded():
     assert found.occluded > 0.02 and found.altered <= ALTERED_MAX, found
 
 
-@pytest.mark.parametrize("variant", [_recoloured, _redrawn], ids=["recoloured", "redrawn"])
+def _gray(rgb: np.ndarray) -> np.ndarray:
+    return np.repeat(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[:, :, None], 3, axis=2)
+
+
+@pytest.mark.parametrize("variant", [_recoloured, _redrawn, lambda a: _gray(_redrawn(a))],
+                         ids=["recoloured", "redrawn", "redrawn-grayscale"])
 def test_variants_are_altered(variant):
     found = _check(variant(_shaded(43)), _shaded(43))
     assert found is not None and found.altered > 2 * ALTERED_MAX, found
@@ -148,6 +153,32 @@ def test_scan_sends_a_variant_to_review_and_blocks_the_copy(workspace, tmp_path)
     best = review["matches"][0]
     assert best["work_id"] == "w45" and best["evidence"]["variant"] is True
     assert 0.3 <= best["score"] < 0.5
+
+
+def test_a_copy_with_a_detail_redrawn_ranks_below_an_intact_copy(workspace, tmp_path):
+    """Under the variant line the altered share still counts: the score is scaled by the
+    agreement, so among strong matches the intact copy ranks first (the same character
+    with another face is found as strongly as a copy by its lines alone)."""
+    from kyodaku.registry.importers import register_work
+
+    workspace.registry.add_holder("kumo", "Kumo", "JP")
+    art.save(_shaded(46), tmp_path / "ref.png")
+    register_work(workspace.registry, workspace, "kumo", "work 46", [tmp_path / "ref.png"], work_id="w46")
+    fingerprint_pending(workspace, progress=False, workers=0)
+    opts = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
+    touched = _shaded(46)
+    touched[200:270, 300:370] = _shaded(99)[200:270, 300:370]  # 1.6% of the picture
+    art.save(_shaded(46), tmp_path / "intact.png")
+    art.save(touched, tmp_path / "touched.png")
+    intact = check_file(workspace, tmp_path / "intact.png", opts)["matches"][0]
+    result = check_file(workspace, tmp_path / "touched.png", opts)
+    assert result["verdict"] == "blocked"  # still a copy: under the variant line
+    best = result["matches"][0]
+    altered = best["evidence"]["appearance"]["altered"]
+    assert 0.005 < altered <= ALTERED_MAX and "variant" not in best["evidence"]
+    assert intact["evidence"]["appearance"]["altered"] < 0.002
+    assert best["score"] < intact["score"] - 0.05
+    assert best["score"] <= 1.0 - altered / (2 * ALTERED_MAX) + 1e-3
 
 
 def test_an_older_workspace_gets_thumbnails_of_its_references(workspace, tmp_path):

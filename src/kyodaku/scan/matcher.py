@@ -20,7 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kyodaku.fingerprint.appearance import ALTERED_MAX
+from kyodaku.fingerprint.appearance import ALTERED_MAX, OCCLUDED_MAX
 from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
 from kyodaku.media.types import LoadedImage
 from kyodaku.scan.refset import ReferenceSet
@@ -83,9 +83,12 @@ class Matcher:
         return sorted((m for m in matches if m.score >= self.min_score), key=lambda m: -m.score)
 
     def _check_appearance(self, image: LoadedImage, fps: dict[str, Fingerprint], matches: list[Match]) -> None:
-        """Score a match whose aligned reference is partly drawn differently (a variant, not
-        a copy) into the review band: below every clean copy and below the block
-        threshold, never below the review threshold."""
+        """Scale each leading match by how far its aligned reference agrees with the query,
+        pixel by pixel (:attr:`Appearance.agreement`): a copy with a few pixels drawn
+        differently ranks below intact copies.  A match whose reference is altered beyond
+        :data:`ALTERED_MAX` (a variant, not a copy), or mostly covered or blank
+        (:data:`OCCLUDED_MAX`: the query shows too little of it to decide on), is scored
+        into the review band: below the block threshold, never below the review threshold."""
         store = self.refs.stores.get("appearance")
         if store is None or not len(store):
             return
@@ -112,9 +115,12 @@ class Matcher:
             if found is None:
                 continue
             m.evidence = {**m.evidence, "appearance": found.to_json()}
-            if found.altered > ALTERED_MAX:
+            if found.altered > ALTERED_MAX or found.occluded > OCCLUDED_MAX:
                 m.score = min(m.score, APPEARANCE_MIN_SCORE + (EXPLAINED_CAP - APPEARANCE_MIN_SCORE) * m.score)
-                m.evidence["variant"] = True
+                m.evidence["variant" if found.altered > ALTERED_MAX else "mostly_covered"] = True
+            else:
+                # the same drawing, a little altered, ranks below the same drawing intact
+                m.score *= found.agreement
 
     def match_fingerprints(self, fingerprints: dict[str, Fingerprint]) -> list[Match]:
         per_work: dict[str, Match] = {}
