@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kyodaku.fingerprint.appearance import ALTERED_MAX, AppearanceMethod
+from kyodaku.fingerprint.appearance import ALTERED_MAX, OCCLUDED_MAX, AppearanceMethod
 from kyodaku.fingerprint.local import OrbMethod
 from kyodaku.scan.pipeline import ScanOptions, check_file
 from kyodaku.scan.references import fingerprint_pending
@@ -179,6 +179,28 @@ def test_a_copy_with_a_detail_redrawn_ranks_below_an_intact_copy(workspace, tmp_
     assert intact["evidence"]["appearance"]["altered"] < 0.002
     assert best["score"] < intact["score"] - 0.05
     assert best["score"] <= 1.0 - altered / (2 * ALTERED_MAX) + 1e-3
+
+
+def test_a_reference_mostly_covered_goes_to_review(workspace, tmp_path):
+    """A query showing under half of a registered picture (the rest plain: a different
+    figure that shares one prop with it, or a copy mostly painted over) is not blocked on
+    the part it shares; a person looks at it."""
+    from kyodaku.registry.importers import register_work
+
+    workspace.registry.add_holder("kumo", "Kumo", "JP")
+    art.save(_shaded(47), tmp_path / "ref.png")
+    register_work(workspace.registry, workspace, "kumo", "work 47", [tmp_path / "ref.png"], work_id="w47")
+    fingerprint_pending(workspace, progress=False, workers=0)
+    opts = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
+    covered = _shaded(47)
+    covered[:, : covered.shape[1] * 3 // 5] = (250, 250, 245)
+    art.save(covered, tmp_path / "covered.png")
+    result = check_file(workspace, tmp_path / "covered.png", opts)
+    assert result["verdict"] == "review", result
+    best = result["matches"][0]
+    assert best["work_id"] == "w47" and best["evidence"]["mostly_covered"] is True
+    assert best["evidence"]["appearance"]["occluded"] > OCCLUDED_MAX
+    assert 0.3 <= best["score"] < 0.5
 
 
 def test_an_older_workspace_gets_thumbnails_of_its_references(workspace, tmp_path):
