@@ -134,6 +134,23 @@ def test_orb_pixel_map_aligns_a_crop_and_a_mirror():
         assert found.altered <= ALTERED_MAX, found
 
 
+def test_orb_pixel_map_is_sub_pixel_on_a_downscaled_mirror():
+    """Both pictures are resized for ORB (here by 640/1280): the map follows OpenCV's
+    pixel-centre convention, so a mirror lands within a fraction of a pixel (a plain
+    diag(1/s) is ~1 px off here, enough to alter a sharp sprite's edges)."""
+    orb = OrbMethod()
+    rgb = art.artwork(48, size=(960, 1280))
+    ref = orb.reference(art.loaded(rgb))
+    mirrored = np.ascontiguousarray(rgb[:, ::-1])
+    q = orb.query(art.loaded(mirrored))
+    to_ref = orb.pixel_map(q, ref, orb.compare(q, ref))
+    pts = np.array([[100.0, 100.0, 1.0], [640.0, 480.0, 1.0], [1100.0, 800.0, 1.0]])
+    got = pts @ to_ref.T
+    want_x = rgb.shape[1] - 1 - pts[:, 0]
+    assert np.abs(got[:, 0] - want_x).max() < 0.5, got
+    assert np.abs(got[:, 1] - pts[:, 1]).max() < 0.5, got
+
+
 def test_scan_sends_a_variant_to_review_and_blocks_the_copy(workspace, tmp_path):
     from kyodaku.registry.importers import register_work
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
+from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod, resize_map
 from kyodaku.media.types import LoadedImage
 
 #: altered share of a reference above which a match is a variant, not a copy.  Measured on
@@ -142,7 +142,8 @@ class AppearanceMethod(FingerprintMethod):
         r_rgb, r_alpha = self.decode(ref)
         qh, qw = q_rgb.shape[:2]
         rh, rw = r_alpha.shape
-        to_ref = np.array([[rw / qw, 0, 0], [0, rh / qh, 0], [0, 0, 1]], np.float64)
+        sx, sy = rw / qw, rh / qh
+        to_ref = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]], np.float64)
         found = self.check_arrays(q_rgb, r_rgb, r_alpha, to_ref)
         if found is None:
             return Comparison(0.0, {"compared_px": 0})
@@ -156,7 +157,7 @@ class AppearanceMethod(FingerprintMethod):
         None when too little of the reference lies inside the query."""
         r_rgb, r_alpha = self.decode(ref)
         s = float(ref.info.get("thumb_scale", 1.0))
-        return self.check_arrays(image.rgb, r_rgb, r_alpha, np.diag([s, s, 1.0]) @ to_ref)
+        return self.check_arrays(image.rgb, r_rgb, r_alpha, resize_map(s) @ to_ref)
 
     def check_arrays(self, q_rgb: np.ndarray, r_rgb: np.ndarray, r_alpha: np.ndarray,
                      to_thumb: np.ndarray) -> Appearance | None:
@@ -165,7 +166,7 @@ class AppearanceMethod(FingerprintMethod):
         qh, qw = q_rgb.shape[:2]
         W, H = max(1, round(qw * k)), max(1, round(qh * k))
         q = cv2.resize(np.asarray(q_rgb, np.float32), (W, H), interpolation=cv2.INTER_AREA)
-        m = (to_thumb @ np.diag([1 / k, 1 / k, 1.0]))[:2]
+        m = (to_thumb @ np.linalg.inv(resize_map(k)))[:2]
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         r = cv2.warpAffine(np.asarray(r_rgb, np.float32), m, (W, H), flags=flags, borderValue=0)
         a = cv2.warpAffine(r_alpha, m, (W, H), flags=flags, borderValue=0)

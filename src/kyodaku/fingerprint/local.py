@@ -16,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod, evidence_score
+from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod, evidence_score, resize_map
 from kyodaku.media.types import LoadedImage
 
 #: ORB's patch size; smaller images have no keypoints
@@ -163,12 +163,12 @@ class OrbMethod(FingerprintMethod):
             return None
         sq = float(query.info.get("scale", 1.0))
         sr = float(ref.info.get("scale", 1.0))
-        a = np.vstack([np.asarray(comparison.transform, np.float64), [0.0, 0.0, 1.0]]) @ np.diag([sq, sq, 1.0])
+        a = np.vstack([np.asarray(comparison.transform, np.float64), [0.0, 0.0, 1.0]]) @ resize_map(sq)
         if comparison.evidence.get("mirrored"):
             # mirrored reference keypoints were found on gray[:, ::-1]
             width = round(float(ref.info.get("width", 0)) * sr)
             a = np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) @ a
-        return np.diag([1.0 / sr, 1.0 / sr, 1.0]) @ a
+        return np.linalg.inv(resize_map(sr)) @ a
 
     # ------------------------------------------------------------------ comparing
     def compare(self, query: Fingerprint, ref: Fingerprint) -> Comparison:
