@@ -220,6 +220,33 @@ def test_a_reference_mostly_covered_goes_to_review(workspace, tmp_path):
     assert 0.3 <= best["score"] < 0.5
 
 
+def test_registered_look_alikes_are_told_apart_by_their_pixels(workspace, tmp_path):
+    """The same picture registered twice, once with a detail drawn differently (and, here,
+    at a higher resolution, so it has more keypoints): a copy of the plain one shares
+    nearly every keypoint with both, and the look-alike, with more of them, used to
+    explain the registered original away.  The pixels decide: each copy blocks on its own
+    work, and the look-alike is capped as explained by it."""
+    from kyodaku.registry.importers import register_work
+
+    workspace.registry.add_holder("kumo", "Kumo", "JP")
+    plain = _shaded(50)
+    other = plain.copy()
+    other[180:260, 260:340] = _shaded(98)[180:260, 260:340]  # 2% drawn differently
+    for work_id, rgb in (("w50", art.resized(plain, 0.5)), ("w50b", other)):
+        art.save(rgb, tmp_path / f"{work_id}.png")
+        register_work(workspace.registry, workspace, "kumo", work_id, [tmp_path / f"{work_id}.png"], work_id=work_id)
+    fingerprint_pending(workspace, progress=False, workers=0)
+    opts = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
+    for work_id, rgb, look_alike in (("w50", plain, "w50b"), ("w50b", other, "w50")):
+        art.save(art.jpeg(rgb, 85), tmp_path / f"copy-{work_id}.jpg")
+        result = check_file(workspace, tmp_path / f"copy-{work_id}.jpg", opts)
+        assert result["verdict"] == "blocked"
+        best, *rest = result["matches"]
+        assert best["work_id"] == work_id and best["score"] > 0.9, result["matches"]
+        alike = next((m for m in rest if m["work_id"] == look_alike), None)  # or too weak to list
+        assert alike is None or (alike["score"] < 0.5 and alike["evidence"]["explained_by"] == work_id)
+
+
 def test_an_older_workspace_gets_thumbnails_of_its_references(workspace, tmp_path):
     import shutil
 

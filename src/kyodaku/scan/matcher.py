@@ -20,7 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kyodaku.fingerprint.appearance import ALTERED_MAX, OCCLUDED_MAX
+from kyodaku.fingerprint.appearance import ALTERED_MAX, OCCLUDED_MAX, Appearance
 from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
 from kyodaku.media.types import LoadedImage
 from kyodaku.scan.refset import ReferenceSet
@@ -38,6 +38,12 @@ EXPLAINED_CAP = 0.45
 #: policy's review threshold: weaker matches change no verdict)
 APPEARANCE_CHECKS = 3
 APPEARANCE_MIN_SCORE = 0.3
+#: how much less of its reference an explained work's match must find altered to explain
+#: the other instead: ~40 px of a 256 px thumbnail, above the check's noise on copies
+LOOK_ALIKE_MARGIN = 0.002
+#: the least score (before the cap) an explained work needs to be weighed against the one
+#: explaining it: the policy's default block threshold
+LOOK_ALIKE_MIN_SCORE = 0.5
 
 
 @dataclass
@@ -51,6 +57,10 @@ class Match:
     #: the geometric hit behind this work (method, reference row, comparison), for the
     #: appearance check; not part of the result
     basis: tuple[str, int, Comparison] | None = field(default=None, repr=False, compare=False)
+    #: the work whose match explains this one's evidence, and this one's score before it
+    #: was capped for that; not part of the result
+    explained_by: str | None = field(default=None, repr=False, compare=False)
+    uncapped: float | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"work_id": self.work_id, "score": round(self.score, 6), "method": self.method,
@@ -67,6 +77,8 @@ class _Hit:
     work_id: str
     ref: int
     comparison: Comparison
+    #: the score before :func:`_suppress_explained` capped it
+    uncapped: float | None = None
 
 
 class Matcher:
@@ -78,40 +90,72 @@ class Matcher:
     def match_image(self, image: LoadedImage) -> list[Match]:
         fps = {name: m.query(image) for name, m in self.refs.methods.items()
                if m.media == "image" and name in self.refs.indexes}
-        matches = self.match_fingerprints(fps)
-        self._check_appearance(image, fps, matches)
+        # every candidate, those under min_score too: a work explained away may win back
+        matches = self.match_fingerprints(fps, min_score=0.0)
+        memo: dict[str, Appearance | None] = {}
+        self._settle_look_alikes(image, fps, matches, memo)
+        self._check_appearance(image, fps, matches, memo)
         return sorted((m for m in matches if m.score >= self.min_score), key=lambda m: -m.score)
 
-    def _check_appearance(self, image: LoadedImage, fps: dict[str, Fingerprint], matches: list[Match]) -> None:
+    def _appearance(self, image: LoadedImage, fps: dict[str, Fingerprint], m: Match,
+                    memo: dict[str, Appearance | None]) -> Appearance | None:
+        """The appearance check of one match's best-aligned hit (None: no thumbnail, no
+        geometry, or too little overlap), computed once per work and query."""
+        if m.work_id in memo:
+            return memo[m.work_id]
+        found = None
+        store = self.refs.stores.get("appearance")
+        if store is not None and len(store) and m.basis is not None:
+            if self._appearance_rows is None:
+                self._appearance_rows = {int(r["media_id"]): i for i, r in enumerate(store.refs)}
+            name, ref, comparison = m.basis
+            ref_store = self.refs.stores[name]
+            row = self._appearance_rows.get(int(ref_store.refs[ref]["media_id"]))
+            pixel_map = getattr(self.refs.methods[name], "pixel_map", None)
+            to_ref = pixel_map(fps[name], ref_store.get(ref), comparison) if row is not None and pixel_map else None
+            if to_ref is not None:
+                try:
+                    found = self.refs.methods["appearance"].check(image, store.get(row), to_ref)  # type: ignore[attr-defined]
+                except (ValueError, np.linalg.LinAlgError, cv2.error):
+                    found = None  # a degenerate alignment: the match keeps its score
+        memo[m.work_id] = found
+        return found
+
+    def _settle_look_alikes(self, image: LoadedImage, fps: dict[str, Fingerprint], matches: list[Match],
+                            memo: dict[str, Appearance | None]) -> None:
+        """Two registered works drawn alike (the same sprite with another face) rest on the
+        same query evidence, and the one with a few more keypoints was taken to explain
+        the other.  The pixels decide instead: when the explained work's reference agrees
+        with the query clearly better (:data:`LOOK_ALIKE_MARGIN` less altered), it gets its
+        own score back and the other is capped as explained by it."""
+        by_id = {m.work_id: m for m in matches}
+        for weak in matches:
+            strong = by_id.get(weak.explained_by or "")
+            if strong is None or strong.explained_by is not None or (weak.uncapped or 0.0) < LOOK_ALIKE_MIN_SCORE:
+                continue  # only a work found strongly on its own may explain the other
+            a_weak, a_strong = self._appearance(image, fps, weak, memo), self._appearance(image, fps, strong, memo)
+            if a_weak is None or a_strong is None or a_weak.altered + LOOK_ALIKE_MARGIN > a_strong.altered \
+                    or a_weak.compared_px < a_strong.compared_px / 2:
+                continue  # not clearly better, or compared on a smaller part of the query
+            name, _, comparison = weak.basis  # type: ignore[misc]
+            weak.score, weak.method, weak.explained_by = weak.uncapped, name, None
+            weak.evidence = {k: v for k, v in comparison.evidence.items() if k != "explained_by"}
+            strong.score = min(strong.score, EXPLAINED_CAP)
+            strong.evidence = {**strong.evidence, "explained_by": weak.work_id, "capped_as_explained": True}
+            strong.explained_by = weak.work_id
+
+    def _check_appearance(self, image: LoadedImage, fps: dict[str, Fingerprint], matches: list[Match],
+                          memo: dict[str, Appearance | None]) -> None:
         """Scale each leading match by how far its aligned reference agrees with the query,
         pixel by pixel (:attr:`Appearance.agreement`): a copy with a few pixels drawn
         differently ranks below intact copies.  A match whose reference is altered beyond
         :data:`ALTERED_MAX` (a variant, not a copy), or mostly covered or blank
         (:data:`OCCLUDED_MAX`: the query shows too little of it to decide on), is scored
         into the review band: below the block threshold, never below the review threshold."""
-        store = self.refs.stores.get("appearance")
-        if store is None or not len(store):
-            return
-        method = self.refs.methods["appearance"]
-        if self._appearance_rows is None:
-            self._appearance_rows = {int(r["media_id"]): i for i, r in enumerate(store.refs)}
-        for m in matches[:APPEARANCE_CHECKS]:
-            if m.basis is None or m.score < APPEARANCE_MIN_SCORE:
+        for m in sorted(matches, key=lambda m: -m.score)[:APPEARANCE_CHECKS]:
+            if m.score < APPEARANCE_MIN_SCORE:
                 continue
-            name, ref, comparison = m.basis
-            geometric = self.refs.methods[name]
-            ref_store = self.refs.stores[name]
-            row = self._appearance_rows.get(int(ref_store.refs[ref]["media_id"]))
-            pixel_map = getattr(geometric, "pixel_map", None)
-            if row is None or pixel_map is None:
-                continue
-            to_ref = pixel_map(fps[name], ref_store.get(ref), comparison)
-            if to_ref is None:
-                continue
-            try:
-                found = method.check(image, store.get(row), to_ref)  # type: ignore[attr-defined]
-            except (ValueError, np.linalg.LinAlgError, cv2.error):
-                continue  # a degenerate alignment: the match keeps its score
+            found = self._appearance(image, fps, m, memo)
             if found is None:
                 continue
             m.evidence = {**m.evidence, "appearance": found.to_json()}
@@ -122,10 +166,12 @@ class Matcher:
                 # the same drawing, a little altered, ranks below the same drawing intact
                 m.score *= found.agreement
 
-    def match_fingerprints(self, fingerprints: dict[str, Fingerprint]) -> list[Match]:
+    def match_fingerprints(self, fingerprints: dict[str, Fingerprint], min_score: float | None = None) -> list[Match]:
         per_work: dict[str, Match] = {}
         caps: dict[str, float] = {}
         geometry: dict[str, tuple[str, int, Comparison]] = {}  # work -> its best-aligned hit
+        explained: dict[str, str] = {}  # work -> the work explaining its evidence
+        uncapped: dict[str, float] = {}  # explained work -> its geometric score before the cap
         for name, fp in fingerprints.items():
             method = self.refs.methods[name]
             for hit in _suppress_explained(self._method_hits(method, fp)):
@@ -137,6 +183,9 @@ class Matcher:
                     # the same evidence is better explained by another work, whatever
                     # other methods say about this one
                     caps[hit.work_id] = min(caps.get(hit.work_id, 1.0), c.score)
+                    explained[hit.work_id] = c.evidence["explained_by"]
+                    if hit.uncapped is not None and c.transform is not None:
+                        uncapped[hit.work_id] = max(uncapped.get(hit.work_id, 0.0), hit.uncapped)
                 cur = per_work.get(hit.work_id)
                 if cur is None or c.score > cur.score:
                     per_work[hit.work_id] = Match(hit.work_id, c.score, name, c.evidence, c.query_segment,
@@ -145,10 +194,14 @@ class Matcher:
             m = per_work[work_id]
             if m.score > cap:
                 m.score = cap
-                m.evidence = {**m.evidence, "capped_as_explained": True}
+                m.evidence = {**m.evidence, "capped_as_explained": True, "explained_by": explained[work_id]}
         for work_id, basis in geometry.items():
             per_work[work_id].basis = basis
-        return sorted((m for m in per_work.values() if m.score >= self.min_score), key=lambda m: -m.score)
+        for work_id, by in explained.items():
+            per_work[work_id].explained_by = by
+            per_work[work_id].uncapped = uncapped.get(work_id)
+        least = self.min_score if min_score is None else min_score
+        return sorted((m for m in per_work.values() if m.score >= least), key=lambda m: -m.score)
 
     def _method_hits(self, method: FingerprintMethod, fp: Fingerprint) -> list[_Hit]:
         index = self.refs.indexes.get(method.name)
@@ -219,6 +272,7 @@ def _suppress_explained(hits: list[_Hit]) -> list[_Hit]:
                 continue
             if np.intersect1d(s_weak, s_strong).size >= EXPLAINED_SHARE * len(s_weak):
                 ratio = len(s_weak) / len(s_strong)
+                weak.uncapped = weak.comparison.score
                 weak.comparison.score = min(weak.comparison.score, EXPLAINED_CAP * ratio**4)
                 weak.comparison.evidence["explained_by"] = strong.work_id
                 break
