@@ -38,7 +38,7 @@ EXPLAINED_CAP = 0.45
 #: policy's review threshold: weaker matches change no verdict)
 APPEARANCE_CHECKS = 3
 APPEARANCE_MIN_SCORE = 0.3
-#: how much less of its reference an explained work's match must find altered to explain
+#: how much less of its reference an explained work's match must find altered or covered to explain
 #: the other instead: ~40 px of a 256 px thumbnail, above the check's noise on copies
 LOOK_ALIKE_MARGIN = 0.002
 #: the least score (before the cap) an explained work needs to be weighed against the one
@@ -125,16 +125,17 @@ class Matcher:
                             memo: dict[str, Appearance | None]) -> None:
         """Two registered works drawn alike (the same sprite with another face) rest on the
         same query evidence, and the one with a few more keypoints was taken to explain
-        the other.  The pixels decide instead: when the explained work's reference agrees
-        with the query clearly better (:data:`LOOK_ALIKE_MARGIN` less altered), it gets its
-        own score back and the other is capped as explained by it."""
+        the other.  The pixels decide instead: when the explained work's reference differs
+        from the query clearly less (:data:`LOOK_ALIKE_MARGIN` less altered or covered), it
+        gets its own score back and the other is capped as explained by it."""
         by_id = {m.work_id: m for m in matches}
         for weak in matches:
             strong = by_id.get(weak.explained_by or "")
             if strong is None or strong.explained_by is not None or (weak.uncapped or 0.0) < LOOK_ALIKE_MIN_SCORE:
                 continue  # only a work found strongly on its own may explain the other
             a_weak, a_strong = self._appearance(image, fps, weak, memo), self._appearance(image, fps, strong, memo)
-            if a_weak is None or a_strong is None or a_weak.altered + LOOK_ALIKE_MARGIN > a_strong.altered \
+            if a_weak is None or a_strong is None \
+                    or a_weak.altered + a_weak.occluded + LOOK_ALIKE_MARGIN > a_strong.altered + a_strong.occluded \
                     or a_weak.compared_px < a_strong.compared_px / 2:
                 continue  # not clearly better, or compared on a smaller part of the query
             name, _, comparison = weak.basis  # type: ignore[misc]
