@@ -70,17 +70,19 @@ def save(rgb: np.ndarray, path) -> None:
     cv2.imwrite(str(path), rgb[:, :, ::-1].copy())
 
 
-def register_artwork(workspace, folder, seed: int, holder: str = "kumo") -> str:
-    """Register ``artwork(seed)`` as work ``w{seed}`` of ``holder`` (created if new, JP,
-    no permit) and fingerprint it; returns the work id."""
+def register_artwork(workspace, folder, seed: int, holder: str = "kumo", *,
+                     rgb: np.ndarray | None = None, work_id: str | None = None) -> str:
+    """Register ``artwork(seed)`` (or ``rgb``) as work ``w{seed}`` (or ``work_id``) of
+    ``holder`` (created if new, JP, no permit) and fingerprint it; returns the work id."""
     from kyodaku.registry.importers import register_work
     from kyodaku.scan.references import fingerprint_pending
 
     reg = workspace.registry
     if reg.get_holder(holder) is None:
         reg.add_holder(holder, holder.title(), "JP")
-    path = folder / f"ref-{seed}.png"
-    save(artwork(seed), path)
-    register_work(reg, workspace, holder, f"work {seed}", [path], work_id=f"w{seed}")
+    work_id = work_id or f"w{seed}"
+    path = folder / f"ref-{work_id}.png"
+    save(artwork(seed) if rgb is None else rgb, path)
+    register_work(reg, workspace, holder, f"work {seed}", [path], work_id=work_id)
     fingerprint_pending(workspace, progress=False, workers=0)
-    return f"w{seed}"
+    return work_id

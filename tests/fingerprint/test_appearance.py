@@ -19,6 +19,7 @@ from tests.fingerprint.conformance import MethodConformance
 
 APP = AppearanceMethod()
 IDENTITY = np.eye(3)
+OPTS = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
 
 
 class TestAppearance(MethodConformance):
@@ -152,20 +153,14 @@ def test_orb_pixel_map_is_sub_pixel_on_a_downscaled_mirror():
 
 
 def test_scan_sends_a_variant_to_review_and_blocks_the_copy(workspace, tmp_path):
-    from kyodaku.registry.importers import register_work
-
-    workspace.registry.add_holder("kumo", "Kumo", "JP")
-    art.save(_shaded(45), tmp_path / "ref.png")
-    register_work(workspace.registry, workspace, "kumo", "work 45", [tmp_path / "ref.png"], work_id="w45")
-    fingerprint_pending(workspace, progress=False, workers=0)
-    opts = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
+    art.register_artwork(workspace, tmp_path, 45, rgb=_shaded(45))
     copy, variant = tmp_path / "copy.jpg", tmp_path / "variant.png"
     art.save(art.jpeg(art.resized(_shaded(45), 0.7), 40), copy)
     art.save(_recoloured(_shaded(45)), variant)
-    blocked = check_file(workspace, copy, opts)
+    blocked = check_file(workspace, copy, OPTS)
     assert blocked["verdict"] == "blocked"
     assert blocked["matches"][0]["evidence"]["appearance"]["altered"] <= ALTERED_MAX
-    review = check_file(workspace, variant, opts)
+    review = check_file(workspace, variant, OPTS)
     assert review["verdict"] == "review", review
     best = review["matches"][0]
     assert best["work_id"] == "w45" and best["evidence"]["variant"] is True
@@ -176,19 +171,13 @@ def test_a_copy_with_a_detail_redrawn_ranks_below_an_intact_copy(workspace, tmp_
     """Under the variant line the altered share still counts: the score is scaled by the
     agreement, so among strong matches the intact copy ranks first (the same character
     with another face is found as strongly as a copy by its lines alone)."""
-    from kyodaku.registry.importers import register_work
-
-    workspace.registry.add_holder("kumo", "Kumo", "JP")
-    art.save(_shaded(46), tmp_path / "ref.png")
-    register_work(workspace.registry, workspace, "kumo", "work 46", [tmp_path / "ref.png"], work_id="w46")
-    fingerprint_pending(workspace, progress=False, workers=0)
-    opts = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
+    art.register_artwork(workspace, tmp_path, 46, rgb=_shaded(46))
     touched = _shaded(46)
     touched[200:270, 300:370] = _shaded(99)[200:270, 300:370]  # 1.6% of the picture
     art.save(_shaded(46), tmp_path / "intact.png")
     art.save(touched, tmp_path / "touched.png")
-    intact = check_file(workspace, tmp_path / "intact.png", opts)["matches"][0]
-    result = check_file(workspace, tmp_path / "touched.png", opts)
+    intact = check_file(workspace, tmp_path / "intact.png", OPTS)["matches"][0]
+    result = check_file(workspace, tmp_path / "touched.png", OPTS)
     assert result["verdict"] == "blocked"  # still a copy: under the variant line
     best = result["matches"][0]
     altered = best["evidence"]["appearance"]["altered"]
@@ -202,17 +191,11 @@ def test_a_reference_mostly_covered_goes_to_review(workspace, tmp_path):
     """A query showing under half of a registered picture (the rest plain: a different
     figure that shares one prop with it, or a copy mostly painted over) is not blocked on
     the part it shares; a person looks at it."""
-    from kyodaku.registry.importers import register_work
-
-    workspace.registry.add_holder("kumo", "Kumo", "JP")
-    art.save(_shaded(47), tmp_path / "ref.png")
-    register_work(workspace.registry, workspace, "kumo", "work 47", [tmp_path / "ref.png"], work_id="w47")
-    fingerprint_pending(workspace, progress=False, workers=0)
-    opts = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
+    art.register_artwork(workspace, tmp_path, 47, rgb=_shaded(47))
     covered = _shaded(47)
     covered[:, : covered.shape[1] * 3 // 5] = (250, 250, 245)
     art.save(covered, tmp_path / "covered.png")
-    result = check_file(workspace, tmp_path / "covered.png", opts)
+    result = check_file(workspace, tmp_path / "covered.png", OPTS)
     assert result["verdict"] == "review", result
     best = result["matches"][0]
     assert best["work_id"] == "w47" and best["evidence"]["mostly_covered"] is True
@@ -226,20 +209,14 @@ def test_registered_look_alikes_are_told_apart_by_their_pixels(workspace, tmp_pa
     nearly every keypoint with both, and the look-alike, with more of them, used to
     explain the registered original away.  The pixels decide: each copy blocks on its own
     work, and the look-alike is capped as explained by it."""
-    from kyodaku.registry.importers import register_work
-
-    workspace.registry.add_holder("kumo", "Kumo", "JP")
     plain = _shaded(50)
     other = plain.copy()
     other[180:260, 260:340] = _shaded(98)[180:260, 260:340]  # 2% drawn differently
-    for work_id, rgb in (("w50", art.resized(plain, 0.5)), ("w50b", other)):
-        art.save(rgb, tmp_path / f"{work_id}.png")
-        register_work(workspace.registry, workspace, "kumo", work_id, [tmp_path / f"{work_id}.png"], work_id=work_id)
-    fingerprint_pending(workspace, progress=False, workers=0)
-    opts = ScanOptions("acme", "training", date(2026, 6, 1), workers=0)
+    art.register_artwork(workspace, tmp_path, 50, rgb=art.resized(plain, 0.5))
+    art.register_artwork(workspace, tmp_path, 50, rgb=other, work_id="w50b")
     for work_id, rgb, look_alike in (("w50", plain, "w50b"), ("w50b", other, "w50")):
         art.save(art.jpeg(rgb, 85), tmp_path / f"copy-{work_id}.jpg")
-        result = check_file(workspace, tmp_path / f"copy-{work_id}.jpg", opts)
+        result = check_file(workspace, tmp_path / f"copy-{work_id}.jpg", OPTS)
         assert result["verdict"] == "blocked"
         best, *rest = result["matches"]
         assert best["work_id"] == work_id and best["score"] > 0.9, result["matches"]

@@ -174,14 +174,15 @@ class AppearanceMethod(FingerprintMethod):
         n = int(mask.sum())
         if n < self.min_pixels:
             return None
-        if float(q[mask].std()) < self.flat_std:
+        seen = q[mask]
+        if float(seen.std()) < self.flat_std:
             return Appearance(0.0, 1.0, n)  # a blank query: all of the reference is covered
         residual = self._fit(q, r, mask)
         res_map = np.zeros(mask.shape, np.float32)
         res_map[mask] = residual
         # in a grayscale query every colour lies on one line (the gray axis): the line
         # test cannot tell a caption from the art there
-        px = q[mask][:: max(1, n // self.fit_pixels)]
+        px = seen[:: max(1, n // self.fit_pixels)]
         line_test = float((px.max(axis=1) - px.min(axis=1)).mean()) >= self.gray_chroma
         altered, occluded = self._regions(q, res_map > self.residual_px, mask, line_test)
         return Appearance(altered / n, occluded / n, n)
@@ -218,7 +219,7 @@ class AppearanceMethod(FingerprintMethod):
         # a copy's colour change clips at 0 and 255: so does the prediction
         return np.linalg.norm(np.clip(x @ coef, 0.0, 255.0) - y, axis=1) / np.sqrt(3.0)
 
-    def _regions(self, q: np.ndarray, bad: np.ndarray, mask: np.ndarray, line_test: bool = True) -> tuple[int, int]:
+    def _regions(self, q: np.ndarray, bad: np.ndarray, mask: np.ndarray, line_test: bool) -> tuple[int, int]:
         """Pixels in altered and in occluded regions."""
         bad_u8 = cv2.dilate(bad.astype(np.uint8), np.ones((3, 3), np.uint8)) & mask.astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(bad_u8, connectivity=8)
@@ -246,8 +247,7 @@ class AppearanceMethod(FingerprintMethod):
                 altered += area
         return altered, occluded
 
-    def _simple(self, q8: np.ndarray, flat: np.ndarray, region: np.ndarray, area: int,
-                line_test: bool = True) -> bool:
+    def _simple(self, q8: np.ndarray, flat: np.ndarray, region: np.ndarray, area: int, line_test: bool) -> bool:
         """Flat, or two colours and their blends (a caption's fill and outline, smoothed
         at this resolution): the region's colours lie along one line in RGB."""
         if flat[region].mean() > 0.5:
