@@ -118,6 +118,37 @@ def test_variants_are_altered(variant):
     assert found is not None and found.altered > 2 * ALTERED_MAX, found
 
 
+def _banner(rgb: np.ndarray, seed: int = 78) -> np.ndarray:
+    """Another version: a band across the top drawn differently (another face), where a
+    caption goes."""
+    out = rgb.copy()
+    out[20:110, 40:600] = _shaded(seed)[20:110, 40:600]
+    return out
+
+
+def test_a_caption_over_gray_art_is_laid_over_it():
+    """In a grayscale copy the colours of the art and of a caption all lie on the gray
+    axis, so only the test at the query's own resolution tells them apart: the caption's
+    differing pixels there are its fill and its outline."""
+    ref = _shaded(44)
+    query = _caption(_gray(ref), "LOL BOSS LEVEL")
+    found = _check(query, ref)
+    assert found is not None and found.occluded > 0.01 and found.altered <= 0.01, found
+    thumb_only = AppearanceMethod()
+    thumb_only.overlay_share = 1.01  # the test switched off: the caption reads as altered
+    qh, qw = query.shape[:2]
+    rh, rw = ref.shape[:2]
+    old = thumb_only.check(art.loaded(query), thumb_only.reference(art.loaded(ref)), np.diag([rw / qw, rh / qh, 1.0]))
+    assert old.altered > found.altered + 0.01, (old, found)
+
+
+def test_a_caption_over_redrawn_art_does_not_hide_it():
+    """A caption laid across a part drawn differently: the differing pixels there are the
+    caption's two colours and the other drawing's many, so the region stays altered."""
+    found = _check(_caption(_banner(_shaded(45))), _shaded(45))
+    assert found is not None and found.altered > ALTERED_MAX, found
+
+
 def test_orb_pixel_map_aligns_a_crop_and_a_mirror():
     orb = OrbMethod()
     rgb = art.artwork(44)

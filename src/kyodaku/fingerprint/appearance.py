@@ -12,10 +12,13 @@ alignment another method found, compares the two pictures pixel by pixel:
    saturation, grayscale are all affine in RGB; the prediction clips at 0 and 255 as the
    copy did) and a blur level, by trimmed least squares;
 3. pixels still far apart (``residual_px`` on 0..255) are grouped into regions.  A region
-   whose query pixels are graphically simple (flat, or two colours and their blends; judged
-   on the whole region, then on its differing pixels alone) is something laid over a copy
-   (a shape, a caption, a caption box) and counts as *occluded*; any other is *altered*:
-   the query draws something else there.
+   whose query pixels are graphically simple is something laid over a copy (a shape, a
+   caption, a caption box) and counts as *occluded*; any other is *altered*: the query
+   draws something else there.  Simple is judged at the thumbnail's scale (flat, or two
+   colours and their blends, on the whole region and then on its differing pixels
+   alone), and last at the query's own resolution, where a caption's fill and outline are
+   crisp: nearly all the pixels that differ there take one of two colours, whatever the
+   art around them (gray fur, a painted face), while redrawn art differs in many.
 
 The share of the reference that is altered is the evidence.  The matcher scales a match's
 score by the pictures' agreement (1 at nothing altered, 0.5 at :data:`ALTERED_MAX`), so
@@ -105,6 +108,13 @@ class AppearanceMethod(FingerprintMethod):
     gray_chroma = 8.0
     #: fewest differing pixels a region's second simplicity test is made on
     min_core = 20
+    #: the test at the query's resolution: a region is laid over the copy when at least
+    #: ``overlay_share`` of its differing pixels there lie within ``overlay_px`` of one of
+    #: their two most common colours (a caption's fill and outline; JPEG and the glyphs'
+    #: anti-aliased edges make up the rest).  Redrawn or recoloured art stays under ~0.6,
+    #: captions over it ~0.75-0.95 (README, "Appearance").
+    overlay_px = 16.0
+    overlay_share = 0.75
 
     # ------------------------------------------------------------------ fingerprints
     def reference(self, image: LoadedImage) -> Fingerprint:
@@ -177,18 +187,20 @@ class AppearanceMethod(FingerprintMethod):
         seen = q[mask]
         if float(seen.std()) < self.flat_std:
             return Appearance(0.0, 1.0, n)  # a blank query: all of the reference is covered
-        residual = self._fit(q, r, mask)
+        residual, colour_map, blur = self._fit(q, r, mask)
         res_map = np.zeros(mask.shape, np.float32)
         res_map[mask] = residual
         # in a grayscale query every colour lies on one line (the gray axis): the line
         # test cannot tell a caption from the art there
         px = seen[:: max(1, n // self.fit_pixels)]
         line_test = float((px.max(axis=1) - px.min(axis=1)).mean()) >= self.gray_chroma
-        altered, occluded = self._regions(q, res_map > self.residual_px, mask, line_test)
+        full = _FullRes(np.asarray(q_rgb), np.asarray(r_rgb, np.float32), r_alpha, to_thumb, k, colour_map, blur)
+        altered, occluded = self._regions(q, res_map > self.residual_px, mask, line_test, full)
         return Appearance(altered / n, occluded / n, n)
 
-    def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """Per-pixel residual after the best colour map and blur level (trimmed LSQ).
+    def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Per-pixel residual after the best colour map and blur level (trimmed LSQ), the
+        map (4x3) and the extra blur (sigma, px at thumbnail scale).
 
         The map and the level are fitted on an even spread of at most ``fit_pixels``
         compared pixels (four unknowns per channel need few), then the residual is
@@ -197,7 +209,7 @@ class AppearanceMethod(FingerprintMethod):
         sample = idx[:: max(1, len(idx) // self.fit_pixels)]
         y_all = cv2.GaussianBlur(q, (0, 0), self.sigma).reshape(-1, 3)
         y = y_all[sample]
-        best: tuple[float, np.ndarray, np.ndarray] | None = None
+        best: tuple[float, np.ndarray, np.ndarray, float] | None = None
         for extra in self.blur_levels:
             rb = cv2.GaussianBlur(r, (0, 0), float(np.hypot(self.sigma, extra))).reshape(-1, 3)
             x = np.column_stack([rb[sample], np.ones(len(sample), np.float32)])
@@ -208,18 +220,19 @@ class AppearanceMethod(FingerprintMethod):
                 keep = res <= np.quantile(res, self.fit_keep)
             err = float(res[keep].mean())
             if best is None or err < best[0]:
-                best = (err, coef, rb)
+                best = (err, coef, rb, extra)
         assert best is not None
-        _, coef, rb = best
+        _, coef, rb, extra = best
         x = np.column_stack([rb[idx], np.ones(len(idx), np.float32)])
-        return self._residual(x, coef, y_all[idx])
+        return self._residual(x, coef, y_all[idx]), coef, extra
 
     @staticmethod
     def _residual(x: np.ndarray, coef: np.ndarray, y: np.ndarray) -> np.ndarray:
         # a copy's colour change clips at 0 and 255: so does the prediction
         return np.linalg.norm(np.clip(x @ coef, 0.0, 255.0) - y, axis=1) / np.sqrt(3.0)
 
-    def _regions(self, q: np.ndarray, bad: np.ndarray, mask: np.ndarray, line_test: bool) -> tuple[int, int]:
+    def _regions(self, q: np.ndarray, bad: np.ndarray, mask: np.ndarray, line_test: bool,
+                 full: _FullRes | None = None) -> tuple[int, int]:
         """Pixels in altered and in occluded regions."""
         bad_u8 = cv2.dilate(bad.astype(np.uint8), np.ones((3, 3), np.uint8)) & mask.astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(bad_u8, connectivity=8)
@@ -241,6 +254,8 @@ class AppearanceMethod(FingerprintMethod):
                 core = region & bad[box]
                 n_core = int(core.sum())
                 simple = n_core >= self.min_core and self._simple(q8[box], flat[box], core, n_core, line_test)
+            if not simple and full is not None and n_core >= self.min_core:
+                simple = self._overlay_share(full, (x, y, w, h), region) >= self.overlay_share
             if simple:
                 occluded += area
             else:
@@ -256,9 +271,78 @@ class AppearanceMethod(FingerprintMethod):
             return False
         return self._line_share(q8[region].astype(np.float32)) >= self.line_share
 
+    def _overlay_share(self, full: _FullRes, box: tuple[int, int, int, int], region: np.ndarray) -> float:
+        """Share of a region's differing pixels, at the query's own resolution, that lie
+        within ``overlay_px`` of one of their two most common colours (0 when too few
+        differ there)."""
+        px = full.differing(box, region, self.residual_px)
+        if len(px) < self.min_core:
+            return 0.0
+        px = px[:: max(1, len(px) // self.fit_pixels)]
+        near = np.zeros(len(px), bool)
+        rest = px
+        for _ in range(2):  # the most common colour, then the most common of the rest
+            if len(rest) == 0:
+                break
+            centre = _mode(rest, self.overlay_px)
+            near |= np.linalg.norm(px - centre, axis=1) < self.overlay_px
+            rest = px[~near]
+        return float(near.mean())
+
     def _line_share(self, px: np.ndarray) -> float:
         """Share of colours within ``line_px`` of their principal line in RGB."""
         centred = px - px.mean(axis=0)
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         off_line = np.linalg.norm(centred - np.outer(centred @ vt[0], vt[0]), axis=1)
         return float((off_line < self.line_px).mean())
+
+
+def _mode(px: np.ndarray, radius: float) -> np.ndarray:
+    """The most common colour of ``px`` (N x 3, float): the mean of the fullest cell of a
+    coarse RGB grid, moved to the mean of the colours within ``radius`` of it (mean shift,
+    three steps)."""
+    cells = px.astype(np.int32) // 32
+    key = (cells[:, 0] * 8 + cells[:, 1]) * 8 + cells[:, 2]
+    centre = px[key == np.bincount(key, minlength=512).argmax()].mean(axis=0)
+    for _ in range(3):
+        near = np.linalg.norm(px - centre, axis=1) < radius
+        if not near.any():
+            break
+        centre = px[near].mean(axis=0)
+    return centre
+
+
+@dataclass(frozen=True)
+class _FullRes:
+    """What the test at the query's own resolution needs: the query as decoded, the
+    reference thumbnail, the map from query pixels to thumbnail pixels, the working scale
+    ``k`` (working px per query px) and the fitted colour map and blur."""
+
+    q_rgb: np.ndarray
+    r_rgb: np.ndarray
+    r_alpha: np.ndarray
+    to_thumb: np.ndarray
+    k: float
+    colour_map: np.ndarray
+    blur: float
+
+    def differing(self, box: tuple[int, int, int, int], region: np.ndarray, residual_px: float) -> np.ndarray:
+        """The query's pixels (float32, N x 3) inside a working-scale region that differ
+        from the colour-mapped reference, at the query's resolution."""
+        x, y, w, h = box
+        qh, qw = self.q_rgb.shape[:2]
+        x0, y0 = int(np.floor(x / self.k)), int(np.floor(y / self.k))
+        x1, y1 = min(qw, int(np.ceil((x + w) / self.k))), min(qh, int(np.ceil((y + h) / self.k)))
+        if x1 <= x0 or y1 <= y0:
+            return np.zeros((0, 3), np.float32)
+        m = (self.to_thumb @ np.array([[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]]))[:2]
+        size, flags = (x1 - x0, y1 - y0), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+        r = cv2.warpAffine(self.r_rgb, m, size, flags=flags, borderValue=0)
+        a = cv2.warpAffine(self.r_alpha, m, size, flags=flags, borderValue=0)
+        if self.blur > 0:
+            r = cv2.GaussianBlur(r, (0, 0), self.blur / self.k)
+        q = self.q_rgb[y0:y1, x0:x1].reshape(-1, 3).astype(np.float32)
+        x_ref = np.column_stack([r.reshape(-1, 3), np.ones(len(q), np.float32)])
+        residual = np.linalg.norm(np.clip(x_ref @ self.colour_map, 0.0, 255.0) - q, axis=1) / np.sqrt(3.0)
+        inside = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).ravel() > 0
+        return q[inside & (a.ravel() > 200) & (residual > residual_px)]
