@@ -9,6 +9,7 @@ from datetime import date
 import cv2
 import numpy as np
 import pytest
+from PIL import Image, ImageEnhance
 
 from kyodaku.fingerprint.appearance import ALTERED_MAX, OCCLUDED_MAX, AppearanceMethod
 from kyodaku.fingerprint.local import OrbMethod
@@ -147,6 +148,22 @@ def test_a_caption_over_redrawn_art_does_not_hide_it():
     caption's two colours and the other drawing's many, so the region stays altered."""
     found = _check(_caption(_banner(_shaded(45))), _shaded(45))
     assert found is not None and found.altered > ALTERED_MAX, found
+
+
+def _chained_colour(rgb: np.ndarray) -> np.ndarray:
+    """Brightened (clipping the highlights), then its contrast lowered and its colours
+    saturated: each step is affine in RGB, the chain is not."""
+    im = ImageEnhance.Brightness(Image.fromarray(rgb)).enhance(1.4)
+    im = ImageEnhance.Contrast(im).enhance(0.6)
+    return np.asarray(ImageEnhance.Color(im).enhance(1.6))
+
+
+def test_a_chain_of_colour_edits_is_fitted_away():
+    """The colour map bends each channel (squared terms): the clipped highlights of a
+    brightened copy whose contrast was lowered afterwards leave no differing pixels (an
+    affine map left ~3% of this picture differing)."""
+    found = _check(_chained_colour(_shaded(46)), _shaded(46))
+    assert found is not None and found.altered + found.occluded <= 0.002, found
 
 
 def test_orb_pixel_map_aligns_a_crop_and_a_mirror():

@@ -8,9 +8,10 @@ and would rank above every real copy.  This method keeps a thumbnail of each ref
 alignment another method found, compares the two pictures pixel by pixel:
 
 1. the reference is warped into the query's frame; only its opaque, in-frame part counts;
-2. the copy's global changes are fitted away: a 3x4 colour map (brightness, contrast,
-   saturation, grayscale are all affine in RGB; the prediction clips at 0 and 255 as the
-   copy did) and a blur level, by trimmed least squares;
+2. the copy's global changes are fitted away: a colour map (brightness, contrast,
+   saturation, grayscale are all affine in RGB; a squared term per channel takes the
+   bend that clipping between two of them leaves; the prediction clips at 0 and 255 as
+   the copy did) and a blur level, by trimmed least squares;
 3. pixels still far apart (``residual_px`` on 0..255) are grouped into regions.  A region
    whose query pixels are graphically simple is something laid over a copy (a shape, a
    caption, a caption box) and counts as *occluded*; any other is *altered*: the query
@@ -200,10 +201,10 @@ class AppearanceMethod(FingerprintMethod):
 
     def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Per-pixel residual after the best colour map and blur level (trimmed LSQ), the
-        map (4x3) and the extra blur (sigma, px at thumbnail scale).
+        map (7x3, over :func:`_features`) and the extra blur (sigma, px at thumbnail scale).
 
         The map and the level are fitted on an even spread of at most ``fit_pixels``
-        compared pixels (four unknowns per channel need few), then the residual is
+        compared pixels (seven unknowns per channel need few), then the residual is
         computed once, for every compared pixel, at the chosen level."""
         idx = np.flatnonzero(mask)
         sample = idx[:: max(1, len(idx) // self.fit_pixels)]
@@ -212,7 +213,7 @@ class AppearanceMethod(FingerprintMethod):
         best: tuple[float, np.ndarray, np.ndarray, float] | None = None
         for extra in self.blur_levels:
             rb = cv2.GaussianBlur(r, (0, 0), float(np.hypot(self.sigma, extra))).reshape(-1, 3)
-            x = np.column_stack([rb[sample], np.ones(len(sample), np.float32)])
+            x = _features(rb[sample])
             keep = np.ones(len(sample), bool)
             for _ in range(3):
                 coef, *_ = np.linalg.lstsq(x[keep], y[keep], rcond=None)
@@ -223,7 +224,7 @@ class AppearanceMethod(FingerprintMethod):
                 best = (err, coef, rb, extra)
         assert best is not None
         _, coef, rb, extra = best
-        x = np.column_stack([rb[idx], np.ones(len(idx), np.float32)])
+        x = _features(rb[idx])
         return self._residual(x, coef, y_all[idx]), coef, extra
 
     @staticmethod
@@ -297,6 +298,14 @@ class AppearanceMethod(FingerprintMethod):
         return float((off_line < self.line_px).mean())
 
 
+def _features(rgb: np.ndarray) -> np.ndarray:
+    """The colour map's inputs for reference colours (N x 3, 0..255): the colour, a
+    constant and each channel squared.  Affine alone models brightness, contrast,
+    saturation and grayscale one at a time; a chain of them clips in between (a
+    brightened copy whose contrast is then lowered), which bends each channel's curve."""
+    return np.column_stack([rgb, np.ones(len(rgb), np.float32), rgb * rgb / 255.0])
+
+
 def _mode(px: np.ndarray, radius: float) -> np.ndarray:
     """The most common colour of ``px`` (N x 3, float): the mean of the fullest cell of a
     coarse RGB grid, moved to the mean of the colours within ``radius`` of it (mean shift,
@@ -342,7 +351,7 @@ class _FullRes:
         if self.blur > 0:
             r = cv2.GaussianBlur(r, (0, 0), self.blur / self.k)
         q = self.q_rgb[y0:y1, x0:x1].reshape(-1, 3).astype(np.float32)
-        x_ref = np.column_stack([r.reshape(-1, 3), np.ones(len(q), np.float32)])
+        x_ref = _features(r.reshape(-1, 3))
         residual = np.linalg.norm(np.clip(x_ref @ self.colour_map, 0.0, 255.0) - q, axis=1) / np.sqrt(3.0)
         inside = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).ravel() > 0
         return q[inside & (a.ravel() > 200) & (residual > residual_px)]
