@@ -216,7 +216,7 @@ class AppearanceMethod(FingerprintMethod):
             x = _features(rb[sample])
             keep = np.ones(len(sample), bool)
             for _ in range(3):
-                coef, *_ = np.linalg.lstsq(x[keep], y[keep], rcond=None)
+                coef = _least_squares(x[keep], y[keep])
                 res = self._residual(x, coef, y)
                 keep = res <= np.quantile(res, self.fit_keep)
             err = float(res[keep].mean())
@@ -304,6 +304,19 @@ def _features(rgb: np.ndarray) -> np.ndarray:
     saturation and grayscale one at a time; a chain of them clips in between (a
     brightened copy whose contrast is then lowered), which bends each channel's curve."""
     return np.column_stack([rgb, np.ones(len(rgb), np.float32), rgb * rgb / 255.0])
+
+
+def _least_squares(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``argmin ||x c - y||`` by the normal equations, in float64 with the columns scaled
+    to unit norm and a whisker of ridge (a flat reference's columns are collinear): x is
+    tall and narrow (thousands of pixels, seven columns), where this is ~10x faster than
+    an SVD."""
+    x64 = x.astype(np.float64)
+    gram = x64.T @ x64
+    norm = np.sqrt(np.diag(gram))
+    norm[norm == 0] = 1.0
+    scaled = gram / np.outer(norm, norm) + 1e-9 * np.eye(len(gram))
+    return (np.linalg.solve(scaled, (x64.T @ y.astype(np.float64)) / norm[:, None]) / norm[:, None]).astype(np.float32)
 
 
 def _mode(px: np.ndarray, radius: float) -> np.ndarray:

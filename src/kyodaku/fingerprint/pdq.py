@@ -51,8 +51,10 @@ def trim_borders(rgb: np.ndarray, tolerance: int = 14, min_share: float = 0.02, 
         if s < 1.0 else rgb
     sh, sw = small.shape[:2]
     corners = np.stack([small[0, 0], small[0, -1], small[-1, 0], small[-1, -1]]).astype(np.int16)
-    colour = np.median(corners, axis=0)
-    diff = np.abs(small.astype(np.int16) - colour).max(axis=2) > tolerance
+    # |pixel - median| > tolerance, in integers (twice both sides: the median may end in .5)
+    twice = np.round(2 * np.median(corners, axis=0)).astype(np.int16)
+    far = np.abs(2 * small.astype(np.int16) - twice) > 2 * tolerance
+    diff = far[:, :, 0] | far[:, :, 1] | far[:, :, 2]
     rows = np.flatnonzero(diff.mean(axis=1) > min_share)
     cols = np.flatnonzero(diff.mean(axis=0) > min_share)
     if rows.size == 0 or cols.size == 0:
