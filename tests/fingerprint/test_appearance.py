@@ -40,12 +40,12 @@ class TestAppearance(MethodConformance):
         assert fp.vectors.nbytes < 100_000  # WebP, not raw pixels
 
 
-def _check(query_rgb: np.ndarray, ref_rgb: np.ndarray):
+def _check(query_rgb: np.ndarray, ref_rgb: np.ndarray, method: AppearanceMethod = APP):
     """The check with the alignment a copy of the whole picture has (a pure rescale)."""
     qh, qw = query_rgb.shape[:2]
     rh, rw = ref_rgb.shape[:2]
     to_ref = np.diag([rw / qw, rh / qh, 1.0])
-    return APP.check(art.loaded(query_rgb), APP.reference(art.loaded(ref_rgb)), to_ref)
+    return method.check(art.loaded(query_rgb), method.reference(art.loaded(ref_rgb)), to_ref)
 
 
 def _caption(rgb: np.ndarray, text: str = "LEAKED EPIC") -> np.ndarray:
@@ -137,9 +137,7 @@ def test_a_caption_over_gray_art_is_laid_over_it():
     assert found is not None and found.occluded > 0.01 and found.altered <= 0.01, found
     thumb_only = AppearanceMethod()
     thumb_only.overlay_share = 1.01  # the test switched off: the caption reads as altered
-    qh, qw = query.shape[:2]
-    rh, rw = ref.shape[:2]
-    old = thumb_only.check(art.loaded(query), thumb_only.reference(art.loaded(ref)), np.diag([rw / qw, rh / qh, 1.0]))
+    old = _check(query, ref, thumb_only)
     assert old.altered > found.altered + 0.01, (old, found)
 
 

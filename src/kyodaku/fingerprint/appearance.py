@@ -154,9 +154,7 @@ class AppearanceMethod(FingerprintMethod):
         r_rgb, r_alpha = self.decode(ref)
         qh, qw = q_rgb.shape[:2]
         rh, rw = r_alpha.shape
-        sx, sy = rw / qw, rh / qh
-        to_ref = np.array([[sx, 0, 0.5 * sx - 0.5], [0, sy, 0.5 * sy - 0.5], [0, 0, 1]], np.float64)
-        found = self.check_arrays(q_rgb, r_rgb, r_alpha, to_ref)
+        found = self.check_arrays(q_rgb, r_rgb, r_alpha, resize_map(rw / qw, rh / qh))
         if found is None:
             return Comparison(0.0, {"compared_px": 0})
         score = found.agreement * (1.0 - found.occluded)
@@ -180,7 +178,8 @@ class AppearanceMethod(FingerprintMethod):
         q = cv2.resize(np.asarray(q_rgb, np.float32), (W, H), interpolation=cv2.INTER_AREA)
         m = (to_thumb @ np.linalg.inv(resize_map(k)))[:2]
         flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-        r = cv2.warpAffine(np.asarray(r_rgb, np.float32), m, (W, H), flags=flags, borderValue=0)
+        r_rgb = np.asarray(r_rgb, np.float32)
+        r = cv2.warpAffine(r_rgb, m, (W, H), flags=flags, borderValue=0)
         a = cv2.warpAffine(r_alpha, m, (W, H), flags=flags, borderValue=0)
         mask = cv2.erode((a > 200).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
         n = int(mask.sum())
@@ -196,7 +195,7 @@ class AppearanceMethod(FingerprintMethod):
         # test cannot tell a caption from the art there
         px = seen[:: max(1, n // self.fit_pixels)]
         line_test = float((px.max(axis=1) - px.min(axis=1)).mean()) >= self.gray_chroma
-        full = _FullRes(np.asarray(q_rgb), np.asarray(r_rgb, np.float32), r_alpha, to_thumb, k, colour_map, blur)
+        full = _FullRes(np.asarray(q_rgb), r_rgb, r_alpha, to_thumb, k, colour_map, blur)
         altered, occluded = self._regions(q, res_map > self.residual_px, mask, line_test, full)
         return Appearance(altered / n, occluded / n, n)
 
@@ -218,7 +217,7 @@ class AppearanceMethod(FingerprintMethod):
             keep = np.ones(len(sample), bool)
             for _ in range(3):
                 coef = _least_squares(x[keep], y[keep])
-                res = self._residual(x, coef, y)
+                res = _residual(x, coef, y)
                 keep = res <= np.quantile(res, self.fit_keep)
             err = float(res[keep].mean())
             if best is None or err < best[0]:
@@ -226,15 +225,10 @@ class AppearanceMethod(FingerprintMethod):
         assert best is not None
         _, coef, rb, extra = best
         x = _features(rb[idx])
-        return self._residual(x, coef, y_all[idx]), coef, extra
-
-    @staticmethod
-    def _residual(x: np.ndarray, coef: np.ndarray, y: np.ndarray) -> np.ndarray:
-        # a copy's colour change clips at 0 and 255: so does the prediction
-        return np.linalg.norm(np.clip(x @ coef, 0.0, 255.0) - y, axis=1) / np.sqrt(3.0)
+        return _residual(x, coef, y_all[idx]), coef, extra
 
     def _regions(self, q: np.ndarray, bad: np.ndarray, mask: np.ndarray, line_test: bool,
-                 full: _FullRes | None = None) -> tuple[int, int]:
+                 full: _FullRes) -> tuple[int, int]:
         """Pixels in altered and in occluded regions."""
         bad_u8 = cv2.dilate(bad.astype(np.uint8), np.ones((3, 3), np.uint8)) & mask.astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(bad_u8, connectivity=8)
@@ -255,9 +249,10 @@ class AppearanceMethod(FingerprintMethod):
                 # caption's glyphs also takes in the art between them
                 core = region & bad[box]
                 n_core = int(core.sum())
-                simple = n_core >= self.min_core and self._simple(q8[box], flat[box], core, n_core, line_test)
-            if not simple and full is not None and n_core >= self.min_core:
-                simple = self._overlay_share(full, (x, y, w, h), region) >= self.overlay_share
+                if n_core >= self.min_core:
+                    # and last at the query's own resolution, where a caption is crisp
+                    simple = self._simple(q8[box], flat[box], core, n_core, line_test) \
+                        or self._overlay_share(full, (x, y, w, h), region) >= self.overlay_share
             if simple:
                 occluded += area
             else:
@@ -305,6 +300,12 @@ def _features(rgb: np.ndarray) -> np.ndarray:
     saturation and grayscale one at a time; a chain of them clips in between (a
     brightened copy whose contrast is then lowered), which bends each channel's curve."""
     return np.column_stack([rgb, np.ones(len(rgb), np.float32), rgb * rgb / 255.0])
+
+
+def _residual(x: np.ndarray, coef: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Distance (RMS over the channels) of each query colour ``y`` from its prediction
+    ``x @ coef``; a copy's colour change clips at 0 and 255, so does the prediction."""
+    return np.linalg.norm(np.clip(x @ coef, 0.0, 255.0) - y, axis=1) / np.sqrt(3.0)
 
 
 def _least_squares(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -365,7 +366,6 @@ class _FullRes:
         if self.blur > 0:
             r = cv2.GaussianBlur(r, (0, 0), self.blur / self.k)
         q = self.q_rgb[y0:y1, x0:x1].reshape(-1, 3).astype(np.float32)
-        x_ref = _features(r.reshape(-1, 3))
-        residual = np.linalg.norm(np.clip(x_ref @ self.colour_map, 0.0, 255.0) - q, axis=1) / np.sqrt(3.0)
+        residual = _residual(_features(r.reshape(-1, 3)), self.colour_map, q)
         inside = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).ravel() > 0
         return q[inside & (a.ravel() > 200) & (residual > residual_px)]

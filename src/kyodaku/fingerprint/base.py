@@ -72,13 +72,13 @@ def evidence_score(evidence: float, mid: float, rise: float, tail: float) -> flo
     return float(1.0 - 0.5 / (1.0 + (evidence - mid) / tail) ** 2)
 
 
-def resize_map(s: float) -> np.ndarray:
+def resize_map(s: float, sy: float | None = None) -> np.ndarray:
     """The 3x3 map from a picture's pixel coordinates to those of the picture resized by
-    ``s`` (OpenCV's convention: pixel centres, x -> (x + 0.5) s - 0.5).  A plain
-    ``diag(s, s)`` is half a pixel off at each resize; under a mirror the offsets add up
-    instead of cancelling."""
-    o = 0.5 * s - 0.5
-    return np.array([[s, 0.0, o], [0.0, s, o], [0.0, 0.0, 1.0]])
+    ``s`` (by ``s`` across and ``sy`` down when given) in OpenCV's convention: pixel
+    centres, x -> (x + 0.5) s - 0.5.  A plain ``diag(s, s)`` is half a pixel off at each
+    resize; under a mirror the offsets add up instead of cancelling."""
+    sy = s if sy is None else sy
+    return np.array([[s, 0.0, 0.5 * s - 0.5], [0.0, sy, 0.5 * sy - 0.5], [0.0, 0.0, 1.0]])
 
 
 class FingerprintMethod(ABC):
