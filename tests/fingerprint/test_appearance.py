@@ -279,3 +279,21 @@ def test_an_older_workspace_gets_thumbnails_of_its_references(workspace, tmp_pat
     assert summary.done == 1
     assert (workspace.fingerprints_dir / "appearance" / "refs.json").exists()
     assert (workspace.fingerprints_dir / "orb" / "refs.json").exists()
+
+
+def test_the_footprint_is_where_the_reference_lies_in_the_query():
+    """A picture pasted into a larger query: the comparison's footprint is the pasted
+    rectangle in the query's pixels, and a smaller paste inside it lies inside it."""
+    ref = _shaded(44)
+    rh, rw = ref.shape[:2]
+    query = np.full((rh * 2, rw * 2, 3), 128, np.uint8)
+    query[100:100 + rh, 200:200 + rw] = ref
+    to_ref = np.array([[1.0, 0.0, -200.0], [0.0, 1.0, -100.0], [0.0, 0.0, 1.0]])
+    found = APP.check(art.loaded(query), APP.reference(art.loaded(ref)), to_ref)
+    x0, y0 = found.footprint.min(axis=0)
+    x1, y1 = found.footprint.max(axis=0)
+    # the compared mask is eroded by a pixel or so of the working scale
+    assert abs(x0 - 200) < 8 and abs(y0 - 100) < 8 and abs(x1 - (200 + rw)) < 8 and abs(y1 - (100 + rh)) < 8
+    part = APP.check(art.loaded(query), APP.reference(art.loaded(ref[: rh // 2, : rw // 2])), to_ref)
+    assert part.inside(found) > 0.95
+    assert 0.2 < found.inside(part) < 0.3

@@ -35,7 +35,7 @@ indexed (``search = "none"``): it only verifies what other methods found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -61,6 +61,20 @@ class Appearance:
     altered: float
     occluded: float
     compared_px: int
+    #: where the reference was compared: the convex hull of its compared pixels in the
+    #: query's pixel coordinates (float32, N x 2)
+    footprint: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def inside(self, other: Appearance) -> float:
+        """Share of this comparison's footprint that lies inside ``other``'s (0 when either
+        has none)."""
+        if self.footprint is None or other.footprint is None or len(self.footprint) < 3 or len(other.footprint) < 3:
+            return 0.0
+        own = float(cv2.contourArea(self.footprint))
+        if own <= 0.0:
+            return 0.0
+        common, _ = cv2.intersectConvexConvex(self.footprint, other.footprint)
+        return float(common) / own
 
     @property
     def agreement(self) -> float:
@@ -185,9 +199,10 @@ class AppearanceMethod(FingerprintMethod):
         n = int(mask.sum())
         if n < self.min_pixels:
             return None
+        hull = cv2.convexHull(cv2.findNonZero(mask.astype(np.uint8))).reshape(-1, 2).astype(np.float32) / k
         seen = q[mask]
         if float(seen.std()) < self.flat_std:
-            return Appearance(0.0, 1.0, n)  # a blank query: all of the reference is covered
+            return Appearance(0.0, 1.0, n, hull)  # a blank query: all of the reference is covered
         residual, colour_map, blur = self._fit(q, r, mask)
         res_map = np.zeros(mask.shape, np.float32)
         res_map[mask] = residual
@@ -197,7 +212,7 @@ class AppearanceMethod(FingerprintMethod):
         line_test = float((px.max(axis=1) - px.min(axis=1)).mean()) >= self.gray_chroma
         full = _FullRes(np.asarray(q_rgb), r_rgb, r_alpha, to_thumb, k, colour_map, blur)
         altered, occluded = self._regions(q, res_map > self.residual_px, mask, line_test, full)
-        return Appearance(altered / n, occluded / n, n)
+        return Appearance(altered / n, occluded / n, n, hull)
 
     def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Per-pixel residual after the best colour map and blur level (trimmed LSQ), the

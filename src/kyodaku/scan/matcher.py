@@ -44,6 +44,12 @@ LOOK_ALIKE_MARGIN = 0.002
 #: the least score (before the cap) an explained work needs to be weighed against the one
 #: explaining it: the policy's default block threshold
 LOOK_ALIKE_MIN_SCORE = 0.5
+#: how much more of its reference a match must find altered or covered than a match whose
+#: compared area contains its own, to count as a part of that other picture: the share
+#: that makes a variant
+PART_MARGIN = ALTERED_MAX
+#: share of a match's compared area (in the query) that must lie inside the other's
+PART_INSIDE = 0.9
 
 
 @dataclass
@@ -95,6 +101,7 @@ class Matcher:
         memo: dict[str, Appearance | None] = {}
         self._settle_look_alikes(image, fps, matches, memo)
         self._check_appearance(image, fps, matches, memo)
+        _explain_parts(matches, memo)
         return sorted((m for m in matches if m.score >= self.min_score), key=lambda m: -m.score)
 
     def _appearance(self, image: LoadedImage, fps: dict[str, Fingerprint], m: Match,
@@ -253,6 +260,32 @@ class Matcher:
         for h in hits:
             h.comparison.evidence.pop("frame_weights", None)  # internal to resolve; large
         return hits
+
+
+def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> None:
+    """Two registered pictures that share part of their art (a night sky, and its band of
+    clouds alone): a copy of one shows the shared part of the other, and keypoints there
+    vote for both, often through different keypoints, too few in common to count as the
+    same evidence.  The pixels settle it: when the part of the query where one work was
+    compared lies inside the part where another was, and that other is shown whole while
+    this one is clearly not (:data:`PART_MARGIN` more of it altered or covered), the query
+    is a copy of the other, and this one is capped as explained by it.  A registered figure
+    pasted into a registered scene keeps its score: the scene is not shown whole around
+    it.  Only works whose appearance was already checked are weighed."""
+    checked = [(m, a) for m in matches if (a := memo.get(m.work_id)) is not None and m.score >= LOOK_ALIKE_MIN_SCORE]
+    for weak, a_weak in checked:
+        if weak.explained_by is not None:
+            continue
+        for strong, a_strong in checked:
+            if strong is weak or strong.explained_by is not None \
+                    or a_strong.altered > ALTERED_MAX or a_strong.occluded > OCCLUDED_MAX \
+                    or a_weak.altered + a_weak.occluded < a_strong.altered + a_strong.occluded + PART_MARGIN \
+                    or a_weak.inside(a_strong) < PART_INSIDE:
+                continue
+            weak.score = min(weak.score, EXPLAINED_CAP)
+            weak.evidence = {**weak.evidence, "explained_by": strong.work_id, "capped_as_explained": True}
+            weak.explained_by = strong.work_id
+            break
 
 
 def _suppress_explained(hits: list[_Hit]) -> list[_Hit]:

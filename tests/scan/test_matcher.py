@@ -1,0 +1,54 @@
+"""The matcher's decision between works that share query evidence: a work shown only in
+part, inside the picture of another work shown whole, is explained by that other work."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kyodaku.fingerprint.appearance import ALTERED_MAX, Appearance
+from kyodaku.scan.matcher import EXPLAINED_CAP, Match, _explain_parts
+
+
+def _box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+
+
+def _settle(*found: tuple[str, float, Appearance]) -> dict[str, Match]:
+    matches = [Match(work_id, score, "orb", {"inliers": 100}) for work_id, score, _ in found]
+    _explain_parts(matches, {work_id: a for work_id, _, a in found})
+    return {m.work_id: m for m in matches}
+
+
+def test_a_work_shown_in_part_inside_another_shown_whole_is_explained_by_it():
+    """A copy of a band of clouds: the registered night sky over the same clouds matches
+    too, with its sky not shown (covered by the clouds' upper part)."""
+    out = _settle(("clouds", 0.999, Appearance(0.0, 0.0, 40000, _box(0, 0, 800, 600))),
+                  ("nightsky", 0.99, Appearance(0.0, 0.26, 25000, _box(100, 50, 700, 550))))
+    assert out["clouds"].score == 0.999 and out["clouds"].explained_by is None
+    assert out["nightsky"].score == EXPLAINED_CAP
+    assert out["nightsky"].evidence["explained_by"] == "clouds"
+    assert out["nightsky"].evidence["capped_as_explained"] is True
+
+
+def test_a_figure_pasted_into_a_registered_scene_keeps_its_score():
+    """Both registered: the scene is not shown whole (the figure covers part of it), and
+    the figure's footprint does not contain the scene's."""
+    out = _settle(("scene", 0.99, Appearance(0.0, 0.08, 40000, _box(0, 0, 800, 600))),
+                  ("figure", 0.98, Appearance(0.0, 0.0, 6000, _box(300, 200, 420, 400))))
+    assert out["scene"].score == 0.99 and out["figure"].score == 0.98
+    assert out["scene"].explained_by is None and out["figure"].explained_by is None
+
+
+def test_works_side_by_side_and_works_shown_alike_keep_their_scores():
+    # two works pasted side by side: neither lies inside the other
+    out = _settle(("left", 0.99, Appearance(0.0, 0.3, 20000, _box(0, 0, 400, 600))),
+                  ("right", 0.99, Appearance(0.0, 0.0, 20000, _box(400, 0, 800, 600))))
+    assert [m.score for m in out.values()] == [0.99, 0.99]
+    # one inside the other, but not clearly less of it shown
+    out = _settle(("whole", 0.99, Appearance(0.0, 0.0, 40000, _box(0, 0, 800, 600))),
+                  ("part", 0.99, Appearance(0.01, 0.5 * ALTERED_MAX, 20000, _box(100, 100, 500, 500))))
+    assert out["part"].score == 0.99 and out["part"].explained_by is None
+    # the containing work is itself a variant: it explains nothing
+    out = _settle(("variant", 0.99, Appearance(2 * ALTERED_MAX, 0.0, 40000, _box(0, 0, 800, 600))),
+                  ("part", 0.99, Appearance(0.0, 0.3, 20000, _box(100, 100, 500, 500))))
+    assert out["part"].score == 0.99
