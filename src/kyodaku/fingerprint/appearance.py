@@ -61,8 +61,8 @@ class Appearance:
     altered: float
     occluded: float
     compared_px: int
-    #: where the reference was compared: the convex hull of its compared pixels in the
-    #: query's pixel coordinates (float32, N x 2)
+    #: where the query shows the reference: the convex hull of the compared pixels that
+    #: agree, in the query's pixel coordinates (float32, N x 2; None when none agree)
     footprint: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def inside(self, other: Appearance) -> float:
@@ -199,10 +199,9 @@ class AppearanceMethod(FingerprintMethod):
         n = int(mask.sum())
         if n < self.min_pixels:
             return None
-        hull = cv2.convexHull(cv2.findNonZero(mask.astype(np.uint8))).reshape(-1, 2).astype(np.float32) / k
         seen = q[mask]
         if float(seen.std()) < self.flat_std:
-            return Appearance(0.0, 1.0, n, hull)  # a blank query: all of the reference is covered
+            return Appearance(0.0, 1.0, n)  # a blank query: all of the reference is covered
         residual, colour_map, blur = self._fit(q, r, mask)
         res_map = np.zeros(mask.shape, np.float32)
         res_map[mask] = residual
@@ -211,8 +210,9 @@ class AppearanceMethod(FingerprintMethod):
         px = seen[:: max(1, n // self.fit_pixels)]
         line_test = float((px.max(axis=1) - px.min(axis=1)).mean()) >= self.gray_chroma
         full = _FullRes(np.asarray(q_rgb), r_rgb, r_alpha, to_thumb, k, colour_map, blur)
-        altered, occluded = self._regions(q, res_map > self.residual_px, mask, line_test, full)
-        return Appearance(altered / n, occluded / n, n, hull)
+        bad = res_map > self.residual_px
+        altered, occluded = self._regions(q, bad, mask, line_test, full)
+        return Appearance(altered / n, occluded / n, n, _hull(mask & ~bad, k))
 
     def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Per-pixel residual after the best colour map and blur level (trimmed LSQ), the
@@ -307,6 +307,15 @@ class AppearanceMethod(FingerprintMethod):
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         off_line = np.linalg.norm(centred - np.outer(centred @ vt[0], vt[0]), axis=1)
         return float((off_line < self.line_px).mean())
+
+
+def _hull(pixels: np.ndarray, k: float) -> np.ndarray | None:
+    """The convex hull of a working-scale mask's pixels, in query pixels (``k`` working
+    px per query px); None when the mask is empty."""
+    found = cv2.findNonZero(pixels.astype(np.uint8))
+    if found is None:
+        return None
+    return cv2.convexHull(found).reshape(-1, 2).astype(np.float32) / k
 
 
 def _features(rgb: np.ndarray) -> np.ndarray:

@@ -48,6 +48,26 @@ def _spread(keypoints, n: int, shape: tuple[int, int], grid: int) -> list:
     return [keypoints[i] for i in chosen]
 
 
+def _positions(keypoints, shape: tuple[int, int], factor: float) -> np.ndarray:
+    """Keypoint positions in the image's pixels (N x 2, float32).  OpenCV's ORB reports a
+    keypoint found on pyramid level ``l`` at its level position times the nominal scale
+    ``factor ** l``; the level was resized to ``round(side / factor ** l)`` pixels with
+    pixel centres aligned, so the true position is ``(side / level_side) * (x + 0.5) -
+    0.5``.  The reported one is off by up to ~3 px on the coarse levels, in a direction
+    that depends on the picture's size: a copy rotated by 180 degrees or mirrored was
+    aligned a pixel or two off, and the appearance check read the misaligned outlines as
+    drawn differently."""
+    if not keypoints:
+        return np.zeros((0, 2), np.float32)
+    h, w = shape
+    pts = np.array([k.pt for k in keypoints], np.float64)
+    nominal = np.float32(factor) ** np.array([k.octave for k in keypoints], np.float32)
+    level = pts / nominal[:, None].astype(np.float64)
+    side = np.array([w, h], np.float64)
+    level_side = np.rint(side[None, :] / nominal[:, None])
+    return ((side / level_side) * (level + 0.5) - 0.5).astype(np.float32)
+
+
 def _gray_at(image: LoadedImage, side: int) -> tuple[np.ndarray, float]:
     gray = image.gray
     h, w = gray.shape
@@ -62,7 +82,8 @@ def _gray_at(image: LoadedImage, side: int) -> tuple[np.ndarray, float]:
 
 class OrbMethod(FingerprintMethod):
     name = "orb"
-    version = 3
+    #: 4: keypoint positions on coarse pyramid levels corrected (:func:`_positions`)
+    version = 4
     vector_kind = "binary"
     dim = 256
     vote_radius = 64
@@ -109,8 +130,7 @@ class OrbMethod(FingerprintMethod):
         keypoints, descriptors = orb.compute(gray, keypoints)
         if descriptors is None or not keypoints:
             return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
-        xy = np.array([k.pt for k in keypoints], dtype=np.float32)
-        return descriptors, xy
+        return descriptors, _positions(keypoints, gray.shape, orb.getScaleFactor())
 
     def _inside_mask(self, image: LoadedImage, shape: tuple[int, int]) -> np.ndarray | None:
         """Where reference keypoints may lie: inside a transparent sprite's silhouette, away
