@@ -66,7 +66,9 @@ def test_caption_flags_in_a_webdataset_scan(registered, tmp_path):
     ])
     lines = _scan(registered, shard)
     s1 = lines["s1"]
-    assert s1["verdict"] == "review" and s1["matches"] == []
+    # the picture matches nothing registered: at most a chance alignment of a few
+    # keypoints, far under the review threshold, is listed; the caption decides
+    assert s1["verdict"] == "review" and all(m["score"] < 0.2 for m in s1["matches"])
     [c] = s1["captions"]
     assert (c["work_id"], c["holder"], c["alias"], c["text"], c["kind"], c["score"], c["field"], c["verdict"]) == \
         ("w301", "kumo", "星空探偵", "星空探偵", "names_work", 1.0, "caption", "review")

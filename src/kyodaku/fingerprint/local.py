@@ -69,21 +69,42 @@ def _positions(keypoints, shape: tuple[int, int], factor: float) -> np.ndarray:
 
 
 def _gray_at(image: LoadedImage, side: int) -> tuple[np.ndarray, float]:
+    """The picture in gray, at most ``side`` px, its intensities stretched
+    (:func:`_stretched`), and the scale it was resized by."""
     gray = image.gray
     h, w = gray.shape
     s = side / max(h, w)
     if s < 1.0:
         gray = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-        return gray, s
-    return gray, 1.0
+        return _stretched(gray), s
+    return _stretched(gray), 1.0
+
+
+def _stretched(gray: np.ndarray, clip: float = 0.005) -> np.ndarray:
+    """The gray picture with its own intensity range (``clip`` of the pixels cut at each
+    end) stretched over 0..255.  FAST's threshold is an absolute difference: a dark or
+    faded picture (a night-time parallax layer spans 25 gray levels) has next to no
+    corners at it, while the same picture stretched has as many as a bright one.  ORB's
+    descriptors compare intensities, which a monotonic stretch keeps, so a stretched
+    reference and a stretched copy still match; a picture that already spans the range
+    is left nearly as it was."""
+    counts = np.cumsum(np.bincount(gray.ravel(), minlength=256))
+    total = counts[-1]
+    lo = int(np.searchsorted(counts, clip * total, side="right"))
+    hi = int(np.searchsorted(counts, (1.0 - clip) * total, side="left"))
+    if hi - lo < 2 or (lo == 0 and hi == 255):
+        return gray
+    table = np.clip((np.arange(256, dtype=np.float32) - lo) * (255.0 / (hi - lo)), 0, 255)
+    return cv2.LUT(gray, np.rint(table).astype(np.uint8))
 
 
 
 
 class OrbMethod(FingerprintMethod):
     name = "orb"
-    #: 4: keypoint positions on coarse pyramid levels corrected (:func:`_positions`)
-    version = 4
+    #: 4: keypoint positions on coarse pyramid levels corrected (:func:`_positions`);
+    #: 5: intensities stretched before detection (:func:`_stretched`)
+    version = 5
     vector_kind = "binary"
     dim = 256
     vote_radius = 64
