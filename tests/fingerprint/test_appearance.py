@@ -297,3 +297,29 @@ def test_the_footprint_is_where_the_reference_lies_in_the_query():
     part = APP.check(art.loaded(query), APP.reference(art.loaded(ref[: rh // 2, : rw // 2])), to_ref)
     assert part.inside(found) > 0.95
     assert 0.2 < found.inside(part) < 0.3
+
+
+def test_an_alignment_a_pixel_off_is_refined_before_comparing():
+    """Keypoints put a copy within a pixel or so of its place; at sharp edges that is
+    enough to read a few percent of an intact copy as drawn differently.  The check lays
+    the reference on the query to a fraction of a pixel first (ECC, translation)."""
+    ref = _shaded(41)
+    h, w = ref.shape[:2]
+    query = cv2.warpAffine(ref, np.float32([[1, 0, 1.2], [0, 1, -0.7]]), (w, h), borderMode=cv2.BORDER_REFLECT)
+    found = APP.check(art.loaded(query), APP.reference(art.loaded(ref)), IDENTITY)
+    assert found.altered < 0.002, found
+    unrefined = AppearanceMethod()
+    unrefined.max_shift = 0.0  # the refinement switched off: the edges differ
+    assert unrefined.check(art.loaded(query), unrefined.reference(art.loaded(ref)), IDENTITY).altered > 0.01
+
+
+def test_a_copy_of_a_plain_picture_is_not_read_as_covered():
+    """A faint sky gradient in dark blue, copied in gray: the copy is plain, but so is
+    the reference; it is not a blank query hiding a picture.  (Its spread was measured
+    over all three channels at once, which a blue counts as varied.)"""
+    ramp = np.linspace(0, 1, 480, dtype=np.float32)[:, None, None]
+    sky = np.broadcast_to(np.float32([20, 30, 90]) + ramp * np.float32([5, 8, 15]), (480, 640, 3)).astype(np.uint8)
+    found = _check(_gray(sky), sky)
+    assert found.occluded < 0.01 and found.altered < 0.01, found
+    blank = _check(np.full_like(sky, 128), _shaded(42))  # a blank query over a varied picture
+    assert blank.occluded == 1.0

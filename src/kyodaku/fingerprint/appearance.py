@@ -108,6 +108,8 @@ class AppearanceMethod(FingerprintMethod):
     sigma = 0.8
     #: extra blur levels tried on the reference (a blurred copy)
     blur_levels = (0.0, 1.0, 2.0)
+    #: the most a sub-pixel refinement of the alignment may move the reference (working px)
+    max_shift = 1.5
     #: share of pixels the colour fit keeps (the rest may be occluded or altered)
     fit_keep = 0.7
     #: compared pixels the colour map is fitted on (an even spread of them)
@@ -199,9 +201,21 @@ class AppearanceMethod(FingerprintMethod):
         n = int(mask.sum())
         if n < self.min_pixels:
             return None
+        shift = self._residual_shift(q, r, mask)
+        if shift is not None:
+            to_thumb = to_thumb @ np.array([[1.0, 0.0, shift[0] / k], [0.0, 1.0, shift[1] / k], [0.0, 0.0, 1.0]])
+            m = (to_thumb @ np.linalg.inv(resize_map(k)))[:2]
+            r = cv2.warpAffine(r_rgb, m, (W, H), flags=flags, borderValue=0)
+            a = cv2.warpAffine(r_alpha, m, (W, H), flags=flags, borderValue=0)
+            mask = cv2.erode((a > 200).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+            n = int(mask.sum())
+            if n < self.min_pixels:
+                return None
         seen = q[mask]
-        if float(seen.std()) < self.flat_std:
-            return Appearance(0.0, 1.0, n)  # a blank query: all of the reference is covered
+        if _spread(seen) < self.flat_std <= _spread(r[mask]):
+            # a blank query: all of the reference is covered (unless the reference is as
+            # plain: a faint sky gradient, copied)
+            return Appearance(0.0, 1.0, n)
         residual, colour_map, blur = self._fit(q, r, mask)
         res_map = np.zeros(mask.shape, np.float32)
         res_map[mask] = residual
@@ -213,6 +227,22 @@ class AppearanceMethod(FingerprintMethod):
         bad = res_map > self.residual_px
         altered, occluded = self._regions(q, bad, mask, line_test, full)
         return Appearance(altered / n, occluded / n, n, _hull(mask & ~bad, k))
+
+    def _residual_shift(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+        """The sub-pixel shift (working px) that best lays the warped reference on the
+        query, by ECC over the reference's pixels (invariant to brightness and contrast),
+        or None when ECC does not converge or wants more than ``max_shift``."""
+        gq = cv2.cvtColor(q, cv2.COLOR_RGB2GRAY)
+        gr = cv2.cvtColor(r, cv2.COLOR_RGB2GRAY)
+        warp = np.eye(2, 3, dtype=np.float32)
+        criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 1e-3)
+        try:
+            _, warp = cv2.findTransformECC(gq, gr, warp, cv2.MOTION_TRANSLATION, criteria,
+                                           mask.astype(np.uint8), 3)
+        except cv2.error:
+            return None
+        shift = warp[:, 2].astype(np.float64)
+        return shift if float(np.hypot(*shift)) <= self.max_shift else None
 
     def _fit(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Per-pixel residual after the best colour map and blur level (trimmed LSQ), the
@@ -307,6 +337,13 @@ class AppearanceMethod(FingerprintMethod):
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         off_line = np.linalg.norm(centred - np.outer(centred @ vt[0], vt[0]), axis=1)
         return float((off_line < self.line_px).mean())
+
+
+def _spread(px: np.ndarray) -> float:
+    """How far colours (N x 3) vary over the picture: the largest channel's standard
+    deviation (not the deviation of all values together, which a flat blue counts as
+    varied, its channels being unequal)."""
+    return float(px.std(axis=0).max())
 
 
 def _hull(pixels: np.ndarray, k: float) -> np.ndarray | None:
