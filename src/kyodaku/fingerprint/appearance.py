@@ -8,6 +8,8 @@ and would rank above every real copy.  This method keeps a thumbnail of each ref
 alignment another method found, compares the two pictures pixel by pixel:
 
 1. the reference is warped into the query's frame; only its opaque, in-frame part counts;
+   the alignment the keypoints gave (within a pixel or so) is refined to a fraction of a
+   pixel first (ECC), or sharp edges a pixel apart would read as drawn differently;
 2. the copy's global changes are fitted away: a colour map (brightness, contrast,
    saturation, grayscale are all affine in RGB; a squared term per channel takes the
    bend that clipping between two of them leaves; the prediction clips at 0 and 255 as
@@ -192,25 +194,18 @@ class AppearanceMethod(FingerprintMethod):
         qh, qw = q_rgb.shape[:2]
         W, H = max(1, round(qw * k)), max(1, round(qh * k))
         q = cv2.resize(np.asarray(q_rgb, np.float32), (W, H), interpolation=cv2.INTER_AREA)
-        m = (to_thumb @ np.linalg.inv(resize_map(k)))[:2]
-        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         r_rgb = np.asarray(r_rgb, np.float32)
-        r = cv2.warpAffine(r_rgb, m, (W, H), flags=flags, borderValue=0)
-        a = cv2.warpAffine(r_alpha, m, (W, H), flags=flags, borderValue=0)
-        mask = cv2.erode((a > 200).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        n = int(mask.sum())
-        if n < self.min_pixels:
+        r, mask = _warped(r_rgb, r_alpha, to_thumb, k, (W, H))
+        if int(mask.sum()) < self.min_pixels:
             return None
         shift = self._residual_shift(q, r, mask)
         if shift is not None:
+            # the keypoints' alignment, refined: the reference moved by ``shift`` working px
             to_thumb = to_thumb @ np.array([[1.0, 0.0, shift[0] / k], [0.0, 1.0, shift[1] / k], [0.0, 0.0, 1.0]])
-            m = (to_thumb @ np.linalg.inv(resize_map(k)))[:2]
-            r = cv2.warpAffine(r_rgb, m, (W, H), flags=flags, borderValue=0)
-            a = cv2.warpAffine(r_alpha, m, (W, H), flags=flags, borderValue=0)
-            mask = cv2.erode((a > 200).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-            n = int(mask.sum())
-            if n < self.min_pixels:
-                return None
+            r, mask = _warped(r_rgb, r_alpha, to_thumb, k, (W, H))
+        n = int(mask.sum())
+        if n < self.min_pixels:
+            return None
         seen = q[mask]
         if _spread(seen) < self.flat_std <= _spread(r[mask]):
             # a blank query: all of the reference is covered (unless the reference is as
@@ -337,6 +332,18 @@ class AppearanceMethod(FingerprintMethod):
         _, _, vt = np.linalg.svd(centred, full_matrices=False)
         off_line = np.linalg.norm(centred - np.outer(centred @ vt[0], vt[0]), axis=1)
         return float((off_line < self.line_px).mean())
+
+
+def _warped(r_rgb: np.ndarray, r_alpha: np.ndarray, to_thumb: np.ndarray, k: float,
+            size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """The reference thumbnail warped into the query's frame at working scale ``k``
+    (``to_thumb`` maps query pixels to thumbnail pixels), and where it is opaque, a pixel
+    in from its edges."""
+    m = (to_thumb @ np.linalg.inv(resize_map(k)))[:2]
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    r = cv2.warpAffine(r_rgb, m, size, flags=flags, borderValue=0)
+    a = cv2.warpAffine(r_alpha, m, size, flags=flags, borderValue=0)
+    return r, cv2.erode((a > 200).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
 
 
 def _spread(px: np.ndarray) -> float:

@@ -9,7 +9,9 @@ character with another expression, a scene with and without figures) is scored d
 how much weaker it is, so the right work ranks first.  Last, the best-aligned match of
 each leading work is checked pixel by pixel against the reference's thumbnail
 (:mod:`kyodaku.fingerprint.appearance`): a variant drawn over the same lines (recoloured,
-re-equipped) is scored into the review band instead of ranking with real copies.
+re-equipped) is scored into the review band instead of ranking with real copies, and a
+registered picture that the query shows only in part, inside another registered picture
+it shows whole, is explained by that other one.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ LOOK_ALIKE_MIN_SCORE = 0.5
 #: compared area contains its own, to count as a part of that other picture: the share
 #: that makes a variant
 PART_MARGIN = ALTERED_MAX
-#: share of a match's compared area (in the query) that must lie inside the other's
+#: share of the part of the query that shows a match's reference (its footprint) that
+#: must lie inside the other match's footprint
 PART_INSIDE = 0.9
 
 
