@@ -139,3 +139,23 @@ def test_orb_finds_corners_in_a_dark_faded_picture():
     assert len(ref) >= 500, len(ref)
     c = m.compare(m.query(art.loaded(art.jpeg(art.crop(dark), 85))), ref)
     assert c.score >= 0.8, c.evidence
+
+
+def test_orb_finds_a_figure_pasted_small_into_a_large_scene():
+    """A picture pasted at 30% into a 1024-px scene is ~190 px wide; read at 640 px it
+    is ~120 px and keeps almost no keypoints.  A query read smaller than it is also gets
+    keypoints from the finest levels of its own resolution, and the copy is found (it
+    was not, with the fine pass off); a query no larger than 640 px gets no extra ones."""
+    import cv2
+
+    m, coarse = OrbMethod(), OrbMethod()
+    coarse.fine_features = 0
+    for seed in (26, 27, 28):
+        ref = art.artwork(seed)
+        scene = art.artwork(99, (768, 1024))
+        small = cv2.resize(ref, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
+        scene[300:300 + small.shape[0], 400:400 + small.shape[1]] = small
+        found = m.compare(m.query(art.loaded(scene)), m.reference(art.loaded(ref)))
+        assert found.score >= 0.9, found.evidence
+        assert coarse.compare(coarse.query(art.loaded(scene)), coarse.reference(art.loaded(ref))).score < 0.5
+    assert len(m.query(art.loaded(art.artwork(26, (480, 640))))) <= m.query_features

@@ -127,6 +127,13 @@ class OrbMethod(FingerprintMethod):
     fast_threshold = 10
     low_fast_threshold = 4
     low_texture_fraction = 0.5
+    #: a query read smaller than it is also gets ``fine_features`` keypoints from its
+    #: finest ``fine_levels`` pyramid levels at up to ``fine_side`` px (when that is at
+    #: least ``fine_min_gain`` times finer): a figure pasted small into a large scene
+    fine_side = 1024
+    fine_features = 500
+    fine_levels = 3
+    fine_min_gain = 1.25
     #: RANSAC reprojection threshold, in pixels of the query at ``query_side``
     ransac_px = 8.0
     #: inliers at score 0.5; chance matches between unrelated art stay below ~17
@@ -135,11 +142,11 @@ class OrbMethod(FingerprintMethod):
     score_tail = 8.0
 
     def _detect(self, gray: np.ndarray, n: int, mask: np.ndarray | None = None,
-                grid: int = 1) -> tuple[np.ndarray, np.ndarray]:
+                grid: int = 1, levels: int = 8) -> tuple[np.ndarray, np.ndarray]:
         if min(gray.shape[:2]) < 2 * _MIN_SIDE:  # no room for one ORB patch and its border
             return np.zeros((0, 32), np.uint8), np.zeros((0, 2), np.float32)
         want = n * (self.oversample if grid > 1 else 1)
-        orb = cv2.ORB_create(nfeatures=want, scaleFactor=1.2, nlevels=8,
+        orb = cv2.ORB_create(nfeatures=want, scaleFactor=1.2, nlevels=levels,
                              fastThreshold=self.fast_threshold, edgeThreshold=15, patchSize=31)
         found = orb.detect(gray, mask)
         if len(found) < self.low_texture_fraction * n:
@@ -188,6 +195,12 @@ class OrbMethod(FingerprintMethod):
     def query(self, image: LoadedImage) -> Fingerprint:
         gray, scale = _gray_at(image, self.query_side)
         d, xy = self._detect(gray, self.query_features, grid=self.grid)
+        if scale < 1.0 and self.fine_features:
+            fine, fine_scale = _gray_at(image, self.fine_side)
+            if fine_scale >= scale * self.fine_min_gain:
+                df, xyf = self._detect(fine, self.fine_features, grid=self.grid, levels=self.fine_levels)
+                d = np.concatenate([d, df])
+                xy = np.concatenate([xy, (xyf + 0.5) * (scale / fine_scale) - 0.5]).astype(np.float32)
         pts = np.column_stack([xy, np.zeros(len(xy), np.float32)]).astype(np.float32)
         return Fingerprint(self.name, d, pts, {"width": image.width, "height": image.height, "scale": scale})
 
