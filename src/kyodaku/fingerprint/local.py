@@ -68,6 +68,22 @@ def _positions(keypoints, shape: tuple[int, int], factor: float) -> np.ndarray:
     return ((side / level_side) * (level + 0.5) - 0.5).astype(np.float32)
 
 
+def _starved(keypoints, shape: tuple[int, int], grid: int, least: float) -> np.ndarray | None:
+    """A mask (uint8, 255) of the grid cells with fewer than ``least`` keypoints, or None
+    when every cell has enough."""
+    h, w = shape
+    counts = np.zeros((grid, grid), np.int64)
+    if len(keypoints):
+        pts = np.array([k.pt for k in keypoints], np.float64)
+        cy = np.minimum(grid - 1, (pts[:, 1] * grid / h).astype(np.int64))
+        cx = np.minimum(grid - 1, (pts[:, 0] * grid / w).astype(np.int64))
+        np.add.at(counts, (cy, cx), 1)
+    if (counts >= least).all():
+        return None
+    cells = (counts < least).astype(np.uint8) * 255
+    return cv2.resize(cells, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
 def _gray_at(image: LoadedImage, side: int) -> tuple[np.ndarray, float]:
     """The picture in gray, at most ``side`` px, its intensities stretched
     (:func:`_stretched`), and the scale it was resized by."""
@@ -134,6 +150,10 @@ class OrbMethod(FingerprintMethod):
     fine_features = 500
     fine_levels = 3
     fine_min_gain = 1.25
+    #: a query's grid cell that got fewer than ``starved_share`` of its share of keypoints
+    #: is looked at again with the contrast equalised locally (CLAHE, ``clahe_clip``)
+    starved_share = 0.25
+    clahe_clip = 2.0
     #: RANSAC reprojection threshold, in pixels of the query at ``query_side``
     ransac_px = 8.0
     #: inliers at score 0.5; chance matches between unrelated art stay below ~17
@@ -154,6 +174,17 @@ class OrbMethod(FingerprintMethod):
             # again at a lower one rather than describe it with a handful of points
             orb.setFastThreshold(self.low_fast_threshold)
             found = orb.detect(gray, mask)
+        if grid > 1:
+            starved = _starved(found, gray.shape, grid, n / (grid * grid) * self.starved_share)
+            if starved is not None:
+                # a dark or faded part of a bright picture (a night scene inside a
+                # screenshot) has no corners at the picture's contrast: its cells are
+                # looked at again with the contrast equalised locally (CLAHE).  Only
+                # detection sees the equalised picture; descriptors are computed on the
+                # picture itself, as the references' are.
+                orb.setFastThreshold(self.fast_threshold)
+                local = cv2.createCLAHE(clipLimit=self.clahe_clip, tileGridSize=(2 * grid, 2 * grid)).apply(gray)
+                found = list(found) + list(orb.detect(local, starved if mask is None else starved & mask))
         keypoints = _spread(found, n, gray.shape, grid)
         keypoints, descriptors = orb.compute(gray, keypoints)
         if descriptors is None or not keypoints:
