@@ -6,6 +6,14 @@ reference share many keypoints whose positions agree on one similarity transform
 (RANSAC).  References store their keypoints twice, as drawn and mirrored, so a mirrored
 copy matches without a second pass over every query.
 
+Detection works on the gray picture stretched over its own intensity range (a dark
+layer has corners at FAST's threshold too); a query's grid cells left without keypoints
+are looked at again with the contrast equalised locally (a dark picture inside a bright
+page); a query larger than ``query_side`` also gets keypoints from the finest levels of
+its own resolution (a figure pasted small into a large scene).  Positions are corrected
+to the picture's pixel centres on every pyramid level, so alignments are exact enough
+for the pixel comparison that follows (:mod:`kyodaku.fingerprint.appearance`).
+
 The matcher finds candidate correspondences through the method's index (binary, Hamming)
 and calls :meth:`OrbMethod.verify`; :meth:`OrbMethod.compare` does the same for one pair
 by brute force (tests, ``kyodaku check``).
