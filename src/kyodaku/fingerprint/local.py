@@ -33,18 +33,25 @@ _MIN_SIDE = 31
 _X, _Y, _MIRROR = 0, 1, 2
 
 
+def _cells(xy: np.ndarray, shape: tuple[int, int], grid: int) -> tuple[np.ndarray, np.ndarray]:
+    """The grid row and column (int64) of each position (N x 2, x then y) in a picture of
+    ``shape``, cut into ``grid`` x ``grid`` cells."""
+    h, w = shape
+    cy = np.minimum(grid - 1, (xy[:, 1] * grid / h).astype(np.int64))
+    cx = np.minimum(grid - 1, (xy[:, 0] * grid / w).astype(np.int64))
+    return cy, cx
+
+
 def _spread(keypoints, n: int, shape: tuple[int, int], grid: int) -> list:
     """The ``n`` strongest keypoints with at most ~1.5 n / grid² per grid cell, then the
     strongest of the rest: a textured background must not take every keypoint from a
     flat drawing pasted into it (composites, screenshots, collage tiles)."""
     if len(keypoints) <= n or grid <= 1:
         return list(keypoints)
-    h, w = shape
     cap = max(1, int(1.5 * n / (grid * grid)))
     pts = np.array([(k.pt[0], k.pt[1], k.response) for k in keypoints], dtype=np.float64)
     order = np.argsort(-pts[:, 2], kind="stable")  # strongest first, ties in detection order
-    cy = np.minimum(grid - 1, (pts[order, 1] * grid / h).astype(np.int64))
-    cx = np.minimum(grid - 1, (pts[order, 0] * grid / w).astype(np.int64))
+    cy, cx = _cells(pts[order, :2], shape, grid)
     cell = cy * grid + cx
     # rank of each keypoint among the stronger ones of its cell: kept while under the cap
     by_cell = np.argsort(cell, kind="stable")
@@ -82,10 +89,7 @@ def _starved(keypoints, shape: tuple[int, int], grid: int, least: float) -> np.n
     h, w = shape
     counts = np.zeros((grid, grid), np.int64)
     if len(keypoints):
-        pts = np.array([k.pt for k in keypoints], np.float64)
-        cy = np.minimum(grid - 1, (pts[:, 1] * grid / h).astype(np.int64))
-        cx = np.minimum(grid - 1, (pts[:, 0] * grid / w).astype(np.int64))
-        np.add.at(counts, (cy, cx), 1)
+        np.add.at(counts, _cells(np.array([k.pt for k in keypoints], np.float64), shape, grid), 1)
     if (counts >= least).all():
         return None
     cells = (counts < least).astype(np.uint8) * 255

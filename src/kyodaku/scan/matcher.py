@@ -71,6 +71,13 @@ class Match:
     explained_by: str | None = field(default=None, repr=False, compare=False)
     uncapped: float | None = field(default=None, repr=False, compare=False)
 
+    def cap_as_explained(self, by: str) -> None:
+        """Capped at :data:`EXPLAINED_CAP` (below the block threshold), with evidence
+        naming work ``by`` as what explains this match."""
+        self.score = min(self.score, EXPLAINED_CAP)
+        self.evidence = {**self.evidence, "explained_by": by, "capped_as_explained": True}
+        self.explained_by = by
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"work_id": self.work_id, "score": round(self.score, 6), "method": self.method,
                                "evidence": self.evidence}
@@ -151,9 +158,7 @@ class Matcher:
             name, _, comparison = weak.basis  # type: ignore[misc]
             weak.score, weak.method, weak.explained_by = weak.uncapped, name, None
             weak.evidence = {k: v for k, v in comparison.evidence.items() if k != "explained_by"}
-            strong.score = min(strong.score, EXPLAINED_CAP)
-            strong.evidence = {**strong.evidence, "explained_by": weak.work_id, "capped_as_explained": True}
-            strong.explained_by = weak.work_id
+            strong.cap_as_explained(weak.work_id)
 
     def _check_appearance(self, image: LoadedImage, fps: dict[str, Fingerprint], matches: list[Match],
                           memo: dict[str, Appearance | None]) -> None:
@@ -285,9 +290,7 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
                     or a_weak.altered + a_weak.occluded < a_strong.altered + a_strong.occluded + PART_MARGIN \
                     or a_weak.inside(a_strong) < PART_INSIDE:
                 continue
-            weak.score = min(weak.score, EXPLAINED_CAP)
-            weak.evidence = {**weak.evidence, "explained_by": strong.work_id, "capped_as_explained": True}
-            weak.explained_by = strong.work_id
+            weak.cap_as_explained(strong.work_id)
             break
 
 
