@@ -119,8 +119,8 @@ def test_orb_aligns_a_half_turn_to_a_fraction_of_a_pixel():
     x' = w - 1 - x, to well under a pixel (it was 1-2 px off)."""
     rgb = art.artwork(24, (451, 603))
     m = OrbMethod()
-    c = m.compare(m.query(art.loaded(np.ascontiguousarray(rgb[::-1, ::-1]))), m.reference(art.loaded(rgb)))
-    a = m.pixel_map(m.query(art.loaded(np.ascontiguousarray(rgb[::-1, ::-1]))), m.reference(art.loaded(rgb)), c)
+    q, r = m.query(art.loaded(np.ascontiguousarray(rgb[::-1, ::-1]))), m.reference(art.loaded(rgb))
+    a = m.pixel_map(q, r, m.compare(q, r))
     h, w = rgb.shape[:2]
     exact = np.array([[-1.0, 0.0, w - 1.0], [0.0, -1.0, h - 1.0], [0.0, 0.0, 1.0]])
     corners = np.array([[0, 0, 1], [w - 1, 0, 1], [0, h - 1, 1], [w - 1, h - 1, 1]], float).T
@@ -146,15 +146,11 @@ def test_orb_finds_a_figure_pasted_small_into_a_large_scene():
     is ~120 px and keeps almost no keypoints.  A query read smaller than it is also gets
     keypoints from the finest levels of its own resolution, and the copy is found (it
     was not, with the fine pass off); a query no larger than 640 px gets no extra ones."""
-    import cv2
-
     m, coarse = OrbMethod(), OrbMethod()
     coarse.fine_features = 0
     for seed in (26, 27, 28):
         ref = art.artwork(seed)
-        scene = art.artwork(99, (768, 1024))
-        small = cv2.resize(ref, None, fx=0.3, fy=0.3, interpolation=cv2.INTER_AREA)
-        scene[300:300 + small.shape[0], 400:400 + small.shape[1]] = small
+        scene = art.paste(ref, art.artwork(99, (768, 1024)), 0.3, (300, 400))
         found = m.compare(m.query(art.loaded(scene)), m.reference(art.loaded(ref)))
         assert found.score >= 0.9, found.evidence
         assert coarse.compare(coarse.query(art.loaded(scene)), coarse.reference(art.loaded(ref))).score < 0.5
@@ -178,7 +174,7 @@ def test_orb_finds_a_dark_picture_inside_a_bright_screenshot():
         for i in range(12):
             cv2.putText(shot, "lorem ipsum dolor sit amet", (20, 100 + 40 * i), cv2.FONT_HERSHEY_SIMPLEX, 0.6,
                         (30, 30, 30), 1, cv2.LINE_AA)
-        shot[200:584, 480:992] = cv2.resize(dark, (512, 384), interpolation=cv2.INTER_AREA)
+        shot = art.paste(dark, shot, 0.8, (200, 480))
         ref = m.reference(art.loaded(dark))
         found = m.compare(m.query(art.loaded(shot)), ref)
         assert found.score >= 0.9, found.evidence
