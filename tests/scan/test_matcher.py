@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from kyodaku.fingerprint.appearance import ALTERED_MAX, Appearance
-from kyodaku.scan.matcher import EXPLAINED_CAP, Match, _explain_parts
+from kyodaku.scan.matcher import EXPLAINED_CAP, PART_INTACT, Match, _explain_parts
 
 
 def _box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -30,6 +30,25 @@ def test_a_work_shown_in_part_inside_another_shown_whole_is_explained_by_it():
     assert out["nightsky"].evidence["capped_as_explained"] is True
 
 
+def test_a_work_shown_intact_inside_another_shown_intact_is_explained_by_it():
+    """A registered rock texture that is also the lower part of a registered mountain
+    scene: a copy of the scene shows the texture intact too, but only inside the scene,
+    which the query shows intact around it.  The texture's pixels are the scene's."""
+    out = _settle(("scene", 0.999, Appearance(0.0, 0.0, 32000, _box(0, 0, 1024, 579))),
+                  ("texture", 0.997, Appearance(0.0, 0.0, 43000, _box(0, 0, 700, 579))))
+    assert out["scene"].score == 0.999 and out["scene"].explained_by is None
+    assert out["texture"].score == EXPLAINED_CAP and out["texture"].evidence["explained_by"] == "scene"
+    # a copy of the texture alone: the scene's matching part is the texture's whole
+    # footprint, and neither shows more than the other
+    out = _settle(("texture", 0.999, Appearance(0.0, 0.0, 43000, _box(0, 0, 1024, 683))),
+                  ("scene", 0.99, Appearance(0.0, 0.0, 14000, _box(0, 0, 1024, 683))))
+    assert out["texture"].score == 0.999 and out["scene"].score == 0.99
+    # a scene with a little of it covered is not intact: a figure inside it keeps its score
+    out = _settle(("scene", 0.999, Appearance(0.0, 2 * PART_INTACT, 32000, _box(0, 0, 1024, 579))),
+                  ("figure", 0.99, Appearance(0.0, 0.0, 3000, _box(400, 200, 520, 400))))
+    assert out["figure"].score == 0.99 and out["figure"].explained_by is None
+
+
 def test_a_figure_pasted_into_a_registered_scene_keeps_its_score():
     """Both registered: the scene is not shown whole (the figure covers part of it), and
     the figure's footprint does not contain the scene's."""
@@ -44,8 +63,8 @@ def test_works_side_by_side_and_works_shown_alike_keep_their_scores():
     out = _settle(("left", 0.99, Appearance(0.0, 0.3, 20000, _box(0, 0, 400, 600))),
                   ("right", 0.99, Appearance(0.0, 0.0, 20000, _box(400, 0, 800, 600))))
     assert [m.score for m in out.values()] == [0.99, 0.99]
-    # one inside the other, but not clearly less of it shown
-    out = _settle(("whole", 0.99, Appearance(0.0, 0.0, 40000, _box(0, 0, 800, 600))),
+    # one inside the other, but not clearly less of it shown, and the other not intact
+    out = _settle(("whole", 0.99, Appearance(0.0, 2 * PART_INTACT, 40000, _box(0, 0, 800, 600))),
                   ("part", 0.99, Appearance(0.01, 0.5 * ALTERED_MAX, 20000, _box(100, 100, 500, 500))))
     assert out["part"].score == 0.99 and out["part"].explained_by is None
     # the containing work is itself a variant: it explains nothing

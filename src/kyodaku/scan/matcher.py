@@ -10,8 +10,8 @@ how much weaker it is, so the right work ranks first.  Last, the best-aligned ma
 each leading work is checked pixel by pixel against the reference's thumbnail
 (:mod:`kyodaku.fingerprint.appearance`): a variant drawn over the same lines (recoloured,
 re-equipped) is scored into the review band instead of ranking with real copies, and a
-registered picture that the query shows only in part, inside another registered picture
-it shows whole, is explained by that other one.
+registered picture that the query shows only in part (or intact, but only as part of the
+other), inside another registered picture it shows whole, is explained by that other one.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ PART_MARGIN = ALTERED_MAX
 #: share of the part of the query that shows a match's reference (its footprint) that
 #: must lie inside the other match's footprint
 PART_INSIDE = 0.9
+#: a picture shown with at most this share altered or covered is shown intact: a part of
+#: it that the query shows is its pixels, whatever else is registered there
+PART_INTACT = 0.005
 
 
 @dataclass
@@ -277,9 +280,12 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
     same evidence.  The pixels settle it: when the part of the query where one work was
     compared lies inside the part where another was, and that other is shown whole while
     this one is clearly not (:data:`PART_MARGIN` more of it altered or covered), the query
-    is a copy of the other, and this one is capped as explained by it.  A registered figure
-    pasted into a registered scene keeps its score: the scene is not shown whole around
-    it.  Only works whose appearance was already checked are weighed."""
+    is a copy of the other, and this one is capped as explained by it.  The same holds when
+    both are shown intact but the other's footprint reaches beyond this one's (a registered
+    rock texture that is also the lower part of a registered scene): the other is shown
+    intact (:data:`PART_INTACT`) all around this one, so this one's pixels are its pixels.
+    A registered figure pasted into a registered scene keeps its score: the scene is not
+    shown whole around it.  Only works whose appearance was already checked are weighed."""
     checked = [(m, a) for m in matches if (a := memo.get(m.work_id)) is not None and m.score >= LOOK_ALIKE_MIN_SCORE]
     for weak, a_weak in checked:
         if weak.explained_by is not None:
@@ -287,8 +293,11 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
         for strong, a_strong in checked:
             if strong is weak or strong.explained_by is not None \
                     or a_strong.altered > ALTERED_MAX or a_strong.occluded > OCCLUDED_MAX \
-                    or a_weak.altered + a_weak.occluded < a_strong.altered + a_strong.occluded + PART_MARGIN \
                     or a_weak.inside(a_strong) < PART_INSIDE:
+                continue
+            shown = a_strong.altered + a_strong.occluded
+            if a_weak.altered + a_weak.occluded < shown + PART_MARGIN \
+                    and not (shown <= PART_INTACT and a_strong.inside(a_weak) < PART_INSIDE):
                 continue
             weak.cap_as_explained(strong.work_id)
             break
