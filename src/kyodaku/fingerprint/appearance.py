@@ -114,6 +114,8 @@ class AppearanceMethod(FingerprintMethod):
     max_shift = 1.5
     #: share of pixels the colour fit keeps (the rest may be occluded or altered)
     fit_keep = 0.7
+    #: and at least this share of each of the reference's tones (:func:`_best_per_tone`)
+    fit_tone_keep = 0.25
     #: compared pixels the colour map is fitted on (an even spread of them)
     fit_pixels = 4096
     residual_px = 30.0
@@ -254,11 +256,12 @@ class AppearanceMethod(FingerprintMethod):
         for extra in self.blur_levels:
             rb = cv2.GaussianBlur(r, (0, 0), float(np.hypot(self.sigma, extra))).reshape(-1, 3)
             x = _features(rb[sample])
+            tone = _tones(x[:, :3])
             keep = np.ones(len(sample), bool)
             for _ in range(3):
                 coef = _least_squares(x[keep], y[keep])
                 res = _residual(x, coef, y)
-                keep = res <= np.quantile(res, self.fit_keep)
+                keep = (res <= np.quantile(res, self.fit_keep)) | _best_per_tone(res, tone, self.fit_tone_keep)
             err = float(res[keep].mean())
             if best is None or err < best[0]:
                 best = (err, coef, rb, extra)
@@ -361,6 +364,30 @@ def _hull(pixels: np.ndarray, k: float) -> np.ndarray | None:
     if not contours:
         return None
     return cv2.convexHull(np.concatenate(contours)).reshape(-1, 2).astype(np.float32) / k
+
+
+#: the reference's tones (mean of the channels) are cut into this many equal bands for the
+#: colour fit's trimming
+TONE_BANDS = 8
+
+
+def _tones(rgb: np.ndarray) -> np.ndarray:
+    """The tone band (int64, 0..TONE_BANDS-1) of each reference colour (N x 3, 0..255)."""
+    return np.clip((rgb.mean(axis=1) * (TONE_BANDS / 256.0)).astype(np.int64), 0, TONE_BANDS - 1)
+
+
+def _best_per_tone(res: np.ndarray, tone: np.ndarray, share: float) -> np.ndarray:
+    """The ``share`` of the pixels with the smallest residuals within each tone band of
+    the reference.  The colour fit keeps these besides its best pixels overall: in a
+    picture that is nearly all one colour (a night sky with a moon) the best pixels
+    overall are that colour alone, and a map fitted to them alone predicts black for the
+    moon, which then reads as altered."""
+    order = np.lexsort((res, tone))
+    counts = np.bincount(tone, minlength=TONE_BANDS)
+    starts = np.cumsum(counts) - counts
+    rank = np.empty(len(res), np.int64)
+    rank[order] = np.arange(len(res)) - starts[tone[order]]
+    return rank < np.ceil(share * counts[tone])
 
 
 def _features(rgb: np.ndarray) -> np.ndarray:
