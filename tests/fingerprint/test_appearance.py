@@ -349,3 +349,32 @@ def test_a_copy_of_a_picture_nearly_all_one_colour_is_not_altered():
     overall = AppearanceMethod()
     overall.fit_tone_keep = 0.0  # trimmed over all pixels alone
     assert _check(art.jpeg(sky, 80), sky, overall).altered > 0.02
+
+
+def _thin_caption(rgb: np.ndarray) -> np.ndarray:
+    """Three lines of white text with a bold black outline, anti-aliased: most of the
+    caption's pixels are its outline and the blends between outline and fill."""
+    out = rgb.copy()
+    h = out.shape[0]
+    for y in (h // 6, h // 2, h - 20):
+        cv2.putText(out, "LEAKED EPIC FAN ART", (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 5, cv2.LINE_AA)
+        cv2.putText(out, "LEAKED EPIC FAN ART", (10, y), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+@pytest.mark.parametrize("picture", [
+    lambda: _shaded(41),
+    lambda: np.clip(_shaded(41) * np.float32([0.3, 1.0, 0.3]), 0, 255).astype(np.uint8),
+    lambda: art.artwork(41),
+], ids=["painted", "green", "flat"])
+def test_a_captions_blends_count_as_laid_over_the_art(picture):
+    """A thin caption's fill, outline and the blends between them: under three quarters of
+    its differing pixels are within reach of one of its two colours, so it read as drawn
+    into the art (a variant).  Its colours are foreign to the art there, so the blends
+    between them count as the caption's too."""
+    ref = picture()
+    found = _check(_thin_caption(ref), ref)
+    assert found.altered < 0.005 and found.occluded > 0.03, found
+    two_colours_only = AppearanceMethod()
+    two_colours_only.blend_art_max = -1.0  # the blends never count
+    assert _check(_thin_caption(ref), ref, two_colours_only).altered > ALTERED_MAX

@@ -21,7 +21,10 @@ alignment another method found, compares the two pictures pixel by pixel:
    colours and their blends, on the whole region and then on its differing pixels
    alone), and last at the query's own resolution, where a caption's fill and outline are
    crisp: nearly all the pixels that differ there take one of two colours, whatever the
-   art around them (gray fur, a painted face), while redrawn art differs in many.
+   art around them (gray fur, a painted face), or, when those two colours are foreign to
+   the art there, lie between them (an anti-aliased caption's blends); redrawn art
+   differs in many.  The colour fit is trimmed to its best pixels overall and to each
+   tone's best (a night sky is not fitted on its black alone).
 
 The share of the reference that is altered is the evidence.  The matcher scales a match's
 score by the pictures' agreement (1 at nothing altered, 0.5 at :data:`ALTERED_MAX`), so
@@ -137,6 +140,9 @@ class AppearanceMethod(FingerprintMethod):
     #: caption over a changed face 0.62-0.70, captions over intact art 0.67-0.94.
     overlay_px = 16.0
     overlay_share = 0.75
+    #: blends between the two colours count too when at most this share of the reference's
+    #: own (colour-mapped) pixels there lie among them
+    blend_art_max = 0.25
 
     # ------------------------------------------------------------------ fingerprints
     def reference(self, image: LoadedImage) -> Fingerprint:
@@ -295,7 +301,7 @@ class AppearanceMethod(FingerprintMethod):
                 if n_core >= self.min_core:
                     # and last at the query's own resolution, where a caption is crisp
                     simple = self._simple(q8[box], flat[box], core, n_core, line_test) \
-                        or self._overlay_share(full, (x, y, w, h), region) >= self.overlay_share
+                        or self._overlay_share(full, (x, y, w, h), region, line_test) >= self.overlay_share
             if simple:
                 occluded += area
             else:
@@ -311,23 +317,33 @@ class AppearanceMethod(FingerprintMethod):
             return False
         return self._line_share(q8[region].astype(np.float32)) >= self.line_share
 
-    def _overlay_share(self, full: _FullRes, box: tuple[int, int, int, int], region: np.ndarray) -> float:
+    def _overlay_share(self, full: _FullRes, box: tuple[int, int, int, int], region: np.ndarray,
+                       blends: bool = True) -> float:
         """Share of a region's differing pixels, at the query's own resolution, that lie
         within ``overlay_px`` of one of their two most common colours (0 when too few
-        differ there)."""
-        px = full.differing(box, region, self.residual_px)
+        differ there); with ``blends`` (not in a grayscale query, where every colour is
+        a blend of black and white), of the segment between them when the art there is
+        not made of those colours."""
+        px, expected = full.differing(box, region, self.residual_px)
         if len(px) < self.min_core:
             return 0.0
-        px = px[:: max(1, len(px) // self.fit_pixels)]
+        step = max(1, len(px) // self.fit_pixels)
+        px, expected = px[::step], expected[::step]
         near = np.zeros(len(px), bool)
         rest = px
+        modes = []
         for _ in range(2):  # the most common colour, then the most common of the rest
             if len(rest) == 0:
                 break
-            centre = _mode(rest, self.overlay_px)
-            near |= np.linalg.norm(px - centre, axis=1) < self.overlay_px
+            modes.append(_mode(rest, self.overlay_px))
+            near |= np.linalg.norm(px - modes[-1], axis=1) < self.overlay_px
             rest = px[~near]
-        return float(near.mean())
+        share = float(near.mean())
+        if blends and len(modes) == 2 and (_segment_distance(expected, *modes) < self.overlay_px).mean() < self.blend_art_max:
+            # the two colours and the blends between them (a caption's anti-aliased edges)
+            # are foreign to the art there: laid over it, not drawn into it
+            share = max(share, float((_segment_distance(px, *modes) < self.overlay_px).mean()))
+        return share
 
     def _line_share(self, px: np.ndarray) -> float:
         """Share of colours within ``line_px`` of their principal line in RGB."""
@@ -398,10 +414,20 @@ def _features(rgb: np.ndarray) -> np.ndarray:
     return np.column_stack([rgb, np.ones(len(rgb), np.float32), rgb * rgb / 255.0])
 
 
+def _predicted(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """The colours the map ``coef`` predicts for features ``x``; a copy's colour change
+    clips at 0 and 255, so does the prediction."""
+    return np.clip(x @ coef, 0.0, 255.0)
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance (RMS over the channels) between colours (N x 3) row by row."""
+    return np.linalg.norm(a - b, axis=1) / np.sqrt(3.0)
+
+
 def _residual(x: np.ndarray, coef: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Distance (RMS over the channels) of each query colour ``y`` from its prediction
-    ``x @ coef``; a copy's colour change clips at 0 and 255, so does the prediction."""
-    return np.linalg.norm(np.clip(x @ coef, 0.0, 255.0) - y, axis=1) / np.sqrt(3.0)
+    """Distance of each query colour ``y`` from its prediction ``x @ coef``."""
+    return _distance(_predicted(x, coef), y)
 
 
 def _least_squares(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -415,6 +441,13 @@ def _least_squares(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     norm[norm == 0] = 1.0
     scaled = gram / np.outer(norm, norm) + 1e-9 * np.eye(len(gram))
     return (np.linalg.solve(scaled, (x64.T @ y.astype(np.float64)) / norm[:, None]) / norm[:, None]).astype(np.float32)
+
+
+def _segment_distance(px: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance of each colour (N x 3) from the segment between colours ``a`` and ``b``."""
+    d = b - a
+    t = np.clip(((px - a) @ d) / max(float(d @ d), 1e-6), 0.0, 1.0)
+    return np.linalg.norm(px - (a + t[:, None] * d), axis=1)
 
 
 def _mode(px: np.ndarray, radius: float) -> np.ndarray:
@@ -446,15 +479,17 @@ class _FullRes:
     colour_map: np.ndarray
     blur: float
 
-    def differing(self, box: tuple[int, int, int, int], region: np.ndarray, residual_px: float) -> np.ndarray:
+    def differing(self, box: tuple[int, int, int, int], region: np.ndarray,
+                  residual_px: float) -> tuple[np.ndarray, np.ndarray]:
         """The query's pixels (float32, N x 3) inside a working-scale region that differ
-        from the colour-mapped reference, at the query's resolution."""
+        from the colour-mapped reference, at the query's resolution, and the colours the
+        mapped reference has there."""
         x, y, w, h = box
         qh, qw = self.q_rgb.shape[:2]
         x0, y0 = int(np.floor(x / self.k)), int(np.floor(y / self.k))
         x1, y1 = min(qw, int(np.ceil((x + w) / self.k))), min(qh, int(np.ceil((y + h) / self.k)))
         if x1 <= x0 or y1 <= y0:
-            return np.zeros((0, 3), np.float32)
+            return np.zeros((0, 3), np.float32), np.zeros((0, 3), np.float32)
         m = (self.to_thumb @ np.array([[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]]))[:2]
         size, flags = (x1 - x0, y1 - y0), cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         r = cv2.warpAffine(self.r_rgb, m, size, flags=flags, borderValue=0)
@@ -462,6 +497,8 @@ class _FullRes:
         if self.blur > 0:
             r = cv2.GaussianBlur(r, (0, 0), self.blur / self.k)
         q = self.q_rgb[y0:y1, x0:x1].reshape(-1, 3).astype(np.float32)
-        residual = _residual(_features(r.reshape(-1, 3)), self.colour_map, q)
+        expected = _predicted(_features(r.reshape(-1, 3)), self.colour_map)
+        residual = _distance(expected, q)
         inside = cv2.resize(region.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).ravel() > 0
-        return q[inside & (a.ravel() > 200) & (residual > residual_px)]
+        keep = inside & (a.ravel() > 200) & (residual > residual_px)
+        return q[keep], expected[keep]
