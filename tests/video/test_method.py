@@ -169,3 +169,21 @@ def test_empty_fingerprints_compare_to_zero(ref_fp):
     assert METHOD.compare(empty, ref_fp).score == 0.0
     assert METHOD.compare(ref_fp, empty).score == 0.0
     assert METHOD.resolve({"x": Comparison(0.0)})["x"].score == 0.0
+
+
+def test_mirrored_frame_descriptors_are_those_of_the_mirrored_frame():
+    """A query's mirrored variant reuses the frame's keypoints, mirrored, and describes
+    them on the mirrored frame.  Each must be the keypoint detection finds on the
+    mirrored frame, with its descriptor: mirrored about the coarse pyramid levels' own
+    widths, not about the frame's, or their patches were a level pixel or two off."""
+    frame = np.ascontiguousarray(clips.shot(5, 1.0, size=(481, 271))[0])
+    (_, _), (points, descriptors) = METHOD.frame_features(frame, mirrored=True)
+    ((found, found_descriptors),) = METHOD.frame_features(np.ascontiguousarray(frame[:, ::-1]))
+    assert len(points) >= 100
+    bits = []
+    for p, d in zip(points, descriptors):
+        j = int(np.argmin(np.abs(found - p).max(axis=1)))
+        if np.abs(found[j] - p).max() < 0.6:  # the same keypoint (the spreading may keep others)
+            bits.append(int(np.unpackbits(d ^ found_descriptors[j]).sum()))
+    assert len(bits) >= 0.9 * len(points)
+    assert np.mean(bits) < 1.0 and np.percentile(bits, 95) <= 2, bits

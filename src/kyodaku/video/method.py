@@ -97,6 +97,19 @@ def content_box(gray: np.ndarray, tol: int = 20, min_frac: float = 0.02) -> tupl
     return x0, y0, x1, y1
 
 
+def _mirrored_x(x: float, octave: int, width: int, factor: float = 1.2) -> float:
+    """The x, as ORB reports it, of the keypoint at reported ``x`` on pyramid level
+    ``octave`` once the picture (``width`` px) is mirrored.  ORB reports a level position
+    times the nominal scale ``factor ** octave`` and describes at the reported position
+    divided by it, on a level ``round(width / factor ** octave)`` px wide: mirroring the
+    reported x about the picture (``width - 1 - x``) put the descriptor's patch up to a
+    level pixel or two off on the coarse levels, so a flipped copy's frames matched
+    worse the coarser their keypoints.  Mirrored about the level's own width instead."""
+    scale = float(np.float32(factor) ** octave)
+    level_width = round(width / scale)
+    return ((level_width - 1) - x / scale) * scale
+
+
 class VideoFrames(FingerprintMethod):
     """Local binary features (ORB) of frames sampled at 2/s; temporal alignment."""
 
@@ -189,8 +202,8 @@ class VideoFrames(FingerprintMethod):
         out = [(np.stack([(pts[:, 0] / f + x0) * canvas, (pts[:, 1] / f + y0) * canvas], 1), des)]
         if mirrored:
             mw = crop.shape[1]
-            mkps = [cv2.KeyPoint(mw - 1 - k.pt[0], k.pt[1], k.size, (180.0 - k.angle) % 360.0, k.response,
-                                 k.octave, k.class_id) for k in kps]
+            mkps = [cv2.KeyPoint(_mirrored_x(k.pt[0], k.octave, mw), k.pt[1], k.size, (180.0 - k.angle) % 360.0,
+                                 k.response, k.octave, k.class_id) for k in kps]
             mkps, mdes = orb.compute(np.ascontiguousarray(crop[:, ::-1]), mkps)
             if mdes is None or not mkps:
                 out.append(empty)
