@@ -141,3 +141,21 @@ def test_playlists_are_refused(tmp_path, clip):
     path = tmp_path / "list.ffconcat"
     path.write_text(f"ffconcat version 1.0\nfile '{clip}'\n")
     _raises_quickly(path)
+
+
+def test_a_sampler_that_fails_to_open_is_collected_quietly(tmp_path, monkeypatch):
+    """A constructor that raised (bad arguments, a file that is not a video) leaves an
+    object that is still collected; closing it must not raise ("Exception ignored in
+    FrameSampler.__del__" on stderr for every bad file in a scan)."""
+    import gc
+    import sys
+
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    with pytest.raises(ValueError):
+        sample_frames(tmp_path / "x.mp4", fps=0)
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    with pytest.raises(MediaError):
+        sample_frames(tmp_path / "empty.mp4")
+    gc.collect()
+    assert unraisable == []

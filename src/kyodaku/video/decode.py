@@ -67,6 +67,9 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
     constructor, so ``sample_frames(path)`` fails at once on a file that is not a video.
     """
 
+    #: set before anything can raise: ``__del__`` closes it even after a failed constructor
+    _container: Any = None
+
     def __init__(self, path: str | os.PathLike, fps: float = 2.0, max_side: int = 256,
                  max_seconds: float = 4 * 3600, *, threads: int = 0, skip_nonref: bool = True,
                  skip_loop_filter: bool = True, pix_format: str = "rgb24",
