@@ -187,3 +187,17 @@ def test_mirrored_frame_descriptors_are_those_of_the_mirrored_frame():
             bits.append(int(np.unpackbits(d ^ found_descriptors[j]).sum()))
     assert len(bits) >= 0.9 * len(points)
     assert np.mean(bits) < 1.0 and np.percentile(bits, 95) <= 2, bits
+
+
+def test_a_featureless_stretch_does_not_cut_a_copy_in_two(tmp_path):
+    """A shot, three seconds of a plain gradient (no keypoints at all), another shot: a
+    copy of the whole is found whole.  The gradient's frames cannot match or fail to
+    match; counted as a gap they ended the run after the first shot."""
+    w, h = clips.SIZE
+    ramp = np.linspace(60, 220, h, dtype=np.float32)[:, None, None]
+    gradient = [np.broadcast_to(ramp, (h, w, 3)).astype(np.uint8)] * (3 * clips.FPS)
+    frames = clips.shot(41, 1.5) + gradient + clips.shot(42, 1.5)  # 6 s
+    ref = METHOD.reference_video(clips.write(tmp_path / "ref.mp4", frames))
+    c = METHOD.compare(METHOD.query_video(clips.write(tmp_path / "copy.mp4", clips.mirrored(frames), crf=28)), ref)
+    assert c.score >= 0.8, c
+    assert _seg_close(c.query_segment, (0.0, 6.0)) and _seg_close(c.ref_segment, (0.0, 6.0)), c

@@ -33,7 +33,8 @@ Comparison
        offset are weighed by how far their transform deviates from the weighted median one
        (``sigma_shift`` canvas px): weight = coverage x min(1, inliers / 20) x
        exp(-d^2 / 2 sigma^2).  The heaviest run of supporting query frames (gaps up to
-       ``max_gap`` s) is the match; its ends, widened by half a sample period, are the
+       ``max_gap`` s of frames that have features: a featureless stretch, a plain
+       gradient or a black frame, does not end a run) is the match; its ends, widened by half a sample period, are the
        query segment, and the query segment moved by the run's offset the reference one;
     5. the score is a logistic function of the run's weight: 2.5 fully matching frames
        (1.25 s at 2/s) score 0.5, 5 frames (2.5 s) 0.94; a single frame at most 0.3.
@@ -146,7 +147,7 @@ class VideoFrames(FingerprintMethod):
         self.sigma_shift = 6.0
         self.min_frame_weight = 0.15
         self.min_inliers = 8
-        self.max_gap = 2.0  # seconds of unmatched query frames inside a run
+        self.max_gap = 2.0  # seconds of unmatched query frames with features inside a run
         self.resolve_ratio = 0.7  # same footage, another encode: frame weights within 30 %
         self.score_mid = 2.5  # run weight scored 0.5
         self.score_slope = 0.9
@@ -471,10 +472,12 @@ class VideoFrames(FingerprintMethod):
                 if i not in per or ww > per[i][1]:
                     per[i] = (int(p), float(ww))
             frames = sorted(per)
-            # runs of frames with gaps of at most max_gap seconds
+            # runs of frames with gaps of at most max_gap seconds of query frames that
+            # have features: a featureless stretch (a plain gradient, a black frame)
+            # neither supports nor contradicts the offset, so it does not end a run
             runs, cur = [], [frames[0]]
             for a, b in itertools.pairwise(frames):
-                if qt[b] - qt[a] > self.max_gap + 1e-6:
+                if min(qt[b] - qt[a], (b - a) / self.fps) > self.max_gap + 1e-6:
                     runs.append(cur)
                     cur = []
                 cur.append(b)
