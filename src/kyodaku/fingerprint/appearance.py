@@ -339,7 +339,7 @@ class AppearanceMethod(FingerprintMethod):
             near |= np.linalg.norm(px - modes[-1], axis=1) < self.overlay_px
             rest = px[~near]
         share = float(near.mean())
-        if blends and len(modes) == 2 and (_segment_distance(expected, *modes) < self.overlay_px).mean() < self.blend_art_max:
+        if share < self.overlay_share and blends and len(modes) == 2 and (_segment_distance(expected, *modes) < self.overlay_px).mean() < self.blend_art_max:
             # the two colours and the blends between them (a caption's anti-aliased edges)
             # are foreign to the art there: laid over it, not drawn into it
             share = max(share, float((_segment_distance(px, *modes) < self.overlay_px).mean()))
@@ -393,17 +393,20 @@ def _tones(rgb: np.ndarray) -> np.ndarray:
 
 
 def _best_per_tone(res: np.ndarray, tone: np.ndarray, share: float) -> np.ndarray:
-    """The ``share`` of the pixels with the smallest residuals within each tone band of
-    the reference.  The colour fit keeps these besides its best pixels overall: in a
-    picture that is nearly all one colour (a night sky with a moon) the best pixels
-    overall are that colour alone, and a map fitted to them alone predicts black for the
-    moon, which then reads as altered."""
-    order = np.lexsort((res, tone))
+    """The pixels whose residual is within the smallest ``share`` of their tone band of
+    the reference (ties included).  The colour fit keeps these besides its best pixels
+    overall: in a picture that is nearly all one colour (a night sky with a moon) the best
+    pixels overall are that colour alone, and a map fitted to them alone predicts black
+    for the moon, which then reads as altered."""
+    keep = np.zeros(len(res), bool)
     counts = np.bincount(tone, minlength=TONE_BANDS)
-    starts = np.cumsum(counts) - counts
-    rank = np.empty(len(res), np.int64)
-    rank[order] = np.arange(len(res)) - starts[tone[order]]
-    return rank < np.ceil(share * counts[tone])
+    for band in np.flatnonzero(counts):
+        inside = tone == band
+        k = int(np.ceil(share * counts[band]))
+        if k == 0:
+            continue
+        keep |= inside & (res <= np.partition(res[inside], k - 1)[k - 1])
+    return keep
 
 
 def _features(rgb: np.ndarray) -> np.ndarray:
