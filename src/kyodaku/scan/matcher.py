@@ -242,9 +242,11 @@ class Matcher:
         r_rows = labels[valid]
         dists = result.distances.ravel()[valid].astype(np.float32)
         owners = store.owner[r_rows]
-        # votes: distinct query vectors per reference
-        pairs = np.unique(np.stack([owners, q_rows]), axis=1)
-        refs, votes = np.unique(pairs[0], return_counts=True)
+        # votes: distinct query vectors per reference (each pair as one int64 key: a
+        # column-wise np.unique sorts a structured view, ~5x slower)
+        n_q = len(fp)
+        pairs = np.unique(owners.astype(np.int64) * n_q + q_rows)
+        refs, votes = np.unique(pairs // n_q, return_counts=True)
         keep = votes >= MIN_VOTES.get(method.name, 1)
         refs, votes = refs[keep], votes[keep]
         order = np.argsort(-votes, kind="stable")[:MAX_CANDIDATES]
