@@ -339,10 +339,12 @@ class AppearanceMethod(FingerprintMethod):
             near |= np.linalg.norm(px - modes[-1], axis=1) < self.overlay_px
             rest = px[~near]
         share = float(near.mean())
-        if share < self.overlay_share and blends and len(modes) == 2 and (_segment_distance(expected, *modes) < self.overlay_px).mean() < self.blend_art_max:
-            # the two colours and the blends between them (a caption's anti-aliased edges)
-            # are foreign to the art there: laid over it, not drawn into it
-            share = max(share, float((_segment_distance(px, *modes) < self.overlay_px).mean()))
+        if share < self.overlay_share and blends and len(modes) == 2:
+            art_between = float((_segment_distance(expected, *modes) < self.overlay_px).mean())
+            if art_between < self.blend_art_max:
+                # the two colours and the blends between them (a caption's anti-aliased
+                # edges) are foreign to the art there: laid over it, not drawn into it
+                share = max(share, float((_segment_distance(px, *modes) < self.overlay_px).mean()))
         return share
 
     def _line_share(self, px: np.ndarray) -> float:

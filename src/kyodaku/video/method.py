@@ -34,8 +34,9 @@ Comparison
        (``sigma_shift`` canvas px): weight = coverage x min(1, inliers / 20) x
        exp(-d^2 / 2 sigma^2).  The heaviest run of supporting query frames (gaps up to
        ``max_gap`` s of frames that have features: a featureless stretch, a plain
-       gradient or a black frame, does not end a run) is the match; its ends, widened by half a sample period, are the
-       query segment, and the query segment moved by the run's offset the reference one;
+       gradient or a black frame, does not end a run) is the match; its ends, widened
+       by half a sample period, are the query segment, and the query segment moved by
+       the run's offset the reference one;
     5. the score is a logistic function of the run's weight: 2.5 fully matching frames
        (1.25 s at 2/s) score 0.5, 5 frames (2.5 s) 0.94; a single frame at most 0.3.
 
@@ -65,6 +66,7 @@ from kyodaku.media.types import LoadedImage
 from .decode import sample_frames
 
 GRID = 4  # keypoint spreading and coverage grid (GRID x GRID cells)
+SCALE_FACTOR = 1.2  # ORB's pyramid: each level this much smaller than the one before
 _LOCAL = threading.local()
 
 
@@ -98,7 +100,7 @@ def content_box(gray: np.ndarray, tol: int = 20, min_frac: float = 0.02) -> tupl
     return x0, y0, x1, y1
 
 
-def _mirrored_x(x: float, octave: int, width: int, factor: float = 1.2) -> float:
+def _mirrored_x(x: float, octave: int, width: int, factor: float = SCALE_FACTOR) -> float:
     """The x, as ORB reports it, of the keypoint at reported ``x`` on pyramid level
     ``octave`` once the picture (``width`` px) is mirrored.  ORB reports a level position
     times the nominal scale ``factor ** octave`` and describes at the reported position
@@ -161,7 +163,7 @@ class VideoFrames(FingerprintMethod):
         key = (id(self), self.features)
         orb = local.get(key)
         if orb is None:
-            orb = cv2.ORB_create(nfeatures=self.features * 2, scaleFactor=1.2, nlevels=6,
+            orb = cv2.ORB_create(nfeatures=self.features * 2, scaleFactor=SCALE_FACTOR, nlevels=6,
                                  edgeThreshold=15, patchSize=15, fastThreshold=10)
             local.clear()
             local[key] = orb
