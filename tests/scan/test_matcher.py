@@ -71,3 +71,25 @@ def test_works_side_by_side_and_works_shown_alike_keep_their_scores():
     out = _settle(("variant", 0.99, Appearance(2 * ALTERED_MAX, 0.0, 40000, _box(0, 0, 800, 600))),
                   ("part", 0.99, Appearance(0.0, 0.3, 20000, _box(100, 100, 500, 500))))
     assert out["part"].score == 0.99
+
+
+def test_a_work_outvoted_by_many_look_alike_references_is_still_verified(workspace, tmp_path):
+    """Twelve registered crops of one busy background collect most of a query's index
+    votes; a registered picture pasted small into that background gets fewer votes than
+    any of them.  Candidates are verified in order of votes, so the shortlist must reach
+    past them (it stopped at eight)."""
+    from datetime import date
+
+    from kyodaku.scan.pipeline import ScanOptions, check_file
+    from tests import art
+
+    background = art.artwork(60, size=(720, 960))
+    for i in range(12):
+        y, x = 20 * (i % 4), 25 * (i // 4)
+        art.register_artwork(workspace, tmp_path, 100 + i, holder="scenery", rgb=background[y:y + 600, x:x + 800].copy())
+    target = art.register_artwork(workspace, tmp_path, 61)
+    query = tmp_path / "query.png"
+    art.save(art.paste(art.artwork(61), background, scale=0.35, at=(300, 500)), query)
+    result = check_file(workspace, query, ScanOptions("acme", "training", date(2026, 6, 1), workers=0))
+    found = {m["work_id"]: m["score"] for m in result["matches"]}
+    assert found.get(target, 0.0) >= 0.9, result["matches"]

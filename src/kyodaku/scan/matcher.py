@@ -27,8 +27,10 @@ from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
 from kyodaku.media.types import LoadedImage
 from kyodaku.scan.refset import ReferenceSet
 
-#: candidates verified per method and query
-MAX_CANDIDATES = 8
+#: candidates verified per method and query, in order of votes: references of a generic
+#: look (a dark sky, a busy texture, many crops of one scene) collect votes from every
+#: query, and eight of them left a pasted figure's work unverified
+MAX_CANDIDATES = 24
 #: a candidate needs this many distinct query vectors voting for it (per method)
 MIN_VOTES = {"pdq": 1, "orb": 4}
 #: share of a weaker match's evidence that must come from a stronger match's evidence
