@@ -82,6 +82,17 @@ class Appearance:
         return float(common) / own
 
     @property
+    def unshown(self) -> float:
+        """Share of the reference the query does not show as it is: altered or covered."""
+        return self.altered + self.occluded
+
+    @property
+    def shows_copy(self) -> bool:
+        """Whether the query shows the reference as a copy: not a variant (altered beyond
+        :data:`ALTERED_MAX`) and not mostly covered (beyond :data:`OCCLUDED_MAX`)."""
+        return self.altered <= ALTERED_MAX and self.occluded <= OCCLUDED_MAX
+
+    @property
     def agreement(self) -> float:
         """How far the pictures agree, 1 (nothing altered) to 0 (twice
         :data:`ALTERED_MAX` altered or more): the factor a match's score is scaled by."""

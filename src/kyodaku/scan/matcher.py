@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from kyodaku.fingerprint.appearance import ALTERED_MAX, OCCLUDED_MAX, Appearance
+from kyodaku.fingerprint.appearance import ALTERED_MAX, Appearance
 from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
 from kyodaku.media.types import LoadedImage
 from kyodaku.scan.refset import ReferenceSet
@@ -157,7 +157,7 @@ class Matcher:
                 continue  # only a work found strongly on its own may explain the other
             a_weak, a_strong = self._appearance(image, fps, weak, memo), self._appearance(image, fps, strong, memo)
             if a_weak is None or a_strong is None \
-                    or a_weak.altered + a_weak.occluded + LOOK_ALIKE_MARGIN > a_strong.altered + a_strong.occluded \
+                    or a_weak.unshown + LOOK_ALIKE_MARGIN > a_strong.unshown \
                     or a_weak.compared_px < a_strong.compared_px / 2:
                 continue  # not clearly better, or compared on a smaller part of the query
             name, _, comparison = weak.basis  # type: ignore[misc]
@@ -180,7 +180,7 @@ class Matcher:
             if found is None:
                 continue
             m.evidence = {**m.evidence, "appearance": found.to_json()}
-            if found.altered > ALTERED_MAX or found.occluded > OCCLUDED_MAX:
+            if not found.shows_copy:
                 m.score = min(m.score, APPEARANCE_MIN_SCORE + (EXPLAINED_CAP - APPEARANCE_MIN_SCORE) * m.score)
                 m.evidence["variant" if found.altered > ALTERED_MAX else "mostly_covered"] = True
             else:
@@ -296,12 +296,10 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
             continue
         for strong, a_strong in checked:
             if strong is weak or strong.explained_by is not None \
-                    or a_strong.altered > ALTERED_MAX or a_strong.occluded > OCCLUDED_MAX \
-                    or a_weak.inside(a_strong) < PART_INSIDE:
+                    or not a_strong.shows_copy or a_weak.inside(a_strong) < PART_INSIDE:
                 continue
-            shown = a_strong.altered + a_strong.occluded
-            if a_weak.altered + a_weak.occluded < shown + PART_MARGIN \
-                    and not (shown <= PART_INTACT and a_strong.inside(a_weak) < PART_INSIDE):
+            if a_weak.unshown < a_strong.unshown + PART_MARGIN \
+                    and not (a_strong.unshown <= PART_INTACT and a_strong.inside(a_weak) < PART_INSIDE):
                 continue
             weak.cap_as_explained(strong.work_id)
             break
