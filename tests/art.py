@@ -32,6 +32,13 @@ def artwork(seed: int, size: tuple[int, int] = (480, 640)) -> np.ndarray:
     return np.clip(img + noise, 0, 255).astype(np.uint8)
 
 
+def faded(seed: int, levels: int, blur: float) -> np.ndarray:
+    """``artwork(seed)`` squeezed into ``levels`` dark gray levels (from 18 up) and softened
+    by a Gaussian blur of ``blur`` px: a night-time layer with next to no corners at
+    FAST's usual threshold."""
+    return cv2.GaussianBlur(18 + artwork(seed).astype(np.float32) * levels / 255, (0, 0), blur).astype(np.uint8)
+
+
 def loaded(rgb: np.ndarray) -> LoadedImage:
     return LoadedImage.from_array(rgb)
 

@@ -131,9 +131,7 @@ def test_orb_finds_corners_in_a_dark_faded_picture():
     """A night-time layer spanning a dozen gray levels, softly drawn, has no corners at
     FAST's threshold (16 keypoints, and a copy went unmatched); its intensities are
     stretched first, and a copy of it matches."""
-    import cv2
-
-    dark = cv2.GaussianBlur(18 + art.artwork(25).astype(np.float32) * 12 / 255, (0, 0), 1.5).astype(np.uint8)
+    dark = art.faded(25, 12, 1.5)
     m = OrbMethod()
     ref = m.reference(art.loaded(dark))
     assert len(ref) >= 500, len(ref)
@@ -168,7 +166,7 @@ def test_orb_finds_a_dark_picture_inside_a_bright_screenshot():
     m, plain = OrbMethod(), OrbMethod()
     plain.starved_share = 0.0
     for seed in (29, 30, 31):
-        dark = cv2.GaussianBlur(18 + art.artwork(seed).astype(np.float32) * 25 / 255, (0, 0), 1.0).astype(np.uint8)
+        dark = art.faded(seed, 25, 1.0)
         shot = np.full((768, 1024, 3), 235, np.uint8)
         shot[:60] = 40
         for i in range(12):
