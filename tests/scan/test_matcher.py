@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from kyodaku.fingerprint.appearance import ALTERED_MAX, Appearance
-from kyodaku.scan.matcher import EXPLAINED_CAP, PART_INTACT, Match, _explain_parts
+from kyodaku.scan.matcher import EXPLAINED_CAP, PART_INTACT, Match, _explain_parts, _shared_support
 
 
 def _box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -93,3 +93,15 @@ def test_a_work_outvoted_by_many_look_alike_references_is_still_verified(workspa
     result = check_file(workspace, query, ScanOptions("acme", "training", date(2026, 6, 1), workers=0))
     found = {m["work_id"]: m["score"] for m in result["matches"]}
     assert found.get(target, 0.0) >= 0.9, result["matches"]
+
+
+def test_shared_support_counts_distinct_common_rows_like_intersect1d():
+    rng = np.random.default_rng(7)
+    supports = [rng.integers(0, 300, size=int(n)) for n in rng.integers(1, 120, size=9)]
+    supports += [None, np.array([], np.int64), np.array([5, 5, 5, 299])]  # missing, empty, repeated rows
+    shared = _shared_support(supports)
+    for i, a in enumerate(supports):
+        for j, b in enumerate(supports):
+            expected = 0 if a is None or b is None else np.intersect1d(a, b).size
+            assert shared[i, j] == expected
+    assert _shared_support([None, None]).tolist() == [[0, 0], [0, 0]]

@@ -313,18 +313,34 @@ def _suppress_explained(hits: list[_Hit]) -> list[_Hit]:
     explains the evidence best and, alone, sends a file to review rather than blocking it.
     Two works pasted side by side keep their scores: their evidence is disjoint."""
     ranked = sorted(hits, key=lambda h: -(len(h.comparison.support) if h.comparison.support is not None else 0))
+    shared = _shared_support([h.comparison.support for h in ranked])
     for i, weak in enumerate(ranked):
         s_weak = weak.comparison.support
         if s_weak is None or len(s_weak) == 0:
             continue
-        for strong in ranked[:i]:
+        for j, strong in enumerate(ranked[:i]):
             s_strong = strong.comparison.support
             if strong.work_id == weak.work_id or s_strong is None:
                 continue
-            if np.intersect1d(s_weak, s_strong).size >= EXPLAINED_SHARE * len(s_weak):
+            if shared[i, j] >= EXPLAINED_SHARE * len(s_weak):
                 ratio = len(s_weak) / len(s_strong)
                 weak.uncapped = weak.comparison.score
                 weak.comparison.score = min(weak.comparison.score, EXPLAINED_CAP * ratio**4)
                 weak.comparison.evidence["explained_by"] = strong.work_id
                 break
     return sorted(ranked, key=lambda h: -h.comparison.score)
+
+
+def _shared_support(supports: list[np.ndarray | None]) -> np.ndarray:
+    """How many distinct query rows each pair of supports has in common (n x n; 0 where
+    either is missing): one product of indicator rows instead of n^2 / 2 calls to
+    ``np.intersect1d`` (~3 ms per query with 24 candidates)."""
+    n = len(supports)
+    present = [s for s in supports if s is not None and len(s)]
+    if not present:
+        return np.zeros((n, n), np.int64)
+    rows = np.zeros((n, int(max(int(s.max()) for s in present)) + 1), np.float32)
+    for i, s in enumerate(supports):
+        if s is not None and len(s):
+            rows[i, s] = 1.0
+    return np.rint(rows @ rows.T).astype(np.int64)
