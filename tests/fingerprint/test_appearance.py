@@ -378,3 +378,28 @@ def test_a_captions_blends_count_as_laid_over_the_art(picture):
     two_colours_only = AppearanceMethod()
     two_colours_only.blend_art_max = -1.0  # the blends never count
     assert _check(_thin_caption(ref), ref, two_colours_only).altered > ALTERED_MAX
+
+
+def test_every_strong_match_gets_the_pixel_check(workspace, tmp_path):
+    """A query that matches many registered works strongly (a collage of them; in the
+    field, a sprite's animation frames registered one by one) has each of them checked,
+    not only the best three: a variant among them would otherwise keep its geometric
+    score and block as a copy, ranked above real copies."""
+    seeds = (61, 62, 63, 64, 65)
+    for seed in seeds:
+        art.register_artwork(workspace, tmp_path, seed, rgb=_shaded(seed))
+    tiles = [art.resized(_shaded(seed), 0.5) for seed in seeds[:4]]
+    tiles.append(art.resized(_recoloured(_shaded(seeds[4])), 0.5))  # w65 as another version
+    h, w = tiles[0].shape[:2]
+    collage = np.full((2 * h, 3 * w, 3), 255, np.uint8)
+    for i, tile in enumerate(tiles):
+        collage[(i // 3) * h:(i // 3 + 1) * h, (i % 3) * w:(i % 3 + 1) * w] = tile
+    art.save(collage, tmp_path / "collage.png")
+    result = check_file(workspace, tmp_path / "collage.png", OPTS)
+    by_work = {m["work_id"]: m for m in result["matches"]}
+    assert set(by_work) >= {f"w{s}" for s in seeds}, result["matches"]
+    for seed in seeds[:4]:
+        m = by_work[f"w{seed}"]
+        assert m["score"] > 0.9 and m["evidence"]["appearance"]["altered"] < 0.01, m
+    variant = by_work["w65"]
+    assert variant["evidence"].get("variant") is True and variant["score"] < 0.5, variant
