@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -283,3 +284,19 @@ def test_server_mode_refuses_sqlite(tmp_path: Path) -> None:
     cli = Cli(tmp_path / "srv")
     result = cli("init", code=1, env={"KYODAKU_MODE": "server", "KYODAKU_SECRET_KEY": "x" * 40})
     assert "KYODAKU_ALLOW_SQLITE" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_reference_too_plain_to_match_is_reported(cli: Cli, evalset, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A nearly empty picture (a layer that is almost all transparent) has nothing a copy
+    could be found by: the registrant is told so, by work id."""
+    from PIL import Image
+
+    cli("holders", "import", str(evalset.root / "holders.jsonl"))
+    blank = np.zeros((400, 400, 4), np.uint8)
+    blank[380:382, 20:380] = (235, 235, 235, 255)  # one faint strip of the layer is drawn
+    Image.fromarray(blank, "RGBA").save(tmp_path / "horizon.png")
+    out = cli("work", "add", "wesnoth-story", "Horizon", str(tmp_path / "horizon.png")).output
+    assert "1 too plain to be found in copies" in " ".join(out.split()), out
+    assert out.rstrip().endswith(": w0001"), out
+    art_out = cli("work", "add", "wesnoth-story", "Extra", str(evalset.png("extra.png", seed=9))).output
+    assert "too plain" not in art_out

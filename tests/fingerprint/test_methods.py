@@ -98,6 +98,23 @@ def test_pdq_reference_also_hashes_content_inside_transparent_margins():
     assert m.compare(m.query(cut), ref).score >= 0.8
 
 
+def test_pdq_featureless_views_are_not_hashed_and_match_nothing():
+    """A nearly empty picture (a layer that is almost all transparent, flattened on
+    white) and an empty quadrant of a query hash to rounding noise that such views
+    share: they matched each other at distance 0 across unrelated works."""
+    m = PdqMethod()
+    blank = np.full((400, 400, 3), 255, np.uint8)
+    blank[300:302, 40:360] = 250  # one faint line
+    assert len(m.reference(art.loaded(blank))) == 0
+    picture = np.full((600, 800, 3), 255, np.uint8)
+    picture[:300, :400] = art.artwork(35, (300, 400))  # art in one quadrant, the rest empty
+    q = m.query(art.loaded(picture))
+    assert sorted(q.points[:, 0].tolist()).count(2) == 1, q.points  # only the quadrant with art
+    assert m.compare(m.query(art.loaded(np.full((500, 500, 3), 255, np.uint8))), m.reference(art.loaded(blank))).score == 0.0
+    c = m.compare(q, m.reference(art.loaded(art.artwork(35, (300, 400)))))
+    assert c.score >= 0.8 and c.evidence["region"] in ("trimmed", "quadrant"), c.evidence
+
+
 def test_orb_query_keypoints_reach_a_flat_drawing_beside_busy_texture():
     """A composite: noisy texture on the left, a flat line drawing on the right.  The
     query's keypoints are spread over a grid, so the drawing gets its share."""

@@ -25,6 +25,12 @@ _PDQ_TAIL = 6.0
 _MIN_SIDE = 64
 #: PDQ downsamples to 64x64 itself; hashing a 512-px copy gives the same hash faster
 _HASH_SIDE = 256
+#: hashes of lower quality (PDQ's 0..100 measure of gradient content) are not kept: a
+#: flat view (an empty quadrant, a layer that is nearly all transparent) hashes to a
+#: pattern of rounding noise that other flat views share, so it matched unrelated
+#: pictures at distance 0.  Low, not Meta's usual 50: flat clip-art and faint layers
+#: hash at 36-45 and are still worth matching
+MIN_QUALITY = 10
 
 
 def _prepare(rgb: np.ndarray) -> np.ndarray:
@@ -76,7 +82,8 @@ def pdq_score(distance: float) -> float:
 
 class PdqMethod(FingerprintMethod):
     name = "pdq"
-    version = 3
+    #: 4: featureless views (quality < MIN_QUALITY) are not hashed
+    version = 4
     vector_kind = "binary"
     dim = 256
     vote_radius = 56
@@ -87,13 +94,15 @@ class PdqMethod(FingerprintMethod):
         (a sprite's transparent margin, a letterbox) when it has any: copies are often
         cut to their content, and query views are trimmed the same way."""
         whole = _prepare(image.rgb)
-        views = [whole]
+        views = [(0, whole)]
         inner = trim_borders(whole)
         if inner is not None:
-            views.append(_prepare(np.ascontiguousarray(inner)))
-        vectors, variant = [], []
-        for i, view in enumerate(views):
-            hashes, _quality = pdqhash.compute_dihedral(view)
+            views.append((1, _prepare(np.ascontiguousarray(inner))))
+        vectors, variant = [np.zeros((0, 32), np.uint8)], [np.zeros(0)]
+        for i, view in views:
+            hashes, quality = pdqhash.compute_dihedral(view)
+            if quality < MIN_QUALITY:
+                continue  # featureless: its hash is noise (a sprite's fully transparent layer)
             vectors.append(np.packbits(np.asarray(hashes, dtype=np.uint8), axis=1))
             variant.append(np.arange(len(hashes)) + 8 * i)  # 0-7 whole, 8-15 trimmed
         points = np.concatenate(variant).astype(np.float32)[:, None]
@@ -103,23 +112,26 @@ class PdqMethod(FingerprintMethod):
         """Hashes of the picture, of its content inside uniform borders, and of each
         quadrant's content (one tile of a 2x2 collage or comparison grid)."""
         whole = _prepare(image.rgb)
-        views = [whole]
+        views = [(0, whole)]
         inner = trim_borders(whole)
         if inner is not None:
-            views.append(inner)
+            views.append((1, inner))
         h, w = whole.shape[:2]
         if min(h, w) >= 2 * _MIN_SIDE:
             for y0, y1 in ((0, h // 2), (h // 2, h)):
                 for x0, x1 in ((0, w // 2), (w // 2, w)):
                     quadrant = whole[y0:y1, x0:x1]
                     content = trim_borders(quadrant)
-                    views.append(quadrant if content is None else content)
-        vectors = []
-        for view in views:
-            bits, _quality = pdqhash.compute(_prepare(np.ascontiguousarray(view)))
-            vectors.append(np.packbits(np.asarray(bits, dtype=np.uint8)))
-        points = np.arange(len(vectors), dtype=np.float32)[:, None]  # 0 whole, 1 trimmed, 2.. quadrants
-        return Fingerprint(self.name, np.stack(vectors), points, {"width": image.width, "height": image.height})
+                    views.append((2, quadrant if content is None else content))
+        vectors, kinds = [np.zeros((0, 32), np.uint8)], []
+        for kind, view in views:
+            bits, quality = pdqhash.compute(_prepare(np.ascontiguousarray(view)))
+            if quality < MIN_QUALITY:
+                continue  # featureless (an empty quadrant): its hash is noise
+            vectors.append(np.packbits(np.asarray(bits, dtype=np.uint8))[None, :])
+            kinds.append(kind)
+        points = np.asarray(kinds, np.float32).reshape(-1, 1)  # 0 whole, 1 trimmed, 2 quadrant
+        return Fingerprint(self.name, np.concatenate(vectors), points, {"width": image.width, "height": image.height})
 
     def compare(self, query: Fingerprint, ref: Fingerprint) -> Comparison:
         if len(query) == 0 or len(ref) == 0:

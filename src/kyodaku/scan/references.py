@@ -21,18 +21,35 @@ from kyodaku.workspace import Workspace
 REF_MAX_SIDE = 1024
 #: seconds one reference file may take to fingerprint (a registered episode can be long)
 REF_TIMEOUT = 1800.0
+#: a reference image with no PDQ hash (featureless) and fewer local keypoints than this
+#: can hardly be found in copies: the registrant is told
+PLAIN_MAX_KEYPOINTS = 20
 
 
 @dataclass
 class FingerprintSummary:
     done: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)  # (work_id / file, reason)
+    #: works with a reference image too plain to be matched
+    plain: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = f"fingerprinted {self.done} reference file(s)"
         if self.failed:
             text += f"; {len(self.failed)} failed: " + "; ".join(f"{w}: {r}" for w, r in self.failed[:5])
+        if self.plain:
+            more = f" and {len(self.plain) - 5} more" if len(self.plain) > 5 else ""
+            text += (f"; {len(self.plain)} too plain to be found in copies (no PDQ hash, under "
+                     f"{PLAIN_MAX_KEYPOINTS} keypoints; register a picture with more of the work in it): "
+                     + ", ".join(self.plain[:5]) + more)
         return text
+
+
+def too_plain(fps: dict[str, Fingerprint]) -> bool:
+    """Whether an image reference's fingerprints leave nothing to find it by: no PDQ hash
+    (every view featureless) and next to no local keypoints."""
+    pdq, orb = fps.get("pdq"), fps.get("orb")
+    return pdq is not None and len(pdq) == 0 and (orb is None or len(orb) < PLAIN_MAX_KEYPOINTS)
 
 
 def fingerprint_file(path: str, kind: str) -> dict[str, Fingerprint]:
@@ -141,7 +158,9 @@ def _flush(refs: ReferenceSet, registry, buffer, stored, summary: FingerprintSum
                 stored[name].add(media_id)
     for name, entries in by_method.items():
         refs.add(name, entries)
-    for (media_id, *_rest), _fps in buffer:
+    for (media_id, work_id, _path, _kind), fps in buffer:
         registry.mark_fingerprinted(media_id)
         summary.done += 1
+        if too_plain(fps):
+            summary.plain.append(work_id)
     buffer.clear()
