@@ -338,7 +338,7 @@ def _suppress_explained(hits: list[_Hit]) -> list[_Hit]:
 def _shared_support(supports: list[np.ndarray | None]) -> np.ndarray:
     """How many distinct query rows each pair of supports has in common (n x n; 0 where
     either is missing): one product of indicator rows instead of n^2 / 2 calls to
-    ``np.intersect1d`` (~3 ms per query with 24 candidates)."""
+    ``np.intersect1d`` (~1.5 ms per file with 24 candidates)."""
     n = len(supports)
     present = [s for s in supports if s is not None and len(s)]
     if not present:

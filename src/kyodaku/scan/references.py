@@ -161,6 +161,6 @@ def _flush(refs: ReferenceSet, registry, buffer, stored, summary: FingerprintSum
     for (media_id, work_id, _path, _kind), fps in buffer:
         registry.mark_fingerprinted(media_id)
         summary.done += 1
-        if too_plain(fps):
+        if too_plain(fps) and work_id not in summary.plain:
             summary.plain.append(work_id)
     buffer.clear()
