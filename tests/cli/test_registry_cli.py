@@ -300,3 +300,28 @@ def test_a_reference_too_plain_to_match_is_reported(cli: Cli, evalset, tmp_path)
     assert out.rstrip().endswith(": w0001"), out
     art_out = cli("work", "add", "wesnoth-story", "Extra", str(evalset.png("extra.png", seed=9))).output
     assert "too plain" not in art_out
+
+
+def test_near_identical_registrations_are_reported_and_listed(cli: Cli, evalset, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The same picture registered again under another work (here re-saved as JPEG, by
+    another holder) is named on import and listed as a conflict; a different picture is
+    not."""
+    from kyodaku.demo.characters import character
+
+    cli("holders", "import", str(evalset.root / "holders.jsonl"))
+    hero = character(3).convert("RGB")
+    hero.save(tmp_path / "hero.png")
+    hero.save(tmp_path / "hero-copy.jpg", quality=80)
+    character(4).convert("RGB").save(tmp_path / "other.png")
+    first = cli("work", "add", "question-studio", "Hero", str(tmp_path / "hero.png")).output
+    assert "near-identical" not in first
+    other = cli("work", "add", "question-studio", "Other", str(tmp_path / "other.png")).output
+    assert "near-identical" not in other
+    again = " ".join(cli("work", "add", "wesnoth-story", "Hero again", str(tmp_path / "hero-copy.jpg")).output.split())
+    assert "1 near-identical to a picture registered before under another work" in again, again
+    assert "1 claimed by another holder" in again and "w0003 ~ w0001" in again, again
+    listed = cli("works", "lookalikes").output
+    assert "1 near-identical pair(s)" in listed and "w0003" in listed and "w0001" in listed
+    assert "yes" in listed.split("w0003")[1].splitlines()[0]
+    assert "0 near-identical pair(s)" in cli("works", "lookalikes", "--holder", "nobody").output
+    cli("works", "lookalikes", "--conflicts", code=1)

@@ -75,6 +75,36 @@ def test_media_queue(reg) -> None:  # type: ignore[no-untyped-def]
         reg.mark_fingerprinted(9999)
 
 
+def test_notes_and_lookalikes(reg) -> None:  # type: ignore[no-untyped-def]
+    """A note for the registrant is kept with the media row; near-identical pairs are
+    listed closest first, per holder on either side, and go when a side is fingerprinted
+    again."""
+    add = lambda work, c: reg.add_media(work, sha256=c * 64, path=f"media/{c}.png", original_name=f"{c}.png",  # noqa: E731
+                                        kind="image", size_bytes=1)
+    a, b, c = add("w0001", "a"), add("w0002", "b"), add("v0001", "c")
+    reg.mark_fingerprinted(a.id, note="too plain")
+    assert reg.get_media(a.id).fingerprint_note == "too plain"
+    assert reg.get_work("w0001").media[0].fingerprint_note == "too plain"
+    reg.record_lookalikes(b.id, [(a.id, 3)])
+    reg.record_lookalikes(c.id, [(a.id, 0), (b.id, 12)])
+    pairs = reg.list_lookalikes()
+    assert [(p.work_id, p.other_work_id, p.distance, p.conflict) for p in pairs] == [
+        ("v0001", "w0001", 0, True), ("w0002", "w0001", 3, False), ("v0001", "w0002", 12, True)]
+    assert pairs[0].holder == "studio-b" and pairs[0].other_holder == "studio-a"
+    assert pairs[0].found_at.tzinfo is not None
+    assert len(reg.list_lookalikes("studio-b")) == 2 and len(reg.list_lookalikes("studio-a")) == 3
+    reg.record_lookalikes(c.id, [(b.id, 9)])  # replaces c's pairs
+    assert [(p.work_id, p.distance) for p in reg.list_lookalikes("studio-b")] == [("v0001", 9)]
+    assert reg.requeue_media([b.id]) == 1  # b is fingerprinted again: its own finds go
+    assert [(p.work_id, p.other_work_id) for p in reg.list_lookalikes()] == [("v0001", "w0002")]
+    assert reg.requeue_media() == 3
+    assert reg.list_lookalikes() == [] and reg.get_media(a.id).fingerprint_note is None
+    with pytest.raises(NotFound):
+        reg.record_lookalikes(a.id, [(9999, 1)])
+    with pytest.raises(RegistryError, match="own"):
+        reg.record_lookalikes(a.id, [(a.id, 0)])
+
+
 def test_permit_validity_on_dates(reg) -> None:  # type: ignore[no-untyped-def]
     p = reg.grant_permit(
         "studio-a", "acme", "training", valid_from=date(2025, 1, 1), valid_until=date(2025, 12, 31)

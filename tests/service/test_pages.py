@@ -76,3 +76,32 @@ def test_japanese_pages_and_error_pages(web):
     missing = b.get("/claims/999999")
     assert missing.status_code == 404 and "見つかりません" in missing.text
     assert b.get("/inquiries/abc").status_code == 422
+
+
+def test_works_page_shows_a_near_identical_registration_without_naming_the_other_holders_work(web, tmp_path):
+    """kumo registers the picture hoshi registered as w401 (re-saved as JPEG): both
+    holders see a conflict on their work without learning the other's work id; the
+    operator sees which work it is, and a plain picture is flagged too plain."""
+    import numpy as np
+    from PIL import Image
+
+    from kyodaku.desk import catalog
+    from tests import art
+
+    svc, d = web.desk.service, web.desk
+    art.save(art.jpeg(art.artwork(401)), tmp_path / "same.jpg")
+    mine = catalog.add_work(svc, d.kumo, title="Same picture", files=[tmp_path / "same.jpg"])
+    blank = np.full((300, 300, 3), 250, np.uint8)
+    Image.fromarray(blank).save(tmp_path / "blank.png")
+    plain = catalog.add_work(svc, d.kumo, title="Blank", files=[tmp_path / "blank.png"])
+    assert plain.media[0].fingerprint_note and "too plain" in plain.media[0].fingerprint_note
+    assert mine.media[0].fingerprint_note is None
+    kumo = catalog.lookalikes_by_work(svc, d.kumo)
+    assert list(kumo) == [mine.work_id] and kumo[mine.work_id][0]["work"] is None
+    assert kumo[mine.work_id][0]["conflict"] and kumo[mine.work_id][0]["distance"] <= 16
+    assert catalog.lookalikes_by_work(svc, d.hoshi)["w401"][0]["work"] is None
+    assert catalog.lookalikes_by_work(svc, d.operator)["w401"][0]["work"] == mine.work_id
+    page = web.login("kumo-staff").get("/works").text
+    assert "near-identical to a work registered by another holder" in page and "w401" not in page
+    assert "too plain to be found in copies" in page
+    assert f'href="#{mine.work_id}"' in web.login("ops").get("/works").text

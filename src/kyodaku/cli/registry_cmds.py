@@ -185,10 +185,36 @@ def works_list(
     for w in works:
         done = sum(m.fingerprinted_at is not None for m in w.media)
         errors = sum(m.fingerprint_error is not None for m in w.media)
-        fp = f"{done}/{len(w.media)}" + (f" [red]({errors} failed)[/red]" if errors else "")
+        plain = sum(m.fingerprint_note is not None for m in w.media)
+        fp = (f"{done}/{len(w.media)}" + (f" [red]({errors} failed)[/red]" if errors else "")
+              + (f" [yellow]({plain} too plain)[/yellow]" if plain else ""))
         aliases = ", ".join(a.text + (f" ({a.lang})" if a.lang else "") for a in w.aliases)
         table.add_row(w.work_id, w.holder, escape(w.title), w.kind, escape(aliases), str(len(w.media)), fp)
     console().print(table)
+
+
+@works_app.command("lookalikes")
+@friendly_errors
+def works_lookalikes(
+    holder: Annotated[str | None, typer.Option(help="Only pairs with a work of this holder.")] = None,
+    conflicts: Annotated[bool, typer.Option("--conflicts", help="Only pairs whose holders differ.")] = False,
+    home: HomeOption = None,
+) -> None:
+    """List near-identical reference pictures of different works (found on fingerprinting).
+
+    Copies of either picture match both works.  A pair whose holders differ is a
+    [bold]conflict[/bold]: two holders claim the same picture, and the registry's operator
+    should settle who holds it.  Exits 1 when --conflicts finds any (for scripts)."""
+    ws = open_workspace(home)
+    pairs = [p for p in ws.registry.list_lookalikes(holder) if p.conflict or not conflicts]
+    table = _table("work", "holder", "registered before", "its holder", "PDQ distance", "conflict",
+                   title=f"{len(pairs)} near-identical pair(s)")
+    for p in pairs:
+        table.add_row(p.work_id, p.holder, p.other_work_id, p.other_holder, f"{p.distance}/256",
+                      "[red]yes[/red]" if p.conflict else "no")
+    console().print(table)
+    if conflicts and pairs:
+        raise typer.Exit(1)
 
 
 # -- permits -----------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ from kyodaku.desk.auth import Actor
 from kyodaku.registry.base import ALL_WORKS, Alias, NotFound, Permit, Work
 from kyodaku.registry.importers import parse_alias, register_work
 
-__all__ = ["add_work", "grant_permit", "list_permits", "list_works", "revoke_permit", "set_aliases"]
+__all__ = ["add_work", "grant_permit", "list_permits", "list_works", "lookalikes_by_work", "revoke_permit",
+           "set_aliases"]
 
 
 def list_works(service: Any, actor: Actor) -> list[Work]:
@@ -21,6 +22,25 @@ def list_works(service: Any, actor: Actor) -> list[Work]:
     if actor.sees_everything:
         return reg.list_works()
     return [w for h in actor.holder_slugs for w in reg.list_works(h)]
+
+
+def lookalikes_by_work(service: Any, actor: Actor) -> dict[str, list[dict[str, Any]]]:
+    """For each work the actor sees, the other works with a near-identical reference
+    picture (found on fingerprinting: copies match both): ``{"work": id, "distance": PDQ
+    bits, "conflict": holders differ}``.  A holder is not told which work of another
+    holder it is (``"work": None``); the operator settles conflicts."""
+    reg = service.workspace.registry
+    pairs = reg.list_lookalikes() if actor.sees_everything else \
+        [p for h in actor.holder_slugs for p in reg.list_lookalikes(h)]
+    seen = set(actor.holder_slugs)
+    out: dict[str, list[dict[str, Any]]] = {}
+    for p in dict.fromkeys(pairs):
+        for work, holder, other, other_holder in ((p.work_id, p.holder, p.other_work_id, p.other_holder),
+                                                  (p.other_work_id, p.other_holder, p.work_id, p.holder)):
+            if actor.sees_everything or holder in seen:
+                shown = other if actor.sees_everything or other_holder in seen else None
+                out.setdefault(work, []).append({"work": shown, "distance": p.distance, "conflict": p.conflict})
+    return out
 
 
 def get_work(service: Any, actor: Actor, work_id: str) -> Work:

@@ -41,6 +41,7 @@ def media_record(row: MediaRow, work_id: str, holder: str) -> Media:
         fingerprinted_at=row.fingerprinted_at,
         fingerprint_error=row.fingerprint_error,
         created_at=row.created_at,
+        fingerprint_note=row.fingerprint_note,
     )
 
 

@@ -20,6 +20,7 @@ __all__ = [
     "Alias",
     "Conflict",
     "Holder",
+    "Lookalike",
     "Media",
     "NotFound",
     "Permit",
@@ -89,6 +90,30 @@ class Media:
     fingerprinted_at: datetime | None
     fingerprint_error: str | None
     created_at: datetime
+    #: what the registrant should know about the fingerprinted file (e.g. too plain to be found)
+    fingerprint_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Lookalike:
+    """A reference image near-identical to one registered before it under another work
+    (found when the later one was fingerprinted).  Copies of either picture match both
+    works; when the holders differ, two holders claim the same picture (a conflict for
+    the registry's operator to settle)."""
+
+    media_id: int
+    work_id: str
+    holder: str
+    other_media_id: int
+    other_work_id: str
+    other_holder: str
+    #: PDQ Hamming distance (of 256 bits) between the two pictures
+    distance: int
+    found_at: datetime
+
+    @property
+    def conflict(self) -> bool:
+        return self.holder != self.other_holder
 
 
 @dataclass(frozen=True)
@@ -260,8 +285,20 @@ class Registry(ABC):
         """Media not fingerprinted yet (``fingerprinted_at`` is NULL), oldest first."""
 
     @abstractmethod
-    def mark_fingerprinted(self, media_id: int, error: str | None = None, at: datetime | None = None) -> None:
-        """Record a fingerprinting attempt; with ``error`` the row is done but flagged."""
+    def mark_fingerprinted(self, media_id: int, error: str | None = None, at: datetime | None = None,
+                           note: str | None = None) -> None:
+        """Record a fingerprinting attempt; with ``error`` the row is done but flagged;
+        ``note`` is what the registrant should know about the result."""
+
+    @abstractmethod
+    def record_lookalikes(self, media_id: int, others: Iterable[tuple[int, int]],
+                          at: datetime | None = None) -> None:
+        """Replace the near-identical earlier media found for ``media_id``:
+        ``(other_media_id, distance)`` pairs."""
+
+    @abstractmethod
+    def list_lookalikes(self, holder: str | None = None) -> list[Lookalike]:
+        """Every recorded pair (those with a work of ``holder`` on either side), closest first."""
 
     @abstractmethod
     def requeue_media(self, media_ids: Iterable[int] | None = None) -> int:

@@ -137,9 +137,25 @@ class MediaRow(Base):
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     fingerprinted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     fingerprint_error: Mapped[str | None] = mapped_column(Text)
+    #: what the registrant should know about a fingerprinted file (e.g. too plain to be found)
+    fingerprint_note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     work: Mapped[WorkRow] = relationship(back_populates="media")
+
+
+class LookalikeRow(Base):
+    """A reference image near-identical to one registered before it under another work
+    (found when the later one was fingerprinted; one row per pair)."""
+
+    __tablename__ = "media_lookalikes"
+    __table_args__ = (UniqueConstraint("media_pk", "other_media_pk", name="uq_media_lookalikes_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    media_pk: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"), index=True)
+    other_media_pk: Mapped[int] = mapped_column(ForeignKey("media.id", ondelete="CASCADE"), index=True)
+    distance: Mapped[int] = mapped_column(Integer)
+    found_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class PermitRow(Base):

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 
-from sqlalchemy import Engine, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy import Engine, delete, func, or_, select, update
+from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
 from kyodaku.registry._orm import check_use, guard_sessions, holder_row, scope_rows, start_of_next_day, work_row
 from kyodaku.registry._orm import holder_record as _holder
@@ -26,6 +26,7 @@ from kyodaku.registry.base import (
     Alias,
     Conflict,
     Holder,
+    Lookalike,
     Media,
     NotFound,
     Permit,
@@ -40,6 +41,7 @@ from kyodaku.registry.base import (
 from kyodaku.registry.models import (
     AliasRow,
     HolderRow,
+    LookalikeRow,
     MediaRow,
     PermitEventRow,
     PermitRow,
@@ -259,20 +261,56 @@ class SqlRegistry(Registry):
                 q = q.limit(limit)
             return [_media(*hit) for hit in s.execute(q)]
 
-    def mark_fingerprinted(self, media_id: int, error: str | None = None, at: datetime | None = None) -> None:
+    def mark_fingerprinted(self, media_id: int, error: str | None = None, at: datetime | None = None,
+                           note: str | None = None) -> None:
         with self._session() as s:
             row = s.get(MediaRow, media_id)
             if row is None:
                 raise NotFound(f"unknown media {media_id}")
             row.fingerprinted_at = at or utcnow()
             row.fingerprint_error = error
+            row.fingerprint_note = note
 
     def requeue_media(self, media_ids: Iterable[int] | None = None) -> int:
         with self._session() as s:
-            q = update(MediaRow).values(fingerprinted_at=None, fingerprint_error=None)
+            q = update(MediaRow).values(fingerprinted_at=None, fingerprint_error=None, fingerprint_note=None)
+            gone = delete(LookalikeRow)
             if media_ids is not None:
-                q = q.where(MediaRow.id.in_(list(media_ids)))
+                ids = list(media_ids)
+                q = q.where(MediaRow.id.in_(ids))
+                gone = gone.where(LookalikeRow.media_pk.in_(ids))
+            s.execute(gone)
             return int(s.execute(q).rowcount or 0)  # type: ignore[attr-defined]
+
+    def record_lookalikes(self, media_id: int, others: Iterable[tuple[int, int]],
+                          at: datetime | None = None) -> None:
+        with self._session() as s:
+            if s.get(MediaRow, media_id) is None:
+                raise NotFound(f"unknown media {media_id}")
+            s.execute(delete(LookalikeRow).where(LookalikeRow.media_pk == media_id))
+            for other, distance in dict(others).items():
+                if other == media_id:
+                    raise RegistryError("a media row cannot be its own lookalike")
+                if s.get(MediaRow, other) is None:
+                    raise NotFound(f"unknown media {other}")
+                s.add(LookalikeRow(media_pk=media_id, other_media_pk=int(other), distance=int(distance),
+                                   found_at=at or utcnow()))
+
+    def list_lookalikes(self, holder: str | None = None) -> list[Lookalike]:
+        m1, m2 = aliased(MediaRow), aliased(MediaRow)
+        w1, w2 = aliased(WorkRow), aliased(WorkRow)
+        h1, h2 = aliased(HolderRow), aliased(HolderRow)
+        q = (select(LookalikeRow, w1.work_id, h1.slug, w2.work_id, h2.slug)
+             .join(m1, LookalikeRow.media_pk == m1.id).join(w1, m1.work_pk == w1.id).join(h1, w1.holder_id == h1.id)
+             .join(m2, LookalikeRow.other_media_pk == m2.id).join(w2, m2.work_pk == w2.id)
+             .join(h2, w2.holder_id == h2.id)
+             .order_by(LookalikeRow.distance, LookalikeRow.id))
+        if holder is not None:
+            q = q.where(or_(h1.slug == holder, h2.slug == holder))
+        with self._session() as s:
+            return [Lookalike(row.media_pk, work_id, slug, row.other_media_pk, other_work, other_slug,
+                              row.distance, row.found_at)
+                    for row, work_id, slug, other_work, other_slug in s.execute(q)]
 
     # -- permits ---------------------------------------------------------------------------
     def grant_permit(

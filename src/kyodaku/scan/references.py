@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from kyodaku.fingerprint.base import Fingerprint
@@ -24,6 +25,15 @@ REF_TIMEOUT = 1800.0
 #: a reference image with no PDQ hash (featureless) and fewer local keypoints than this
 #: can hardly be found in copies: the registrant is told
 PLAIN_MAX_KEYPOINTS = 20
+#: two reference pictures of different works at most this many PDQ bits (of 256) apart
+#: are near-identical: copies of either match both.  Half PDQ's usual match threshold (31).
+#: Measured on the evaluation sets' catalogs: distinct works sit 36 or more bits from any
+#: other work, except one sprite's expression variants (0-4 bits), animation frames of one
+#: creature (8-16), pixel-identical layers of two themes (0) and a portrait and its
+#: zombie version by two holders (14)
+LOOKALIKE_MAX_DISTANCE = 16
+PLAIN_NOTE = (f"too plain to be found in copies (no PDQ hash, under {PLAIN_MAX_KEYPOINTS} keypoints); "
+              "register a picture with more of the work in it")
 
 
 @dataclass
@@ -32,6 +42,9 @@ class FingerprintSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)  # (work_id / file, reason)
     #: works with a reference image too plain to be matched
     plain: list[str] = field(default_factory=list)
+    #: (work, earlier work, PDQ distance, whether their holders differ) for near-identical
+    #: reference pictures of different works
+    lookalikes: list[tuple[str, str, int, bool]] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = f"fingerprinted {self.done} reference file(s)"
@@ -42,6 +55,13 @@ class FingerprintSummary:
             text += (f"; {len(self.plain)} too plain to be found in copies (no PDQ hash, under "
                      f"{PLAIN_MAX_KEYPOINTS} keypoints; register a picture with more of the work in it): "
                      + ", ".join(self.plain[:5]) + more)
+        if self.lookalikes:
+            pairs = [f"{w} ~ {o} ({d} bits{', another holder' if c else ''})" for w, o, d, c in self.lookalikes[:5]]
+            more = f" and {len(self.lookalikes) - 5} more" if len(self.lookalikes) > 5 else ""
+            conflicts = sum(c for *_, c in self.lookalikes)
+            text += (f"; {len(self.lookalikes)} near-identical to a picture registered before under another work "
+                     f"(copies will match both{f'; {conflicts} claimed by another holder' if conflicts else ''}; "
+                     "`kyodaku works lookalikes` lists them): " + ", ".join(pairs) + more)
         return text
 
 
@@ -158,9 +178,51 @@ def _flush(refs: ReferenceSet, registry, buffer, stored, summary: FingerprintSum
                 stored[name].add(media_id)
     for name, entries in by_method.items():
         refs.add(name, entries)
+    new_pdq = len(by_method.get("pdq", []))
+    found = lookalikes(refs, range(len(refs.stores["pdq"]) - new_pdq, len(refs.stores["pdq"]))) if new_pdq else {}
+    holders = registry.holders_of({w for (_m, w, *_rest), _fps in buffer if _m in found}
+                                  | {w for f in found.values() for w, _d in f.values()}) if found else {}
     for (media_id, work_id, _path, _kind), fps in buffer:
-        registry.mark_fingerprinted(media_id)
+        plain = too_plain(fps)
+        registry.mark_fingerprinted(media_id, note=PLAIN_NOTE if plain else None)
         summary.done += 1
-        if too_plain(fps) and work_id not in summary.plain:
+        if plain and work_id not in summary.plain:
             summary.plain.append(work_id)
+        if media_id in found:
+            registry.record_lookalikes(media_id, [(o, d) for o, (_w, d) in found[media_id].items()])
+            for other_work, distance in found[media_id].values():
+                summary.lookalikes.append((work_id, other_work, distance,
+                                           holders.get(work_id) != holders.get(other_work)))
     buffer.clear()
+
+
+def lookalikes(refs: ReferenceSet, rows: range,
+               max_distance: int = LOOKALIKE_MAX_DISTANCE) -> dict[int, dict[int, tuple[str, int]]]:
+    """For each image reference in PDQ store ``rows``, the media registered
+    before it (a smaller media id) under another work whose picture is near-identical:
+    ``{media_id: {other_media_id: (other_work_id, PDQ distance)}}``.  The picture's upright
+    hashes (whole, and cut to its content) are looked up among every stored hash (the
+    dihedral ones too, though PDQ's hash of a mirrored picture can sit ~24 bits from the
+    mirror hash of the original: a mirrored registration is not reliably found)."""
+    store, index = refs.stores.get("pdq"), refs.indexes.get("pdq")
+    if store is None or index is None:
+        return {}
+    out: dict[int, dict[int, tuple[str, int]]] = {}
+    for r in rows:
+        a, b = int(store.offsets[r]), int(store.offsets[r + 1])
+        upright = np.flatnonzero(np.isin(np.asarray(store.points[a:b, 0]), (0, 8))) + a
+        if not len(upright):
+            continue
+        media_id, work_id = store.refs[r]["media_id"], store.refs[r]["work_id"]
+        result = index.query(np.ascontiguousarray(store.vectors[upright]), 32, max_distance=max_distance)
+        for label, dist in zip(result.labels.ravel(), result.distances.ravel()):
+            if label < 0 or dist > max_distance:
+                continue
+            other = int(store.owner[label])
+            other_media, other_work = store.refs[other]["media_id"], store.refs[other]["work_id"]
+            if other_work == work_id or other_media >= media_id:
+                continue
+            seen = out.setdefault(media_id, {}).get(other_media)
+            if seen is None or dist < seen[1]:
+                out[media_id][other_media] = (other_work, int(dist))
+    return out

@@ -237,7 +237,8 @@ def inquiry_letter_page(inquiry_id: Id, service: Desk, session: Page) -> HTMLRes
 # -- catalog and permits ----------------------------------------------------------------
 @router.get("/works", response_class=HTMLResponse)
 def works_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
-    return render(request, "works.html", session, works=catalog.list_works(service, session.actor))
+    return render(request, "works.html", session, works=catalog.list_works(service, session.actor),
+                  lookalikes=catalog.lookalikes_by_work(service, session.actor))
 
 
 @router.post("/works")

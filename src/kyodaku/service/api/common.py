@@ -22,7 +22,8 @@ def work_json(w: Any) -> dict[str, Any]:
     return {"work_id": w.work_id, "holder": w.holder, "title": w.title, "kind": w.kind,
             "aliases": [{"text": a.text, "lang": a.lang} for a in w.aliases],
             "media": [{"id": m.id, "name": m.original_name, "kind": m.kind, "sha256": m.sha256,
-                       "fingerprinted": m.fingerprinted_at is not None, "error": m.fingerprint_error}
+                       "fingerprinted": m.fingerprinted_at is not None, "error": m.fingerprint_error,
+                       "note": m.fingerprint_note}
                       for m in w.media]}
 
 
