@@ -105,3 +105,9 @@ def test_works_page_shows_a_near_identical_registration_without_naming_the_other
     assert "near-identical to a work registered by another holder" in page and "w401" not in page
     assert "too plain to be found in copies" in page
     assert f'href="#{mine.work_id}"' in web.login("ops").get("/works").text
+    api = {w["work_id"]: w for w in web.client.get("/api/v1/works", headers=web.api("kumo")).json()}
+    assert api[mine.work_id]["lookalikes"] == [{"work": None, "distance": kumo[mine.work_id][0]["distance"],
+                                               "conflict": True}]
+    assert "too plain" in api[plain.work_id]["media"][0]["note"]
+    ops = {w["work_id"]: w for w in web.client.get("/api/v1/works", headers=web.api("operator")).json()}
+    assert ops["w401"]["lookalikes"][0]["work"] == mine.work_id

@@ -18,13 +18,16 @@ router = APIRouter(tags=["everyone"])
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def work_json(w: Any) -> dict[str, Any]:
+def work_json(w: Any, lookalikes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A work; ``lookalikes``: other works with a near-identical reference picture
+    (``work`` is null when it is another holder's and the caller is that holder)."""
     return {"work_id": w.work_id, "holder": w.holder, "title": w.title, "kind": w.kind,
             "aliases": [{"text": a.text, "lang": a.lang} for a in w.aliases],
             "media": [{"id": m.id, "name": m.original_name, "kind": m.kind, "sha256": m.sha256,
                        "fingerprinted": m.fingerprinted_at is not None, "error": m.fingerprint_error,
                        "note": m.fingerprint_note}
-                      for m in w.media]}
+                      for m in w.media],
+            "lookalikes": lookalikes or []}
 
 
 def permit_json(p: Any) -> dict[str, Any]:
@@ -82,7 +85,8 @@ def inquiry_letter(inquiry_id: Id, actor: ApiActor, service: Desk,
 
 @router.get("/works")
 def list_works(actor: ApiActor, service: Desk) -> list[dict[str, Any]]:
-    return [work_json(w) for w in catalog.list_works(service, actor)]
+    similar = catalog.lookalikes_by_work(service, actor)
+    return [work_json(w, similar.get(w.work_id)) for w in catalog.list_works(service, actor)]
 
 
 @router.get("/permits")
