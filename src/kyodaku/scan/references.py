@@ -180,8 +180,9 @@ def _flush(refs: ReferenceSet, registry, buffer, stored, summary: FingerprintSum
         refs.add(name, entries)
     new_pdq = len(by_method.get("pdq", []))
     found = lookalikes(refs, range(len(refs.stores["pdq"]) - new_pdq, len(refs.stores["pdq"]))) if new_pdq else {}
-    holders = registry.holders_of({w for (_m, w, *_rest), _fps in buffer if _m in found}
-                                  | {w for f in found.values() for w, _d in f.values()}) if found else {}
+    involved = {task[1] for task, _fps in buffer if task[0] in found}
+    involved |= {other_work for hits in found.values() for other_work, _d in hits.values()}
+    holders = registry.holders_of(involved) if found else {}
     for (media_id, work_id, _path, _kind), fps in buffer:
         plain = too_plain(fps)
         registry.mark_fingerprinted(media_id, note=PLAIN_NOTE if plain else None)
