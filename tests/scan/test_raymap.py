@@ -37,14 +37,19 @@ def _square_or_die(x: int) -> int:
         os._exit(3)  # a decoder segfaulting on a hostile file
     if x == 21:
         time.sleep(60)  # a decoder stuck on one
+    if x == 27:
+        raise ValueError("a bug the worker did not expect")
     return x * x
 
 
 def _crash(x: int, reason: str) -> int:
-    return -1 if "crashed" in reason else -2
+    return -1 if "crashed" in reason else -3 if "unexpected error" in reason else -2
 
 
-def test_order_bounds_crash_and_timeout(local_ray):
+@pytest.mark.parametrize("batch", [1, 4])
+def test_order_bounds_crash_and_timeout(local_ray, batch):
+    """Items sent one per call or four per call: a crash, a hang or an exception costs
+    only the item that caused it, whatever else rode in its call."""
     taken = []
 
     def source():
@@ -52,16 +57,16 @@ def test_order_bounds_crash_and_timeout(local_ray):
             taken.append(i)
             yield i
 
-    it = ray_ordered_map(_square_or_die, source(), workers=2, on_crash=_crash, window=6, item_timeout=10,
-                         ready=lambda x: 1000 + x if x % 10 == 5 else None)
+    it = ray_ordered_map(_square_or_die, source(), workers=2, on_crash=_crash, window=10, item_timeout=10,
+                         ready=lambda x: 1000 + x if x % 10 == 5 else None, batch=batch)
     first = next(it)
-    assert first == (0, 0) and len(taken) <= 7  # streamed, never more than the window ahead
+    assert first == (0, 0) and len(taken) <= 11  # streamed, never more than the window ahead
     out = [first, *it]
     assert [x for x, _ in out] == list(range(40))
     got = dict(out)
-    assert got[13] == -1 and got[21] == -2
+    assert got[13] == -1 and got[21] == -2 and got[27] == -3
     assert all(got[x] == 1000 + x for x in (5, 15, 25, 35))
-    assert all(r == x * x for x, r in out if x not in (13, 21) and x % 10 != 5)
+    assert [(x, r) for x, r in out if x not in (13, 21, 27) and x % 10 != 5 and r != x * x] == []
 
 
 @pytest.fixture

@@ -37,6 +37,10 @@ R = TypeVar("R")
 
 #: calls queued on one actor at a time (one running, one waiting: no idle gap)
 PER_ACTOR = 2
+#: items per actor call: each call costs the driver and Ray's daemons about the same
+#: whatever it carries, so a few items ride together (a call that crashes or runs past
+#: its time has its items retried one by one)
+BATCH = 4
 
 
 class RayUnavailable(RuntimeError):
@@ -91,14 +95,14 @@ def _worker_class() -> Any:
             if initializer is not None:
                 initializer(*initargs)
 
-        def run(self, fn: Callable[[Any], Any], item: Any) -> Any:
-            return fn(item)
+        def run(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
+            return [fn(item) for item in items]
 
     return MapWorker
 
 
 class _Entry:
-    __slots__ = ("item", "ref", "actor", "result", "done", "crashed")
+    __slots__ = ("item", "ref", "actor", "result", "done", "crashed", "group")
 
     def __init__(self, item: Any) -> None:
         self.item = item
@@ -107,6 +111,17 @@ class _Entry:
         self.result: Any = None
         self.done = False
         self.crashed = False
+        #: the entries sent in the same call (sharing ``ref``)
+        self.group: list[_Entry] = []
+
+
+def _in_flight(pending: Iterable[_Entry]) -> list[list[_Entry]]:
+    """The calls in flight, each once (its entries share one ref)."""
+    calls: dict[int, list[_Entry]] = {}
+    for e in pending:
+        if e.ref is not None:
+            calls.setdefault(id(e.group), e.group)
+    return list(calls.values())
 
 
 def ray_ordered_map(
@@ -120,15 +135,19 @@ def ray_ordered_map(
     window: int | None = None,
     item_timeout: float | None = None,
     ready: Callable[[T], R | None] | None = None,
+    batch: int | None = None,
 ) -> Iterator[tuple[T, R]]:
     """:func:`~kyodaku.scan.parallel.ordered_map` on Ray actors (Ray must be connected).
-    ``initargs`` may hold ``ObjectRef``s: each actor receives their values."""
+    ``initargs`` may hold ``ObjectRef``s: each actor receives their values.  Up to
+    ``batch`` (default :data:`BATCH`) consecutive items go in one actor call; a call that crashes its actor,
+    raises or runs past ``item_timeout`` per item has each of its items run again alone
+    (so a hostile item costs only itself)."""
     import ray
     from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
     died = (RayActorError, WorkerCrashedError)
-    workers = max(1, workers)
-    window = window or workers * 8
+    workers, batch = max(1, workers), max(1, BATCH if batch is None else batch)
+    window = window or workers * PER_ACTOR * batch * 2
     timed_out = timed_out_reason(item_timeout)
     crashed = CRASHED
     worker_cls = _worker_class()
@@ -138,30 +157,43 @@ def ray_ordered_map(
     source = iter(items)
     exhausted = False
 
-    def collect(entry: _Entry) -> None:
-        """Fetch a finished call's result (the ref is ready)."""
-        load[entry.actor] -= 1
+    def collect(group: list[_Entry]) -> None:
+        """Fetch a finished call's results (its ref is ready)."""
+        load[group[0].actor] -= 1
         try:
-            entry.result = ray.get(entry.ref)
-            entry.done = True
+            for entry, result in zip(group, ray.get(group[0].ref), strict=True):
+                entry.result, entry.done = result, True
         except died:
-            entry.crashed = True
+            for entry in group:
+                entry.crashed = True
         except RayTaskError as exc:
-            entry.result, entry.done = on_crash(entry.item, f"unexpected error in the worker: {exc.cause!r}"), True
-        entry.ref = None
+            if len(group) == 1:
+                group[0].result = on_crash(group[0].item, f"unexpected error in the worker: {exc.cause!r}")
+                group[0].done = True
+            else:
+                for entry in group:  # which item raised? each runs again alone
+                    entry.crashed = True
+        for entry in group:
+            entry.ref = None
 
     def solo(entry: _Entry) -> None:
-        """Run a suspect alone on actor 0 (nothing else in flight)."""
-        ref = actors[0].run.remote(fn, entry.item)
-        try:
-            entry.result = ray.get(ref, timeout=item_timeout)
-        except died:
-            entry.result = on_crash(entry.item, crashed)
-        except GetTimeoutError:
-            ray.kill(actors[0], no_restart=False)
-            entry.result = on_crash(entry.item, timed_out)
-        except RayTaskError as exc:
-            entry.result = on_crash(entry.item, f"unexpected error in the worker: {exc.cause!r}")
+        """Run a suspect alone on actor 0 (nothing else in flight).  A first death may be
+        the actor just killed (a kill is asynchronous), so the item dies twice to be
+        reported as crashing its worker."""
+        for attempt in (1, 2):
+            ref = actors[0].run.remote(fn, [entry.item])
+            try:
+                entry.result = ray.get(ref, timeout=item_timeout)[0]
+            except died:
+                if attempt == 1:
+                    continue
+                entry.result = on_crash(entry.item, crashed)
+            except GetTimeoutError:
+                ray.kill(actors[0], no_restart=False)
+                entry.result = on_crash(entry.item, timed_out)
+            except RayTaskError as exc:
+                entry.result = on_crash(entry.item, f"unexpected error in the worker: {exc.cause!r}")
+            break
         entry.done, entry.crashed = True, False
 
     try:
@@ -179,13 +211,15 @@ def ray_ordered_map(
                 if done is not None:
                     entry.result, entry.done = done, True
                 pending.append(entry)
-            for entry in pending:  # submit in input order while an actor has room
-                if entry.done or entry.crashed or entry.ref is not None:
-                    continue
+            todo = [e for e in pending if not (e.done or e.crashed or e.ref is not None)]
+            for start in range(0, len(todo), batch):  # submit in input order while an actor has room
                 a = min(range(workers), key=load.__getitem__)
                 if load[a] >= PER_ACTOR:
                     break
-                entry.ref, entry.actor = actors[a].run.remote(fn, entry.item), a
+                group = todo[start:start + batch]
+                ref = actors[a].run.remote(fn, [e.item for e in group])
+                for e in group:
+                    e.ref, e.actor, e.group = ref, a, group
                 load[a] += 1
             if not pending:
                 return
@@ -195,38 +229,55 @@ def ray_ordered_map(
                 yield head.item, head.result
                 continue
             if head.crashed:
-                # an actor died: let everything in flight finish, then retry the
-                # items it took with it one by one
-                in_flight = [e for e in pending if e.ref is not None]
-                if in_flight:
-                    ray.wait([e.ref for e in in_flight], num_returns=len(in_flight), timeout=item_timeout)
-                finished = set(ray.wait([e.ref for e in in_flight], num_returns=len(in_flight), timeout=0)[0]) \
-                    if in_flight else set()
-                for e in in_flight:
-                    if e.ref in finished:
-                        collect(e)
+                # an actor died: let everything in flight finish (a call still running
+                # past its time is stuck: its actor is restarted and its items join the
+                # suspects), then run the suspects one by one, nothing else in flight
+                calls = _in_flight(pending)
+                refs = [g[0].ref for g in calls]
+                if refs:
+                    limit = item_timeout * max(len(g) for g in calls) if item_timeout else None
+                    ray.wait(refs, num_returns=len(refs), timeout=limit)
+                    finished = set(ray.wait(refs, num_returns=len(refs), timeout=0)[0])
+                    stuck = [g for g in calls if g[0].ref not in finished]
+                    for g in calls:
+                        if g[0].ref in finished:
+                            collect(g)
+                    for a in {g[0].actor for g in stuck}:
+                        ray.kill(actors[a], no_restart=False)
+                    for g in stuck:
+                        load[g[0].actor] -= 1
+                        for e in g:
+                            e.ref, e.crashed = None, True
                 for e in pending:
                     if e.crashed:
                         solo(e)
                 continue
             if id(head) != head_id:
                 head_id = id(head)
-                head_deadline = time.monotonic() + item_timeout if item_timeout else None
-            refs = [e.ref for e in pending if e.ref is not None]
+                head_deadline = time.monotonic() + item_timeout * len(head.group or [head]) if item_timeout else None
+            calls = _in_flight(pending)
+            refs = [g[0].ref for g in calls]
             wait_s = None if head_deadline is None else max(0.0, head_deadline - time.monotonic())
             ready_refs, _ = ray.wait(refs, num_returns=1, timeout=wait_s)
             if ready_refs:
                 finished = set(ray.wait(refs, num_returns=len(refs), timeout=0)[0])
-                for e in pending:
-                    if e.ref is not None and e.ref in finished:
-                        collect(e)
+                for g in calls:
+                    if g[0].ref in finished:
+                        collect(g)
                 continue
-            # the head ran past its time: kill its actor (Ray restarts it); what else
-            # it held comes back as crashed and is retried alone
+            # the head ran past its time: kill its actor (Ray restarts it); a lone item
+            # is reported as timed out, the items of a batch run again alone, and what
+            # else the actor held comes back as crashed and is retried alone
             ray.kill(actors[head.actor], no_restart=False)
             load[head.actor] -= 1
-            head.ref = None
-            head.result, head.done = on_crash(head.item, timed_out), True
+            group = head.group
+            for e in group:
+                e.ref = None
+            if len(group) == 1:
+                head.result, head.done = on_crash(head.item, timed_out), True
+            else:
+                for e in group:
+                    e.crashed = True
     finally:
         for a in actors:
             ray.kill(a)
