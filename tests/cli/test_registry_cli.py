@@ -325,3 +325,8 @@ def test_near_identical_registrations_are_reported_and_listed(cli: Cli, evalset,
     assert "yes" in listed.split("w0003")[1].splitlines()[0]
     assert "0 near-identical pair(s)" in cli("works", "lookalikes", "--holder", "nobody").output
     cli("works", "lookalikes", "--conflicts", code=1)
+    ws = Workspace.open(cli.home)
+    ws.registry.record_lookalikes(ws.registry.get_work("w0003").media[0].id, [])  # as before kyodaku recorded them
+    ws.dispose()
+    assert "0 near-identical pair(s)" in cli("works", "lookalikes").output
+    assert "1 near-identical pair(s)" in cli("works", "lookalikes", "--refresh").output

@@ -198,6 +198,8 @@ def works_list(
 def works_lookalikes(
     holder: Annotated[str | None, typer.Option(help="Only pairs with a work of this holder.")] = None,
     conflicts: Annotated[bool, typer.Option("--conflicts", help="Only pairs whose holders differ.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Look every reference up again first (a workspace "
+                                          "fingerprinted before kyodaku recorded pairs).")] = False,
     home: HomeOption = None,
 ) -> None:
     """List near-identical reference pictures of different works (found on fingerprinting).
@@ -206,6 +208,10 @@ def works_lookalikes(
     [bold]conflict[/bold]: two holders claim the same picture, and the registry's operator
     should settle who holds it.  Exits 1 when --conflicts finds any (for scripts)."""
     ws = open_workspace(home)
+    if refresh:
+        from kyodaku.scan.references import refresh_lookalikes
+
+        refresh_lookalikes(ws)
     pairs = [p for p in ws.registry.list_lookalikes(holder) if p.conflict or not conflicts]
     table = _table("work", "holder", "registered before", "its holder", "PDQ distance", "conflict",
                    title=f"{len(pairs)} near-identical pair(s)")

@@ -197,8 +197,22 @@ def _flush(refs: ReferenceSet, registry, buffer, stored, summary: FingerprintSum
     buffer.clear()
 
 
-def lookalikes(refs: ReferenceSet, rows: range,
-               max_distance: int = LOOKALIKE_MAX_DISTANCE) -> dict[int, dict[int, tuple[str, int]]]:
+def refresh_lookalikes(workspace: Workspace) -> int:
+    """Look every fingerprinted image reference up again for near-identical pictures of
+    other works and record what is found (for a workspace fingerprinted before kyodaku
+    recorded them, or after the threshold changed).  Returns the number of pairs."""
+    refs = open_reference_set(workspace)
+    store = refs.stores.get("pdq")
+    found = lookalikes(refs, range(len(store))) if store is not None else {}
+    registry = workspace.registry
+    before = {p.media_id for p in registry.list_lookalikes()}
+    for media_id in sorted(before | set(found)):
+        registry.record_lookalikes(media_id, [(o, d) for o, (_w, d) in found.get(media_id, {}).items()])
+    return sum(len(f) for f in found.values())
+
+
+def lookalikes(refs: ReferenceSet, rows: range, max_distance: int = LOOKALIKE_MAX_DISTANCE,
+               chunk: int = 4096) -> dict[int, dict[int, tuple[str, int]]]:
     """For each image reference in PDQ store ``rows``, the media registered
     before it (a smaller media id) under another work whose picture is near-identical:
     ``{media_id: {other_media_id: (other_work_id, PDQ distance)}}``.  The picture's upright
@@ -206,24 +220,25 @@ def lookalikes(refs: ReferenceSet, rows: range,
     dihedral ones too, though PDQ's hash of a mirrored picture can sit ~24 bits from the
     mirror hash of the original: a mirrored registration is not reliably found)."""
     store, index = refs.stores.get("pdq"), refs.indexes.get("pdq")
-    if store is None or index is None:
+    if store is None or index is None or not len(rows):
         return {}
+    a, b = int(store.offsets[rows.start]), int(store.offsets[rows.stop])
+    upright = np.flatnonzero(np.isin(np.asarray(store.points[a:b, 0]), (0, 8))) + a
     out: dict[int, dict[int, tuple[str, int]]] = {}
-    for r in rows:
-        a, b = int(store.offsets[r]), int(store.offsets[r + 1])
-        upright = np.flatnonzero(np.isin(np.asarray(store.points[a:b, 0]), (0, 8))) + a
-        if not len(upright):
-            continue
-        media_id, work_id = store.refs[r]["media_id"], store.refs[r]["work_id"]
-        result = index.query(np.ascontiguousarray(store.vectors[upright]), 32, max_distance=max_distance)
-        for label, dist in zip(result.labels.ravel(), result.distances.ravel()):
-            if label < 0 or dist > max_distance:
-                continue
-            other = int(store.owner[label])
-            other_media, other_work = store.refs[other]["media_id"], store.refs[other]["work_id"]
-            if other_work == work_id or other_media >= media_id:
-                continue
-            seen = out.setdefault(media_id, {}).get(other_media)
-            if seen is None or dist < seen[1]:
-                out[media_id][other_media] = (other_work, int(dist))
+    for start in range(0, len(upright), chunk):
+        part = upright[start:start + chunk]
+        result = index.query(np.ascontiguousarray(store.vectors[part]), 32, max_distance=max_distance)
+        for row, labels, dists in zip(part, result.labels, result.distances):
+            ref = int(store.owner[row])
+            media_id, work_id = store.refs[ref]["media_id"], store.refs[ref]["work_id"]
+            for label, dist in zip(labels, dists):
+                if label < 0 or dist > max_distance:
+                    continue
+                other = int(store.owner[label])
+                other_media, other_work = store.refs[other]["media_id"], store.refs[other]["work_id"]
+                if other_work == work_id or other_media >= media_id:
+                    continue
+                seen = out.setdefault(media_id, {}).get(other_media)
+                if seen is None or dist < seen[1]:
+                    out[media_id][other_media] = (other_work, int(dist))
     return out
