@@ -330,3 +330,7 @@ def test_near_identical_registrations_are_reported_and_listed(cli: Cli, evalset,
     ws.dispose()
     assert "0 near-identical pair(s)" in cli("works", "lookalikes").output
     assert "1 near-identical pair(s)" in cli("works", "lookalikes", "--refresh").output
+    hero.resize((600, 450)).save(tmp_path / "output.jpg", quality=85)  # a generated output that copies it
+    checked = " ".join(cli("check", str(tmp_path / "output.jpg"), "--licensee", "acme-video-ai", code=2).output.split())
+    assert "w0003 and w0001 are near-identical registered pictures" in checked, checked
+    assert "holders wesnoth-story and question-studio both claim it" in checked

@@ -187,12 +187,26 @@ def check(
     import json
 
     options = _options(licensee, use, on, 0, policy)
-    line = check_file(open_workspace(home), file, options)
+    workspace = open_workspace(home)
+    line = check_file(workspace, file, options)
     if as_json:
         print(json.dumps(line, ensure_ascii=False, indent=1))
     else:
         _explain(line)
+        _explain_lookalikes(line, workspace.registry.list_lookalikes())
     raise typer.Exit(CHECK_EXIT[line["verdict"]])
+
+
+def _explain_lookalikes(line: dict[str, Any], pairs: list[Any]) -> None:
+    """Say when matched works are registered near-identical pictures: the match cannot
+    tell them apart, and neither could a person."""
+    matched = {m["work_id"] for m in line.get("matches") or []}
+    for p in pairs:
+        if p.work_id in matched and p.other_work_id in matched:
+            console().print(f"  note: {p.work_id} and {p.other_work_id} are near-identical registered pictures "
+                            f"(PDQ distance {p.distance}/256): a copy of either matches both"
+                            + (f"; holders {escape(p.holder)} and {escape(p.other_holder)} both claim it"
+                               if p.conflict else ""))
 
 
 #: ``kyodaku check`` exit status per verdict (1 is taken by usage and workspace errors)
