@@ -334,3 +334,44 @@ def test_near_identical_registrations_are_reported_and_listed(cli: Cli, evalset,
     checked = " ".join(cli("check", str(tmp_path / "output.jpg"), "--licensee", "acme-video-ai", code=2).output.split())
     assert "w0003 and w0001 are near-identical registered pictures" in checked, checked
     assert "holders wesnoth-story and question-studio both claim it" in checked
+
+
+def test_registry_changes_from_the_cli_land_in_the_audit_log(cli: Cli, evalset, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Holders, works, permits (granted, imported, revoked) and reservations changed from
+    the CLI are appended to the signed audit log, as the desk's changes are, and a
+    picture two holders registered is logged as a conflict; the log still verifies."""
+    from kyodaku.audit import read_entries, verify
+    from kyodaku.demo.characters import character
+
+    def entries(kind: str) -> list[dict]:
+        return [e["data"] for _, e in read_entries(cli.home / "audit" / "audit.jsonl") if e["kind"] == kind]
+
+    cli("holders", "import", str(evalset.root / "holders.jsonl"))
+    cli("holder", "add", "opt-out-co", "--jurisdiction", "US")
+    assert {h["holder"] for h in entries("holder")} == {"question-studio", "wesnoth-story", "opt-out-co"}
+    assert all(h["by"].startswith("cli:") for h in entries("holder"))
+    cli("catalog", "import", str(evalset.root / "catalog.jsonl"))
+    hero = character(3).convert("RGB")
+    hero.save(tmp_path / "hero.png")
+    hero.save(tmp_path / "hero-copy.jpg", quality=80)
+    cli("work", "add", "question-studio", "Hero", str(tmp_path / "hero.png"))
+    cli("work", "add", "wesnoth-story", "Hero again", str(tmp_path / "hero-copy.jpg"))
+    works = entries("work")
+    assert [w["work"] for w in works] == ["w0000", "w0001", "w0002", "w0003", "w0004"], works
+    assert works[-1] == {"work": "w0004", "holder": "wesnoth-story", "title": "Hero again", "by": works[-1]["by"]}
+    assert entries("conflict") == [{"work": "w0004", "other_work": "w0003", "holders": ["wesnoth-story", "question-studio"],
+                                    "distance": entries("conflict")[0]["distance"], "event": "found"}]
+    cli("permits", "import", str(evalset.root / "permits.jsonl"))
+    cli("permits", "import", str(evalset.root / "permits.jsonl"))  # nothing new: nothing logged
+    cli("permit", "grant", "wesnoth-story", "acme-video-ai", "--use", "generation", "--works", "w0004",
+        "--from", "2026-01-01", "--until", "2026-12-31")
+    cli("permit", "revoke", "2", "--reason", "contract ended")
+    permits = entries("permit")
+    assert [(p["permit"], p["event"]) for p in permits] == [(1, "granted"), (2, "granted"), (2, "revoked")]
+    assert permits[1]["scope"] == "w0004" and permits[1]["valid_until"] == "2026-12-31"
+    assert permits[1]["use"] == "generation" and permits[2]["reason"] == "contract ended"
+    cli("reservation", "declare", "opt-out-co", "--use", "training")
+    cli("reservation", "withdraw", "1")
+    assert [(r["reservation"], r["event"]) for r in entries("reservation")] == [(1, "declared"), (1, "withdrawn")]
+    report = verify(cli.home / "audit" / "audit.jsonl")
+    assert report.ok, str(report)

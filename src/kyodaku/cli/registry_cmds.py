@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from kyodaku.audit import registry as audit
 from kyodaku.cli.common import (
     HELP_MARKUP,
     HomeOption,
@@ -81,7 +82,10 @@ def _works_arg(works: str | None) -> str | list[str]:
 def holders_import(file: FileArg, home: HomeOption = None) -> None:
     """Import holders (holder, name, jurisdiction) from JSONL or CSV."""
     ws = open_workspace(home)
+    before = {h.slug for h in ws.registry.list_holders()}
     added = import_holders(ws.registry, file)
+    by = audit.cli_actor()
+    audit.append(ws, "holder", [audit.holder_entry(h, by) for h in added if h.slug not in before])
     console().print(f"imported {len(added)} holder(s) from {escape(str(file))}")
 
 
@@ -117,6 +121,7 @@ def holder_add(
         fail(f"--jurisdiction must be an ISO country code like 'JP' or 'EU', got {jurisdiction!r}")
     ws = open_workspace(home)
     h = ws.registry.add_holder(slug, name or slug, jurisdiction.upper())
+    audit.append(ws, "holder", [audit.holder_entry(h, audit.cli_actor())])
     console().print(f"added holder {escape(h.slug)} ({escape(h.name)}, {h.jurisdiction})")
 
 
@@ -129,6 +134,8 @@ def catalog_import(file: FileArg, no_fingerprint: NoFingerprint = False, home: H
     media_ids = import_catalog(ws.registry, ws, file)
     wanted = set(media_ids)
     works = {m.work_id for m in ws.registry.list_media() if m.id in wanted}
+    by = audit.cli_actor()
+    audit.append(ws, "work", [audit.work_entry(w, by) for w in ws.registry.list_works() if w.work_id in works])
     console().print(
         f"imported {len(works)} work(s) with {len(media_ids)} reference file(s) from {escape(str(file))}"
     )
@@ -163,6 +170,7 @@ def work_add(
         work_id=work_id,
         aliases=aliases,
     )
+    audit.append(ws, "work", [audit.work_entry(work, audit.cli_actor())])
     console().print(
         f"added work {work.work_id} ({escape(work.title)}, {work.kind}) with {len(media_ids)} file(s)"
     )
@@ -237,7 +245,10 @@ def permits_import(file: FileArg, home: HomeOption = None) -> None:
     """Import permits (holder, licensee, use, works, valid_from, valid_until)."""
     ws = open_workspace(home)
     before = {p.id for p in ws.registry.list_permits()}
-    _print_imported("permit", file, before, import_permits(ws.registry, file), "already granted with the same terms")
+    rows = import_permits(ws.registry, file)
+    by = audit.cli_actor()
+    audit.append(ws, "permit", [audit.permit_entry(p, "granted", by) for p in rows if p.id not in before])
+    _print_imported("permit", file, before, rows, "already granted with the same terms")
 
 
 @permits_app.command("list")
@@ -304,6 +315,7 @@ def permit_grant(
     p = ws.registry.grant_permit(
         holder, licensee, use.value, _works_arg(works), valid_from=start, valid_until=end
     )
+    audit.append(ws, "permit", [audit.permit_entry(p, "granted", audit.cli_actor())])
     console().print(f"granted {escape(p.describe())}")
 
 
@@ -317,6 +329,7 @@ def permit_revoke(
     """Revoke a permit from now on; it stays in the history."""
     ws = open_workspace(home)
     p = ws.registry.revoke_permit(permit_id, reason)
+    audit.append(ws, "permit", [audit.permit_entry(p, "revoked", audit.cli_actor(), reason=reason)])
     console().print(f"revoked {escape(p.describe())}: {escape(reason)}")
 
 
@@ -334,6 +347,7 @@ def reservation_declare(
     """Record that HOLDER reserved a use of their works (effective from now)."""
     ws = open_workspace(home)
     r = ws.registry.declare_reservation(holder, use.value, _works_arg(works))
+    audit.append(ws, "reservation", [audit.reservation_entry(r, "declared", audit.cli_actor())])
     console().print(f"reservation {r.id}: {escape(r.holder)} reserved {r.use} of {escape(r.scope)}")
 
 
@@ -343,7 +357,10 @@ def reservations_import(file: FileArg, home: HomeOption = None) -> None:
     """Import opt-out reservations (holder, use, works: '*' or a list) from JSONL or CSV."""
     ws = open_workspace(home)
     before = {r.id for r in ws.registry.list_reservations()}
-    _print_imported("reservation", file, before, import_reservations(ws.registry, file), "already in force")
+    rows = import_reservations(ws.registry, file)
+    by = audit.cli_actor()
+    audit.append(ws, "reservation", [audit.reservation_entry(r, "declared", by) for r in rows if r.id not in before])
+    _print_imported("reservation", file, before, rows, "already in force")
 
 
 @reservation_app.command("withdraw")
@@ -354,6 +371,7 @@ def reservation_withdraw(
     """Withdraw a reservation from now on (kept in the history)."""
     ws = open_workspace(home)
     r = ws.registry.withdraw_reservation(reservation_id)
+    audit.append(ws, "reservation", [audit.reservation_entry(r, "withdrawn", audit.cli_actor())])
     console().print(f"withdrew reservation {r.id} of {escape(r.holder)}")
 
 

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kyodaku.audit import registry as audit_entries
 from kyodaku.desk.auth import Actor
 from kyodaku.registry.base import ALL_WORKS, Alias, NotFound, Permit, Work
 from kyodaku.registry.importers import parse_alias, register_work
@@ -59,7 +60,7 @@ def add_work(service: Any, actor: Actor, *, title: str, files: Iterable[Path], a
     work, _ = register_work(service.workspace.registry, service.workspace, slug, title, list(files),
                             aliases=[parse_alias(a) for a in aliases if a.strip()])
     fingerprint_pending(service.workspace, progress=False, workers=0)
-    service._audit("work", {"work": work.work_id, "holder": slug, "title": title, "by": actor.username})
+    service._audit("work", audit_entries.work_entry(work, actor.username))
     return get_work(service, actor, work.work_id)
 
 
@@ -88,8 +89,7 @@ def grant_permit(service: Any, actor: Actor, *, licensee: str, use: str, works: 
             get_work(service, actor, w)
     permit = service.workspace.registry.grant_permit(slug, licensee.strip(), use, works, valid_from=valid_from,
                                                      valid_until=valid_until, at=service.clock())
-    service._audit("permit", {"permit": permit.id, "event": "granted", "holder": slug, "licensee": permit.licensee,
-                              "use": use, "scope": permit.scope, "by": actor.username})
+    service._audit("permit", audit_entries.permit_entry(permit, "granted", actor.username))
     return permit
 
 
@@ -100,6 +100,5 @@ def revoke_permit(service: Any, actor: Actor, permit_id: int, reason: str) -> Pe
             actor.require("holder")
         raise NotFound(f"no permit {permit_id}")
     revoked = service.workspace.registry.revoke_permit(permit_id, reason, at=service.clock())
-    service._audit("permit", {"permit": permit_id, "event": "revoked", "holder": permit.holder,
-                              "reason": reason, "by": actor.username})
+    service._audit("permit", audit_entries.permit_entry(revoked, "revoked", actor.username, reason=reason))
     return revoked

@@ -164,7 +164,19 @@ def fingerprint_pending(workspace: Workspace, *, progress: bool = True, workers:
                 _flush(refs, registry, buffer, stored, summary)
             bar.advance(job)
         _flush(refs, registry, buffer, stored, summary)
+    _audit_conflicts(workspace, summary)
     return summary
+
+
+def _audit_conflicts(workspace: Workspace, summary: FingerprintSummary) -> None:
+    """Pictures two holders both registered go into the audit log (kind ``conflict``)."""
+    from kyodaku.audit.registry import append, conflict_entry
+
+    conflicts = [(w, o, d) for w, o, d, c in summary.lookalikes if c]
+    if not conflicts:
+        return
+    holders = workspace.registry.holders_of({w for w, _o, _d in conflicts} | {o for _w, o, _d in conflicts})
+    append(workspace, "conflict", [conflict_entry(w, o, (holders.get(w), holders.get(o)), d) for w, o, d in conflicts])
 
 
 def _flush(refs: ReferenceSet, registry, buffer, stored, summary: FingerprintSummary) -> None:
@@ -205,9 +217,14 @@ def refresh_lookalikes(workspace: Workspace) -> int:
     store = refs.stores.get("pdq")
     found = lookalikes(refs, range(len(store))) if store is not None else {}
     registry = workspace.registry
-    before = {p.media_id for p in registry.list_lookalikes()}
-    for media_id in sorted(before | set(found)):
+    known = {(p.media_id, p.other_media_id) for p in registry.list_lookalikes()}
+    for media_id in sorted({m for m, _o in known} | set(found)):
         registry.record_lookalikes(media_id, [(o, d) for o, (_w, d) in found.get(media_id, {}).items()])
+    # pairs not recorded before go into the audit log like those found on fingerprinting
+    summary = FingerprintSummary()
+    summary.lookalikes = [(p.work_id, p.other_work_id, p.distance, p.conflict) for p in registry.list_lookalikes()
+                          if (p.media_id, p.other_media_id) not in known]
+    _audit_conflicts(workspace, summary)
     return sum(len(f) for f in found.values())
 
 
