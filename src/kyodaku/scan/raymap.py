@@ -98,6 +98,9 @@ def _worker_class() -> Any:
         def run(self, fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
             return [fn(item) for item in items]
 
+        def ready(self) -> bool:
+            return True
+
     return MapWorker
 
 
@@ -176,11 +179,27 @@ def ray_ordered_map(
         for entry in group:
             entry.ref = None
 
+    def alive(actor: Any, limit: float = 60.0) -> None:
+        """Wait (at most ``limit`` s) until ``actor`` answers: one just killed is being
+        restarted, and a call sent to it meanwhile dies (on a loaded machine, twice)."""
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                ray.get(actor.ready.remote(), timeout=max(0.1, deadline - time.monotonic()))
+                return
+            except died:
+                if time.monotonic() >= deadline:
+                    return
+                time.sleep(0.05)
+            except GetTimeoutError:
+                return
+
     def solo(entry: _Entry) -> None:
         """Run a suspect alone on actor 0 (nothing else in flight).  A first death may be
         the actor just killed (a kill is asynchronous), so the item dies twice to be
         reported as crashing its worker."""
         for attempt in (1, 2):
+            alive(actors[0])
             ref = actors[0].run.remote(fn, [entry.item])
             try:
                 entry.result = ray.get(ref, timeout=item_timeout)[0]
