@@ -22,6 +22,14 @@ KNN_FLAT_MAX = 20_000
 #: than flat search (see the README's index section).
 KNN_LIST_SIZE = 200
 KNN_NPROBE = 16
+#: an IVF's lists are planned for the size it was built at, and its centroids are never
+#: retrained as vectors are added.  A registry grows by imports and one-off works, so an
+#: IVF first built at 20k vectors (100 lists) would end up scanning 16% of everything per
+#: descriptor; it is rebuilt (lists re-planned, re-trained) once it holds this many times
+#: the vectors its lists were planned for.  Measured with benchmarks/bench_local_index.py
+#: (README, "Index"): at 1M descriptors, 100 lists take 324 ms per query image, 5,000
+#: lists 18 ms.
+KNN_REGROW = 4
 
 
 def _structure(method: FingerprintMethod, n: int) -> str:
@@ -39,9 +47,25 @@ def new_index(method: FingerprintMethod, n: int) -> VectorIndex:
         return make_index(method.vector_kind, method.dim, expected_size=n)
     if structure == "flat":
         return make_index(method.vector_kind, method.dim, expected_size=n, backend="faiss", structure="flat")
-    nlist = int(min(65536, max(16, n // KNN_LIST_SIZE)))
     return make_index(method.vector_kind, method.dim, expected_size=n, backend="faiss", structure="ivf",
-                      nlist=nlist, nprobe=KNN_NPROBE)
+                      nlist=knn_lists(n), nprobe=KNN_NPROBE)
+
+
+def knn_lists(n: int) -> int:
+    """IVF lists for ``n`` vectors: about :data:`KNN_LIST_SIZE` vectors a list."""
+    return int(min(65536, max(16, n // KNN_LIST_SIZE)))
+
+
+def outgrown(method: FingerprintMethod, index: VectorIndex, n: int) -> bool:
+    """Whether ``index`` should be built again to hold ``n`` vectors: a flat one past
+    :data:`KNN_FLAT_MAX`, or an IVF holding :data:`KNN_REGROW` times what its lists were
+    planned for."""
+    if _structure(method, n) != _structure(method, len(index)):
+        return True
+    params = getattr(index, "params", {})
+    if getattr(index, "structure", None) != "ivf" or "nlist" not in params:
+        return False
+    return knn_lists(n) > params["nlist"] and n > KNN_REGROW * params["nlist"] * KNN_LIST_SIZE
 
 
 class ReferenceSet:
@@ -83,8 +107,8 @@ class ReferenceSet:
         if index is None:
             self.indexes[name] = self._build(name)
             return
-        if _structure(self.methods[name], rows.stop) != _structure(self.methods[name], len(index)):
-            self.indexes[name] = self._build(name)  # grown past what this structure is for
+        if outgrown(self.methods[name], index, rows.stop):
+            self.indexes[name] = self._build(name)  # grown past what this index was planned for
             return
         vectors = np.asarray(self.stores[name].vectors[rows.start:rows.stop])
         index.add(vectors, np.arange(rows.start, rows.stop, dtype=np.int64))
