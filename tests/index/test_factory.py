@@ -185,3 +185,26 @@ def test_faiss_small_batches_leave_thread_setting_alone() -> None:
         assert faiss.omp_get_max_threads() == 2
     finally:
         faiss.omp_set_num_threads(1)
+
+
+def test_ivf_trains_on_an_even_spread_when_told_at_most() -> None:
+    """``train_max`` bounds what k-means runs on (its cost is vectors x lists); every
+    vector is still indexed and found."""
+    import faiss
+
+    rng = np.random.default_rng(3)
+    vectors = rng.integers(0, 256, (6_000, 32), dtype=np.uint8)
+    index = make_index("binary", 256, backend="faiss", structure="ivf", nlist=40, nprobe=40, train_max=2_000)
+    assert index.params["train_size"] == 1_560 and index.params["train_max"] == 2_000
+    calls = []
+    original = faiss.IndexBinaryIVF.train
+    try:
+        faiss.IndexBinaryIVF.train = lambda self, x: calls.append(len(x)) or original(self, x)
+        index.add(vectors[:1_000], np.arange(1_000))
+        assert not index.trained
+        index.add(vectors[1_000:], np.arange(1_000, 6_000))
+    finally:
+        faiss.IndexBinaryIVF.train = original
+    assert index.trained and calls == [2_000] and len(index) == 6_000
+    found = index.query(vectors[[0, 2_999, 5_999]], 1)
+    assert [int(x) for x in found.labels[:, 0]] == [0, 2_999, 5_999]

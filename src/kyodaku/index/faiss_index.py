@@ -89,7 +89,8 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "multihash": {"b": 16},
     "hnsw": {"M": 32, "ef_construction": 80, "ef_search": 128},
     # nprobe None: 64 for binary (random-like codes spread over many lists), 16 for float
-    "ivf": {"nlist": 1024, "nprobe": None, "train_size": None},
+    # train_max None: k-means on every buffered vector (FAISS itself keeps at most 256 a list)
+    "ivf": {"nlist": 1024, "nprobe": None, "train_size": None, "train_max": None},
 }
 
 _APPROXIMATE = {"hnsw", "ivf"}
@@ -151,6 +152,8 @@ class FaissIndex(VectorIndex):
             if self.params["train_size"] is None:
                 self.params["train_size"] = 39 * self.params["nlist"]
             self.params["train_size"] = max(int(self.params["train_size"]), self.params["nlist"])
+            if self.params["train_max"] is not None:
+                self.params["train_max"] = max(int(self.params["train_max"]), self.params["train_size"])
         self._width = row_width(kind, dim)
         self._labels = LabelBuffer()
         self._trained = structure != "ivf"
@@ -202,7 +205,10 @@ class FaissIndex(VectorIndex):
     def _train_ivf(self) -> None:
         vectors = self._stored_vectors()
         ivf = self._new_index(trained_form=True)
-        ivf.train(vectors)
+        most = self.params["train_max"]
+        # k-means costs vectors x lists: past ``train_max`` it runs on an even spread of them
+        ivf.train(vectors if most is None or len(vectors) <= most
+                  else vectors[np.linspace(0, len(vectors) - 1, most).astype(np.int64)])
         ivf.add(vectors)
         if self.kind == "float":
             ivf.make_direct_map()  # lets query() reconstruct survivors to re-measure them
