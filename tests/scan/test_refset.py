@@ -37,3 +37,23 @@ def test_an_ivf_is_planned_again_when_the_registry_outgrows_it(tmp_path) -> None
     assert [int(x) for x in found.labels[:, 0]] == [3, 50_000, 104_999]
     reopened = ReferenceSet(tmp_path / "fingerprints", tmp_path / "index", methods=[OrbMethod()])
     assert reopened.indexes["orb"].params["nlist"] == 525 and len(reopened.indexes["orb"]) == 105_000
+
+
+def test_an_outgrown_index_saved_by_an_older_kyodaku_is_rebuilt_before_a_scan(tmp_path) -> None:
+    """An IVF left with the lists planned at 25k vectors while 105k were added (what
+    kyodaku did before it re-planned as the registry grows) is rebuilt by the main
+    process before workers open it; a planned one is left alone."""
+    from kyodaku.index import make_index
+    from kyodaku.scan.refset import replan_outgrown
+
+    rng = np.random.default_rng(8)
+    fps, ixs = tmp_path / "fingerprints", tmp_path / "index"
+    refs = ReferenceSet(fps, ixs, methods=[OrbMethod()])
+    refs.add("orb", _entries(rng, 0, 105, 1000))
+    assert replan_outgrown(fps, ixs) == []
+    stuck = make_index("binary", 256, backend="faiss", structure="ivf", nlist=125, nprobe=16)
+    stuck.add(np.asarray(refs.stores["orb"].vectors), np.arange(105_000, dtype=np.int64))
+    stuck.save(ixs / "orb")
+    assert replan_outgrown(fps, ixs) == ["orb"]
+    reopened = ReferenceSet(fps, ixs, methods=[OrbMethod()])
+    assert reopened.indexes["orb"].params["nlist"] == 525 and len(reopened.indexes["orb"]) == 105_000

@@ -15,7 +15,7 @@ from kyodaku.fingerprint.store import RefEntry, stored_meta
 from kyodaku.media.images import load_image
 from kyodaku.media.types import MediaError
 from kyodaku.scan.parallel import default_workers, ordered_map
-from kyodaku.scan.refset import ReferenceSet
+from kyodaku.scan.refset import ReferenceSet, replan_outgrown
 from kyodaku.workspace import Workspace
 
 #: reference images are decoded at this size (the methods downscale further)
@@ -139,6 +139,7 @@ def fingerprint_pending(workspace: Workspace, *, progress: bool = True, workers:
     added twice, and a row is marked done only after its fingerprints are saved.
     """
     refresh_stale(workspace)
+    replan_outgrown(workspace.fingerprints_dir, workspace.index_dir)
     registry = workspace.registry
     pending = registry.pending_media()
     summary = FingerprintSummary()

@@ -67,10 +67,36 @@ def outgrown(method: FingerprintMethod, index: VectorIndex, n: int) -> bool:
     planned for."""
     if _structure(method, n) != _structure(method, len(index)):
         return True
-    params = getattr(index, "params", {})
-    if getattr(index, "structure", None) != "ivf" or "nlist" not in params:
+    return _replan(getattr(index, "structure", None), getattr(index, "params", {}), n)
+
+
+def _replan(structure: str | None, params: dict, n: int) -> bool:
+    if structure != "ivf" or "nlist" not in params:
         return False
     return knn_lists(n) > params["nlist"] and n > KNN_REGROW * params["nlist"] * KNN_LIST_SIZE
+
+
+def replan_outgrown(fingerprints_dir: Path, index_dir: Path) -> list[str]:
+    """Build again, here and now, every k-NN index its method's references have outgrown
+    (an IVF saved by a kyodaku that kept the lists planned when it first became one), so
+    that scan workers, which each open the reference set read-only, find it planned.
+    Reads each index's ``meta.json`` and store size only.  Returns the methods rebuilt."""
+    import json
+    import shutil
+
+    stale = []
+    for name, method in all_methods().items():
+        meta_path = Path(index_dir) / name / "meta.json"
+        if method.search != "knn" or not meta_path.exists():
+            continue
+        meta = json.loads(meta_path.read_text())
+        n = MethodStore(Path(fingerprints_dir) / name, method).n_vectors
+        if _replan(meta.get("structure"), meta.get("params", {}), n):
+            shutil.rmtree(meta_path.parent)
+            stale.append(name)
+    if stale:
+        ReferenceSet(Path(fingerprints_dir), Path(index_dir))  # builds the missing indexes
+    return stale
 
 
 class ReferenceSet:
