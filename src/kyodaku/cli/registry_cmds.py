@@ -82,10 +82,9 @@ def _works_arg(works: str | None) -> str | list[str]:
 def holders_import(file: FileArg, home: HomeOption = None) -> None:
     """Import holders (holder, name, jurisdiction) from JSONL or CSV."""
     ws = open_workspace(home)
-    before = {h.slug for h in ws.registry.list_holders()}
-    added = import_holders(ws.registry, file)
+    added = import_holders(ws.registry, file)  # the new ones only
     by = audit.cli_actor()
-    audit.append(ws, "holder", [audit.holder_entry(h, by) for h in added if h.slug not in before])
+    audit.append(ws, "holder", [audit.holder_entry(h, by) for h in added])
     console().print(f"imported {len(added)} holder(s) from {escape(str(file))}")
 
 

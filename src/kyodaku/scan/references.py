@@ -165,15 +165,16 @@ def fingerprint_pending(workspace: Workspace, *, progress: bool = True, workers:
                 _flush(refs, registry, buffer, stored, summary)
             bar.advance(job)
         _flush(refs, registry, buffer, stored, summary)
-    _audit_conflicts(workspace, summary)
+    _audit_conflicts(workspace, summary.lookalikes)
     return summary
 
 
-def _audit_conflicts(workspace: Workspace, summary: FingerprintSummary) -> None:
-    """Pictures two holders both registered go into the audit log (kind ``conflict``)."""
+def _audit_conflicts(workspace: Workspace, pairs: list[tuple[str, str, int, bool]]) -> None:
+    """Pictures two holders both registered go into the audit log (kind ``conflict``):
+    ``pairs`` as in :attr:`FingerprintSummary.lookalikes`."""
     from kyodaku.audit.registry import append, conflict_entry
 
-    conflicts = [(w, o, d) for w, o, d, c in summary.lookalikes if c]
+    conflicts = [(w, o, d) for w, o, d, c in pairs if c]
     if not conflicts:
         return
     holders = workspace.registry.holders_of({w for w, _o, _d in conflicts} | {o for _w, o, _d in conflicts})
@@ -222,10 +223,8 @@ def refresh_lookalikes(workspace: Workspace) -> int:
     for media_id in sorted({m for m, _o in known} | set(found)):
         registry.record_lookalikes(media_id, [(o, d) for o, (_w, d) in found.get(media_id, {}).items()])
     # pairs not recorded before go into the audit log like those found on fingerprinting
-    summary = FingerprintSummary()
-    summary.lookalikes = [(p.work_id, p.other_work_id, p.distance, p.conflict) for p in registry.list_lookalikes()
-                          if (p.media_id, p.other_media_id) not in known]
-    _audit_conflicts(workspace, summary)
+    _audit_conflicts(workspace, [(p.work_id, p.other_work_id, p.distance, p.conflict)
+                                 for p in registry.list_lookalikes() if (p.media_id, p.other_media_id) not in known])
     return sum(len(f) for f in found.values())
 
 

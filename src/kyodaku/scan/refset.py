@@ -80,7 +80,8 @@ def replan_outgrown(fingerprints_dir: Path, index_dir: Path) -> list[str]:
     """Build again, here and now, every k-NN index its method's references have outgrown
     (an IVF saved by a kyodaku that kept the lists planned when it first became one), so
     that scan workers, which each open the reference set read-only, find it planned.
-    Reads each index's ``meta.json`` and store size only.  Returns the methods rebuilt."""
+    Reads each index's ``meta.json`` only (its plan and its count).  Returns the methods
+    rebuilt."""
     import json
     import shutil
 
@@ -90,8 +91,7 @@ def replan_outgrown(fingerprints_dir: Path, index_dir: Path) -> list[str]:
         if method.search != "knn" or not meta_path.exists():
             continue
         meta = json.loads(meta_path.read_text())
-        n = MethodStore(Path(fingerprints_dir) / name, method).n_vectors
-        if _replan(meta.get("structure"), meta.get("params", {}), n):
+        if _replan(meta.get("structure"), meta.get("params", {}), int(meta.get("count", 0))):
             shutil.rmtree(meta_path.parent)
             stale.append(name)
     if stale:
