@@ -169,7 +169,7 @@ def test_orb_finds_a_figure_pasted_small_into_a_large_scene():
         found = m.compare(m.query(art.loaded(scene)), m.reference(art.loaded(ref)))
         assert found.score >= 0.9, found.evidence
         assert coarse.compare(coarse.query(art.loaded(scene)), coarse.reference(art.loaded(ref))).score < 0.5
-    assert len(m.query(art.loaded(art.artwork(26, (480, 640))))) <= m.query_features
+    assert len(m.query(art.loaded(art.artwork(26, (480, 640))))) <= m.query_features * (1 + m.strongest_extra)
 
 
 def test_orb_finds_a_dark_picture_inside_a_bright_screenshot():
@@ -194,3 +194,49 @@ def test_orb_finds_a_dark_picture_inside_a_bright_screenshot():
         found = m.compare(m.query(art.loaded(shot)), ref)
         assert found.score >= 0.9, found.evidence
         assert plain.compare(plain.query(art.loaded(shot)), ref).score < 0.5
+
+
+def _correspondences(ref_xy: np.ndarray, query_xy: np.ndarray) -> tuple[Fingerprint, Fingerprint, tuple]:
+    n = len(ref_xy)
+    zeros = np.zeros((n, 1), np.float32)
+    ref = Fingerprint("orb", np.zeros((n, 32), np.uint8), np.hstack([ref_xy, zeros]).astype(np.float32), {})
+    query = Fingerprint("orb", np.zeros((n, 32), np.uint8), np.hstack([query_xy, zeros]).astype(np.float32), {})
+    idx = np.arange(n)
+    return query, ref, (idx, idx, np.zeros(n, np.float32))
+
+
+def test_orb_inliers_are_counted_in_the_query_pixels_when_the_reference_is_enlarged():
+    """A tiny patch of a reference (a sprite's few corners, 16 px) "seen" at 15x over a
+    whole screenshot: RANSAC's threshold, in reference pixels, spans 120 of the query's,
+    and keypoints strewn anywhere near the map agreed with it.  Counted in the query's
+    pixels they do not; a real enlarged copy (2x, a pixel of noise) keeps its inliers."""
+    rng = np.random.default_rng(3)
+    m = OrbMethod()
+    patch = rng.uniform(100, 116, (40, 2))
+    strewn = (patch - 100) * 15 + rng.uniform(-60, 60, (40, 2)) + 50
+    q, r, pairs = _correspondences(patch, strewn)
+    assert m.verify(q, r, *pairs).evidence["inliers"] < 10
+    ref_xy = rng.uniform(0, 200, (40, 2))
+    copy = ref_xy * 2 + 30 + rng.normal(0, 1, (40, 2))
+    q, r, pairs = _correspondences(ref_xy, copy)
+    c = m.verify(q, r, *pairs)
+    assert c.evidence["inliers"] >= 38 and abs(c.evidence["scale"] - 0.5) < 0.01
+
+
+def test_orb_query_keeps_the_strongest_corners_of_a_narrow_figure_in_a_busy_scene():
+    """A tall, narrow figure pasted into a busy scene covers a sliver of the grid cells,
+    so the spread caps its keypoints at its area's share (a ship on a rock field was
+    missed).  The strongest keypoints left out are added back wherever they lie: the
+    figure gets half again as many inliers or more."""
+    import cv2
+
+    m, spread_only = OrbMethod(), OrbMethod()
+    spread_only.strongest_extra = 0.0
+    scene = cv2.GaussianBlur(art.artwork(98, (540, 960)), (0, 0), 1.2)
+    for seed in (40, 41, 42):
+        figure = art.artwork(seed, (400, 150))
+        shot = art.paste(figure, scene, 0.8, (120, 400))
+        ref = m.reference(art.loaded(figure))
+        both = m.compare(m.query(art.loaded(shot)), ref).evidence["inliers"]
+        spread = spread_only.compare(spread_only.query(art.loaded(shot)), ref).evidence["inliers"]
+        assert both >= 1.5 * spread, (both, spread)

@@ -1,5 +1,6 @@
 """ORB keypoint spreading: the vectorised version keeps exactly the keypoints of the
-plain loop it replaced (the loop is the specification)."""
+plain loop it replaced (the loop is the specification), and the extra strongest of those
+it left out."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ import numpy as np
 from kyodaku.fingerprint.local import _spread
 
 
-def _spec(keypoints, n, shape, grid):
+def _spec(keypoints, n, shape, grid, density=1.5, extra=0):
     if len(keypoints) <= n or grid <= 1:
         return list(keypoints)
+    kept = _spec_spread(keypoints, n, shape, grid, density)
+    chosen = {id(k) for k in kept}
+    left = [k for k in sorted(keypoints, key=lambda k: -k.response) if id(k) not in chosen]
+    return kept + left[:extra]
+
+
+def _spec_spread(keypoints, n, shape, grid, density):
     h, w = shape
-    cap = max(1, int(1.5 * n / (grid * grid)))
+    cap = max(1, int(density * n / (grid * grid)))
     counts = np.zeros((grid, grid), np.int32)
     kept, rest = [], []
     for k in sorted(keypoints, key=lambda k: -k.response):
@@ -41,3 +49,7 @@ def test_spread_matches_the_plain_loop():
         got = _spread(kps, n, (h, w), 4)
         assert [id(k) for k in got] == [id(k) for k in _spec(kps, n, (h, w), 4)]
         assert len(got) == min(n, m)
+        density, extra = float(rng.choice([1.0, 1.5, 3.0])), int(rng.integers(0, n + 1))
+        got = _spread(kps, n, (h, w), 4, density, extra)
+        assert [id(k) for k in got] == [id(k) for k in _spec(kps, n, (h, w), 4, density, extra)]
+        assert len(got) == (min(n + extra, m) if m > n else m)

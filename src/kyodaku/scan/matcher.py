@@ -293,7 +293,12 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
     rock texture that is also the lower part of a registered scene): the other is shown
     intact (:data:`PART_INTACT`) all around this one, so this one's pixels are its pixels.
     A registered figure pasted into a registered scene keeps its score: the scene is not
-    shown whole around it.  Only works whose appearance was already checked are weighed."""
+    shown whole around it.  Two works found on the same part of the query (each footprint
+    inside the other's) are two readings of one picture: the one that differs from the
+    query clearly less (:data:`LOOK_ALIKE_MARGIN`) explains the other, as
+    :meth:`Matcher._settle_look_alikes` does for works the keypoints already tied together
+    (a copy's keypoints can reach two look-alikes through too few shared ones to tie
+    them).  Only works whose appearance was already checked are weighed."""
     checked = [(m, a) for m in matches if (a := memo.get(m.work_id)) is not None and m.score >= LOOK_ALIKE_MIN_SCORE]
     for weak, a_weak in checked:
         if weak.explained_by is not None:
@@ -302,8 +307,10 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
             if strong is weak or strong.explained_by is not None \
                     or not a_strong.shows_copy or a_weak.inside(a_strong) < PART_INSIDE:
                 continue
+            same_place = a_strong.inside(a_weak) >= PART_INSIDE
             if a_weak.unshown < a_strong.unshown + PART_MARGIN \
-                    and not (a_strong.unshown <= PART_INTACT and a_strong.inside(a_weak) < PART_INSIDE):
+                    and not (a_strong.unshown <= PART_INTACT and not same_place) \
+                    and not (same_place and a_weak.unshown >= a_strong.unshown + LOOK_ALIKE_MARGIN):
                 continue
             weak.cap_as_explained(strong.work_id)
             break
