@@ -62,14 +62,12 @@ def _spread(keypoints, n: int, shape: tuple[int, int], grid: int, density: float
     rank = np.empty(len(order), np.int64)
     rank[by_cell] = np.arange(len(order)) - starts
     under = rank < cap
-    ranked = np.concatenate([order[under], order[~under]])
-    chosen = ranked[:n]
+    chosen = np.concatenate([order[under], order[~under]])[:n]
     if extra > 0:
         # and the ``extra`` strongest of those left out, wherever they lie
-        strength = np.empty(len(order), np.int64)
-        strength[order] = np.arange(len(order))  # 0: the strongest
-        rest = ranked[n:]
-        chosen = np.concatenate([chosen, rest[np.argsort(strength[rest], kind="stable")][:extra]])
+        taken = np.zeros(len(order), bool)
+        taken[chosen] = True
+        chosen = np.concatenate([chosen, order[~taken[order]][:extra]])
     return [keypoints[i] for i in chosen]
 
 
@@ -183,7 +181,8 @@ class OrbMethod(FingerprintMethod):
     #: is looked at again with the contrast equalised locally (CLAHE, ``clahe_clip``)
     starved_share = 0.25
     clahe_clip = 2.0
-    #: RANSAC reprojection threshold, in pixels of the query at ``query_side``
+    #: RANSAC reprojection threshold, in pixels of the reference at ``ref_side`` and at
+    #: most that many of the query at ``query_side`` (:meth:`verify`)
     ransac_px = 8.0
     #: inliers at score 0.5; chance matches between unrelated art stay below ~17
     score_mid = 18.0

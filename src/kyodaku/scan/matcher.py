@@ -308,9 +308,10 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
                     or not a_strong.shows_copy or a_weak.inside(a_strong) < PART_INSIDE:
                 continue
             same_place = a_strong.inside(a_weak) >= PART_INSIDE
-            if a_weak.unshown < a_strong.unshown + PART_MARGIN \
-                    and not (a_strong.unshown <= PART_INTACT and not same_place) \
-                    and not (same_place and a_weak.unshown >= a_strong.unshown + LOOK_ALIKE_MARGIN):
+            shown_less = a_weak.unshown >= a_strong.unshown + PART_MARGIN
+            intact_around = a_strong.unshown <= PART_INTACT and not same_place
+            look_alike = same_place and a_weak.unshown >= a_strong.unshown + LOOK_ALIKE_MARGIN
+            if not (shown_less or intact_around or look_alike):
                 continue
             weak.cap_as_explained(strong.work_id)
             break

@@ -4,6 +4,8 @@ and is opened read-only by each scan worker."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -82,9 +84,6 @@ def replan_outgrown(fingerprints_dir: Path, index_dir: Path) -> list[str]:
     that scan workers, which each open the reference set read-only, find it planned.
     Reads each index's ``meta.json`` only (its plan and its count).  Returns the methods
     rebuilt."""
-    import json
-    import shutil
-
     stale = []
     for name, method in all_methods().items():
         meta_path = Path(index_dir) / name / "meta.json"
