@@ -32,6 +32,10 @@ that among strong matches an intact copy ranks above the same drawing with a det
 changed, and caps a match whose altered share exceeds :data:`ALTERED_MAX` (or whose
 covered share exceeds :data:`OCCLUDED_MAX`) into the review band: a person looks at a
 variant; it is never silently cleared and never blocked on the strength of shared lines.
+A match with a part drawn differently (altered beyond :data:`ALTERED_INTACT`: another
+expression of the same sprite, or a copy with its hand redrawn) is capped into the review
+band too, above the variants: the lines say it is the work, the pixels that part of it is
+not, and only a person can tell an edited copy from the artist's own variant.
 
 The fingerprint's "vectors" are the thumbnail's encoded bytes, one byte per row, so the
 method's store is the same arrays-and-JSON store as every other method's; it is not
@@ -52,6 +56,13 @@ from kyodaku.media.types import LoadedImage
 #: the dev set (README, "Appearance"): real copies stay under ~0.03 except captions
 #: (up to ~0.14 of a small image); recoloured or re-equipped variants reach 0.1-0.8.
 ALTERED_MAX = 0.05
+#: altered share of a reference up to which the query shows it intact: the check's noise
+#: on copies (99.4% of the full dev set's copies measure at most this, 98.9% of seed 1's,
+#: 97.5% of other art 2's; a third of the hard negatives lie between it and ALTERED_MAX).
+#: A match above it and up to :data:`ALTERED_MAX` shows the reference with a part drawn
+#: differently (another mouth, a redrawn hand): an edited copy or the artist's variant,
+#: which a person decides (README, "Appearance")
+ALTERED_INTACT = 0.005
 #: covered share of a reference above which a query shows too little of it to block on:
 #: the rest lies under shapes, captions or plain background (a different figure that
 #: shares only a prop with the registered one).  Copies under the dev set's shapes and
@@ -91,6 +102,12 @@ class Appearance:
         """Whether the query shows the reference as a copy: not a variant (altered beyond
         :data:`ALTERED_MAX`) and not mostly covered (beyond :data:`OCCLUDED_MAX`)."""
         return self.altered <= ALTERED_MAX and self.occluded <= OCCLUDED_MAX
+
+    @property
+    def partly_redrawn(self) -> bool:
+        """Whether the query shows the reference as a copy with a part drawn differently:
+        altered beyond :data:`ALTERED_INTACT`, not beyond :data:`ALTERED_MAX`."""
+        return ALTERED_INTACT < self.altered <= ALTERED_MAX
 
     @property
     def agreement(self) -> float:

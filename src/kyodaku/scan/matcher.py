@@ -176,7 +176,10 @@ class Matcher:
         differently ranks below intact copies.  A match whose reference is altered beyond
         :data:`ALTERED_MAX` (a variant, not a copy), or mostly covered or blank
         (:data:`OCCLUDED_MAX`: the query shows too little of it to decide on), is scored
-        into the review band: below the block threshold, never below the review threshold."""
+        into the lower half of the review band: below the block threshold, never below the
+        review threshold.  One with a part drawn differently
+        (:attr:`Appearance.partly_redrawn`: an edited copy or the artist's own variant) is
+        scored into the upper half: a person decides, and sees it before the variants."""
         for m in sorted(matches, key=lambda m: -m.score)[:APPEARANCE_CHECKS]:
             if m.score < APPEARANCE_MIN_SCORE:
                 continue
@@ -184,9 +187,14 @@ class Matcher:
             if found is None:
                 continue
             m.evidence = {**m.evidence, "appearance": found.to_json()}
+            band = EXPLAINED_CAP - APPEARANCE_MIN_SCORE
             if not found.shows_copy:
-                m.score = min(m.score, APPEARANCE_MIN_SCORE + (EXPLAINED_CAP - APPEARANCE_MIN_SCORE) * m.score)
+                m.score = min(m.score, APPEARANCE_MIN_SCORE + band / 2 * m.score)
                 m.evidence["variant" if found.altered > ALTERED_MAX else "mostly_covered"] = True
+            elif found.partly_redrawn:
+                # review, ranked above the variants: in the upper half of the review band
+                m.score = min(m.score, APPEARANCE_MIN_SCORE + band / 2 * (1.0 + m.score * found.agreement))
+                m.evidence["partly_redrawn"] = True
             else:
                 # the same drawing, a little altered, ranks below the same drawing intact
                 m.score *= found.agreement
@@ -298,8 +306,10 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
     query clearly less (:data:`LOOK_ALIKE_MARGIN`) explains the other, as
     :meth:`Matcher._settle_look_alikes` does for works the keypoints already tied together
     (a copy's keypoints can reach two look-alikes through too few shared ones to tie
-    them).  Only works whose appearance was already checked are weighed."""
-    checked = [(m, a) for m in matches if (a := memo.get(m.work_id)) is not None and m.score >= LOOK_ALIKE_MIN_SCORE]
+    them).  Only works whose appearance was already checked, and found a copy or partly
+    redrawn, are weighed."""
+    checked = [(m, a) for m in matches if (a := memo.get(m.work_id)) is not None
+               and (m.score >= LOOK_ALIKE_MIN_SCORE or a.partly_redrawn)]
     for weak, a_weak in checked:
         if weak.explained_by is not None:
             continue
