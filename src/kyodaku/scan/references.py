@@ -3,12 +3,14 @@ using all cores) into the workspace's reference set."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from kyodaku.audit.registry import append, conflict_entry
 from kyodaku.fingerprint.base import Fingerprint
 from kyodaku.fingerprint.registry import all_methods, image_methods, video_methods
 from kyodaku.fingerprint.store import RefEntry, stored_meta
@@ -100,8 +102,6 @@ def refresh_stale(workspace: Workspace) -> list[str]:
     method added since the references were fingerprinted gets the images the other image
     methods hold queued again (only its own fingerprints are then added).  Returns the
     methods that were stale or missing."""
-    import shutil
-
     # each refs.json is read once (it lists every reference: large at scale)
     metas = {m.name: stored_meta(workspace.fingerprints_dir / m.name) for m in all_methods().values()}
     stale = []
@@ -172,8 +172,6 @@ def fingerprint_pending(workspace: Workspace, *, progress: bool = True, workers:
 def _audit_conflicts(workspace: Workspace, pairs: list[tuple[str, str, int, bool]]) -> None:
     """Pictures two holders both registered go into the audit log (kind ``conflict``):
     ``pairs`` as in :attr:`FingerprintSummary.lookalikes`."""
-    from kyodaku.audit.registry import append, conflict_entry
-
     conflicts = [(w, o, d) for w, o, d, c in pairs if c]
     if not conflicts:
         return
