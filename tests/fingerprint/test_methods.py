@@ -8,6 +8,7 @@ from kyodaku.fingerprint.pdq import PdqMethod, trim_borders
 from tests import art
 from tests.fingerprint.conformance import MethodConformance
 
+import cv2
 import numpy as np
 
 
@@ -118,8 +119,6 @@ def test_pdq_featureless_views_are_not_hashed_and_match_nothing():
 def test_orb_query_keypoints_reach_a_flat_drawing_beside_busy_texture():
     """A composite: noisy texture on the left, a flat line drawing on the right.  The
     query's keypoints are spread over a grid, so the drawing gets its share."""
-    import cv2
-
     rng = np.random.default_rng(5)
     img = np.full((480, 960, 3), 235, np.uint8)
     img[:, :480] = rng.integers(0, 255, (480, 480, 3), dtype=np.uint8)
@@ -178,8 +177,6 @@ def test_orb_finds_a_dark_picture_inside_a_bright_screenshot():
     query has no corners at the page's contrast.  Grid cells starved of keypoints are
     looked at again with the contrast equalised locally, and the copy is found (3-12
     inliers with that switched off)."""
-    import cv2
-
     m, plain = OrbMethod(), OrbMethod()
     plain.starved_share = 0.0
     for seed in (29, 30, 31):
@@ -228,8 +225,6 @@ def test_orb_query_keeps_the_strongest_corners_of_a_narrow_figure_in_a_busy_scen
     so the spread caps its keypoints at its area's share (a ship on a rock field was
     missed).  The strongest keypoints left out are added back wherever they lie: the
     figure gets half again as many inliers or more."""
-    import cv2
-
     m, spread_only = OrbMethod(), OrbMethod()
     spread_only.strongest_extra = 0.0
     scene = cv2.GaussianBlur(art.artwork(98, (540, 960)), (0, 0), 1.2)

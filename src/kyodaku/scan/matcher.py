@@ -187,13 +187,12 @@ class Matcher:
             if found is None:
                 continue
             m.evidence = {**m.evidence, "appearance": found.to_json()}
-            band = EXPLAINED_CAP - APPEARANCE_MIN_SCORE
             if not found.shows_copy:
-                m.score = min(m.score, APPEARANCE_MIN_SCORE + band / 2 * m.score)
+                m.score = min(m.score, _review_score(m.score, upper=False))
                 m.evidence["variant" if found.altered > ALTERED_MAX else "mostly_covered"] = True
             elif found.partly_redrawn:
-                # review, ranked above the variants: in the upper half of the review band
-                m.score = min(m.score, APPEARANCE_MIN_SCORE + band / 2 * (1.0 + m.score * found.agreement))
+                # review, ranked above the variants
+                m.score = min(m.score, _review_score(m.score * found.agreement, upper=True))
                 m.evidence["partly_redrawn"] = True
             else:
                 # the same drawing, a little altered, ranks below the same drawing intact
@@ -287,6 +286,13 @@ class Matcher:
         for h in hits:
             h.comparison.evidence.pop("frame_weights", None)  # internal to resolve; large
         return hits
+
+
+def _review_score(strength: float, upper: bool) -> float:
+    """A score in the lower or upper half of the review band (:data:`APPEARANCE_MIN_SCORE`
+    to :data:`EXPLAINED_CAP`, below the block threshold), placed by ``strength`` in 0..1."""
+    half = (EXPLAINED_CAP - APPEARANCE_MIN_SCORE) / 2
+    return APPEARANCE_MIN_SCORE + half * ((1.0 if upper else 0.0) + strength)
 
 
 def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> None:
