@@ -23,6 +23,7 @@ __all__ = [
     "ClaimRow",
     "DeliveryRow",
     "InquiryRow",
+    "LoginFailureRow",
     "OutboxRow",
     "SessionRow",
     "WebhookRow",
@@ -57,6 +58,21 @@ class AccountRow(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     holders: Mapped[list[HolderRow]] = relationship(secondary=account_holders, order_by="HolderRow.slug")
+
+
+class LoginFailureRow(Base):
+    """One wrong password for an account from one client address (the peer of the TCP
+    connection, never a forwarded-for header).  Sign-in is refused to a client that has
+    too many of these for the account in the lock window, and to every client once the
+    account has too many from all clients (:func:`kyodaku.desk.auth.authenticate`)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_account_client_at", "account_id", "client", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    client: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class SessionRow(Base):
