@@ -17,12 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import ipaddress
 import smtplib
-import socket
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +28,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kyodaku.desk.models import AccountRow, DeliveryRow, OutboxRow, WebhookRow, account_holders
+from kyodaku.desk.webhook_target import Resolver, check_webhook_target, post_pinned
 
 __all__ = ["SmtpSettings", "check_webhook_target", "deliver_pending", "emit", "sign", "verify_signature"]
 
@@ -85,40 +81,11 @@ def emit(s: Session, event: str, holder_id: int | None, payload: dict[str, Any],
     return row
 
 
-def _private(host: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return host.lower() in ("localhost", "localhost.localdomain") or host.lower().endswith(".localhost")
-    return not ip.is_global
-
-
-def check_webhook_target(url: str, *, resolve: bool = False) -> None:
-    """Refuse a holder's webhook aimed at this machine or a private network (the server
-    must not become a way into internal services).  ``resolve`` also checks every
-    address the name resolves to (at delivery, against DNS rebinding)."""
-    from kyodaku.registry.base import RegistryError
-
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RegistryError("a webhook URL is http:// or https:// with a host name")
-    if _private(parts.hostname):
-        raise RegistryError(f"webhook host {parts.hostname} is on this machine or a private network")
-    if resolve:
-        try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-        except OSError as exc:
-            raise RegistryError(f"cannot resolve webhook host {parts.hostname}: {exc}") from None
-        if any(_private(str(info[4][0])) for info in infos):
-            raise RegistryError(f"webhook host {parts.hostname} resolves to a private address")
-
-
-def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
-    req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json", **headers},
-                                 method="POST")
-    with urllib.request.urlopen(req, timeout=TIMEOUT_S) as resp:  # noqa: S310 - operator-configured URL
-        if not 200 <= resp.status < 300:
-            raise urllib.error.HTTPError(url, resp.status, "not 2xx", resp.headers, None)
+def _post(url: str, body: bytes, headers: dict[str, str], *, allow_private: bool,
+          resolver: Resolver | None) -> None:
+    """POST to the address the name was resolved to and checked at (never re-resolved),
+    refusing redirects (:mod:`kyodaku.desk.webhook_target`)."""
+    post_pinned(url, body, headers, allow_private=allow_private, timeout=TIMEOUT_S, resolver=resolver)
 
 
 def _mail(smtp: SmtpSettings, to: str, event: str, payload: dict[str, Any]) -> None:
@@ -134,9 +101,12 @@ def _mail(smtp: SmtpSettings, to: str, event: str, payload: dict[str, Any]) -> N
 
 
 def deliver_pending(session_factory: Callable[[], Any], now: datetime, *, smtp: SmtpSettings | None = None,
-                    limit: int = 100, allow_private: bool = False) -> dict[str, int]:
+                    limit: int = 100, allow_private: bool = False,
+                    resolver: Resolver | None = None) -> dict[str, int]:
     """Try every delivery that is due; returns counts of ``delivered`` and ``failed``.
-    Holders' webhooks must reach public addresses unless ``allow_private``."""
+    Holders' webhooks must reach public addresses unless ``allow_private`` (the operator's
+    own may be local).  Every webhook is resolved once (``resolver``, default the system's),
+    connected to at the checked address, and a redirect is a failure, never followed."""
     counts = {"delivered": 0, "failed": 0}
     with session_factory() as s:
         due = s.scalars(select(DeliveryRow).where(DeliveryRow.delivered_at.is_(None),
@@ -152,10 +122,9 @@ def deliver_pending(session_factory: Callable[[], Any], now: datetime, *, smtp: 
                     hook = s.get(WebhookRow, d.webhook_id)
                     if hook is None or not hook.active:
                         raise RuntimeError("webhook removed or disabled")
-                    if hook.holder_id is not None and not allow_private:
-                        check_webhook_target(d.target, resolve=True)
                     _post(d.target, body, {"X-Kyodaku-Event": d.outbox.event, "X-Kyodaku-Delivery": str(d.id),
-                                           "X-Kyodaku-Signature": sign(hook.secret, body, int(now.timestamp()))})
+                                           "X-Kyodaku-Signature": sign(hook.secret, body, int(now.timestamp()))},
+                          allow_private=allow_private or hook.holder_id is None, resolver=resolver)
                 else:
                     if smtp is None:
                         raise RuntimeError("no SMTP settings (KYODAKU_SMTP_HOST)")

@@ -248,8 +248,7 @@ class DeskService:
             holder_id = None
             if actor.role == "holder":
                 holder_id = self._holder_for(s, actor, holder).id
-                if not self.allow_private_webhooks:
-                    check_webhook_target(url)
+                check_webhook_target(url, allow_private=self.allow_private_webhooks)
             else:
                 actor.require("operator")
             secret = secrets.token_urlsafe(32)
