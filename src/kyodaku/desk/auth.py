@@ -21,19 +21,23 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from kyodaku.desk.models import ROLES, AccountRow, ApiKeyRow, SessionRow
+from kyodaku.desk.models import ROLES, AccountRow, ApiKeyRow, LoginFailureRow, SessionRow
 from kyodaku.registry.base import Conflict, NotFound, RegistryError
 from kyodaku.registry.models import HolderRow
 
 __all__ = ["Actor", "Forbidden", "actor_of", "hash_password", "new_api_key", "new_session", "verify_password"]
 
 SESSION_TTL = timedelta(hours=12)
-#: wrong passwords in a row before an account is locked, and for how long
+#: wrong passwords for an account from one client address before that client is locked
+#: out of it, counted over (and locked for) LOCK_FOR
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=15)
+#: wrong passwords for an account from all clients together (within LOCK_FOR) before it is
+#: locked for everyone for LOCK_FOR
+ACCOUNT_LOCK_AFTER = 50
 _HASHER = PasswordHasher()
 #: verified against when the username is unknown, so both paths take as long
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
@@ -124,21 +128,44 @@ def create_account(s: Session, username: str, role: str, *, display_name: str | 
     return row
 
 
-def authenticate(s: Session, username: str, password: str, now: datetime) -> AccountRow | None:
-    """The account if the password is right.  After LOCK_AFTER wrong passwords in a row the
-    account is locked for LOCK_FOR (even the right password is refused meanwhile), which
-    stops guessing; a success resets the count."""
+def _failures(s: Session, account_id: int, since: datetime, client: str | None = None) -> int:
+    q = select(func.count()).select_from(LoginFailureRow).where(LoginFailureRow.account_id == account_id,
+                                                                 LoginFailureRow.at > since)
+    if client is not None:
+        q = q.where(LoginFailureRow.client == client)
+    return s.scalar(q) or 0
+
+
+def authenticate(s: Session, username: str, password: str, now: datetime,
+                 client: str = "unknown") -> AccountRow | None:
+    """The account if the password is right and sign-in is not locked for ``client``.
+
+    ``client`` is the address the request came from (the TCP peer, never a forwarded-for
+    header).  Locks: LOCK_AFTER wrong passwords for an account from one client within
+    LOCK_FOR lock that client out of that account (even the right password is refused)
+    until the oldest of them is LOCK_FOR old, while the owner signing in from elsewhere is
+    not affected; ACCOUNT_LOCK_AFTER wrong passwords from all clients together within
+    LOCK_FOR lock the account for everyone for LOCK_FOR (a guess spread over many
+    addresses).  Attempts while locked are not counted; a success clears that client's
+    failures."""
+    client = (client or "unknown")[:100]
     row = s.scalar(select(AccountRow).where(AccountRow.username == username))
     ok = verify_password(row.password_hash if row is not None else None, password)
     if row is None or row.disabled_at is not None:
         return None
+    since = now - LOCK_FOR
+    s.execute(delete(LoginFailureRow).where(LoginFailureRow.account_id == row.id, LoginFailureRow.at <= since))
     if row.locked_until is not None and now < row.locked_until:
         return None
-    if not ok:
-        row.failed_logins = (row.failed_logins or 0) + 1
-        if row.failed_logins >= LOCK_AFTER:
-            row.locked_until, row.failed_logins = now + LOCK_FOR, 0
+    if _failures(s, row.id, since, client) >= LOCK_AFTER:
         return None
+    if not ok:
+        s.add(LoginFailureRow(account_id=row.id, client=client, at=now))
+        s.flush()
+        if _failures(s, row.id, since) >= ACCOUNT_LOCK_AFTER:
+            row.locked_until = now + LOCK_FOR
+        return None
+    s.execute(delete(LoginFailureRow).where(LoginFailureRow.account_id == row.id, LoginFailureRow.client == client))
     row.failed_logins, row.locked_until = 0, None
     if _HASHER.check_needs_rehash(row.password_hash or ""):
         row.password_hash = _HASHER.hash(password)

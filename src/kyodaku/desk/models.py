@@ -53,8 +53,9 @@ class AccountRow(Base):
     lang: Mapped[str] = mapped_column(String(8), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    #: failed sign-ins in a row; at LOCK_AFTER the account is locked until ``locked_until``
+    #: no longer counted (wrong passwords are rows of ``login_failures``, per client)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    #: locked for every client until then (ACCOUNT_LOCK_AFTER wrong passwords from all clients)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     holders: Mapped[list[HolderRow]] = relationship(secondary=account_holders, order_by="HolderRow.slug")

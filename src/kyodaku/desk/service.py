@@ -5,12 +5,16 @@ it acts for (anything else is "not found"), auditors only read, operators answer
 
 Every claim step is timestamped with the injected clock, gets its deadline from the
 :class:`~kyodaku.desk.lifecycle.DeadlinePolicy`, emits an outbox event (webhooks,
-email) in the same transaction, and is appended to the workspace's audit log.
+email) in the same transaction, and writes its audit entry in that transaction too
+(:mod:`kyodaku.audit.outbox`), appended to the workspace's signed audit log right after
+the commit.  So is every other change: accounts, API keys created and revoked, webhooks
+registered, inquiries, and (through the registry) works, aliases and permits.
 """
 
 from __future__ import annotations
 
 import secrets
+import urllib.parse
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from functools import cached_property
@@ -21,9 +25,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kyodaku.audit import AuditLog
+from kyodaku.audit.outbox import drain_quietly, record
 from kyodaku.desk import auth, inquiries
 from kyodaku.desk.auth import Actor, Forbidden
-from kyodaku.desk.claims import (Claim, claim_view, claims_query, evidence_from_line, store_upload, transition,
+from kyodaku.desk.claims import (Claim, claim_view, claims_query, evidence_from_line, keep_upload, transition,
                                  visible_claim)
 from kyodaku.desk.lifecycle import DeadlinePolicy
 from kyodaku.desk.models import AccountRow, ApiKeyRow, ClaimEventRow, ClaimRow, WebhookRow
@@ -34,6 +39,20 @@ from kyodaku.registry.models import HolderRow, WorkRow
 from kyodaku.workspace import Workspace
 
 __all__ = ["DeskService"]
+
+
+def webhook_target(url: str) -> str:
+    """A webhook URL as the audit log keeps it: without credentials, query or fragment
+    (where receivers put tokens)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return urllib.parse.urlunsplit((parts.scheme, host + port, parts.path, "", ""))
 
 
 class DeskService:
@@ -52,6 +71,7 @@ class DeskService:
         self.allow_private_webhooks = allow_private_webhooks
         self.records = Records(workspace.session)
         self.uploads_dir = workspace.home / "desk" / "uploads"
+        self._drain()  # entries a crash left committed but not yet in the log (the desk starting)
 
     @cached_property
     def audit_log(self) -> AuditLog:
@@ -59,8 +79,10 @@ class DeskService:
         one instance serves every request thread)."""
         return AuditLog.for_workspace(self.workspace)
 
-    def _audit(self, kind: str, data: dict[str, Any]) -> None:
-        self.audit_log.append(kind, data)
+    def _drain(self) -> None:
+        """Append the audit entries committed with the changes just made (and any a crash
+        left pending) to the file log; a failure leaves them pending, reported by verify."""
+        drain_quietly(self.workspace.session, lambda: self.audit_log)
 
     # -- accounts ---------------------------------------------------------------------------
     def add_account(self, username: str, role: str, *, password: str | None = None,
@@ -70,13 +92,16 @@ class DeskService:
             row = auth.create_account(s, username, role, password=password, holders=tuple(holders),
                                       display_name=display_name, email=email, lang=lang)
             actor = auth.actor_of(row)
-        self._audit("account", {"username": username, "role": role, "holders": list(actor.holder_slugs)})
+            record(s, "account", {"username": username, "role": role, "holders": list(actor.holder_slugs)},
+                   self.clock())
+        self._drain()
         return actor
 
-    def login(self, username: str, password: str) -> tuple[Actor, str, str] | None:
-        """Check the password; returns (actor, session token, CSRF token) or None."""
+    def login(self, username: str, password: str, client: str = "unknown") -> tuple[Actor, str, str] | None:
+        """Check the password; returns (actor, session token, CSRF token) or None.  ``client``
+        is the address the sign-in came from (locks are per account and client)."""
         with self.workspace.session() as s:
-            row = auth.authenticate(s, username, password, self.clock())
+            row = auth.authenticate(s, username, password, self.clock(), client)
             if row is None:
                 return None
             token, csrf = auth.new_session(s, row, self.clock())
@@ -102,7 +127,11 @@ class DeskService:
             account = s.get(AccountRow, actor.account_id)
             assert account is not None
             row, key = auth.new_api_key(s, account, label, self.clock())
-            return row.id, key
+            key_id = row.id
+            record(s, "api_key", {"api_key": row.id, "event": "created", "account": account.username,
+                                  "prefix": row.prefix, "label": row.label, "by": actor.username}, self.clock())
+        self._drain()
+        return key_id, key
 
     def api_keys(self, actor: Actor) -> list[dict[str, Any]]:
         with self.workspace.session() as s:
@@ -116,7 +145,12 @@ class DeskService:
             row = s.get(ApiKeyRow, key_id)
             if row is None or row.account_id != actor.account_id:
                 raise NotFound(f"no API key {key_id}")
-            row.revoked_at = row.revoked_at or self.clock()
+            if row.revoked_at is not None:
+                return  # revoked before: nothing changes, nothing to log
+            row.revoked_at = self.clock()
+            record(s, "api_key", {"api_key": row.id, "event": "revoked", "account": actor.username,
+                                  "prefix": row.prefix, "by": actor.username}, self.clock())
+        self._drain()
 
     # -- helpers ----------------------------------------------------------------------------
     def _holder_for(self, s: Any, actor: Actor, holder: str | None) -> HolderRow:
@@ -170,7 +204,8 @@ class DeskService:
         if upload is not None:
             from kyodaku.scan.pipeline import ScanOptions, check_file
 
-            stored, sha = store_upload(self.uploads_dir, Path(upload), upload_name or Path(upload).name)
+            stored, sha = keep_upload(self, holder_row.id, slug, Path(upload),
+                                      upload_name or Path(upload).name)
             line = check_file(self.workspace, stored, ScanOptions(self.licensee, "generation", now.date(), workers=0))
             line["path"] = upload_name or Path(upload).name
             fields = {"subject_kind": "upload", "upload_path": str(Path(stored).relative_to(self.workspace.home)),
@@ -197,15 +232,16 @@ class DeskService:
                                                        "due_at": row.due_at.isoformat() if row.due_at else None},
                      now, self.email)
                 claim_id = row.id
+                record(s, "claim", {"claim": claim_id, "holder": slug, "action": "file", "to": "filed",
+                                    "by": actor.username, "works": list(works),
+                                    "verdict": fields["evidence"].get("verdict")}, now)
         except IntegrityError:
             if idempotency_key:  # a concurrent retry won the race
                 return self.file_claim(actor, work_ids=works, description=description, holder=slug,
                                        upload=upload, upload_name=upload_name, decision_id=decision_id,
                                        idempotency_key=idempotency_key)
             raise
-        self._audit("claim", {"claim": claim_id, "holder": slug, "action": "file", "to": "filed",
-                              "by": actor.username, "works": list(works),
-                              "verdict": fields["evidence"].get("verdict")})
+        self._drain()
         return self.claim(actor, claim_id)
 
     def claim(self, actor: Actor, claim_id: int) -> Claim:
@@ -232,10 +268,10 @@ class DeskService:
             emit(s, f"claim.{row.state}", row.holder_id,
                  {"claim": row.id, "holder": row.holder.slug, "state": row.state, "from": before,
                   "note": event.note, "due_at": row.due_at.isoformat() if row.due_at else None}, now, self.email)
-            audit = {"claim": row.id, "holder": row.holder.slug, "action": action, "from": before, "to": row.state,
-                     "by": actor.username, "note": event.note, "late": event.late,
-                     "blocking_decision": row.evidence.get("blocking_decision_id")}
-        self._audit("claim", audit)
+            record(s, "claim", {"claim": row.id, "holder": row.holder.slug, "action": action, "from": before,
+                                "to": row.state, "by": actor.username, "note": event.note, "late": event.late,
+                                "blocking_decision": row.evidence.get("blocking_decision_id")}, now)
+        self._drain()
         return self.claim(actor, claim_id)
 
     # -- webhooks ---------------------------------------------------------------------------
@@ -245,9 +281,10 @@ class DeskService:
         if not url.startswith(("http://", "https://")):
             raise RegistryError("a webhook URL starts with http:// or https://")
         with self.workspace.session() as s:
-            holder_id = None
+            holder_id, holder_slug = None, None
             if actor.role == "holder":
-                holder_id = self._holder_for(s, actor, holder).id
+                holder_row = self._holder_for(s, actor, holder)
+                holder_id, holder_slug = holder_row.id, holder_row.slug
                 check_webhook_target(url, allow_private=self.allow_private_webhooks)
             else:
                 actor.require("operator")
@@ -255,7 +292,11 @@ class DeskService:
             row = WebhookRow(holder_id=holder_id, url=url, secret=secret, created_at=self.clock())
             s.add(row)
             s.flush()
-            return row.id, secret
+            hook_id = row.id
+            record(s, "webhook", {"webhook": hook_id, "event": "registered", "holder": holder_slug,
+                                  "target": webhook_target(url), "by": actor.username}, self.clock())
+        self._drain()
+        return hook_id, secret
 
     # -- inquiries ----------------------------------------------------------------------------
     def file_inquiry(self, actor: Actor, *, corpus: str, work_ids: Iterable[str] = (), question: str = "",

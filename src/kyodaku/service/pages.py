@@ -96,7 +96,9 @@ def login(request: Request, service: Desk, username: Annotated[str, Form(max_len
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
-    found = service.login(username, password)
+    # the TCP peer only: a forwarded-for header is the client's word and would let anyone
+    # sign in as a fresh client (or lock out someone else's)
+    found = service.login(username, password, client=request.client.host if request.client else "unknown")
     if found is None:
         token = secrets.token_urlsafe(32)
         resp = render(request, "login.html", None, status=401, next=_safe_next(next), login_csrf=token,
