@@ -150,6 +150,9 @@ class Workspace:
                 f"the database of {ws.home} is at schema revision {current}, this kyodaku expects {head}; "
                 "run `kyodaku init` to upgrade it"
             )
+        from kyodaku.audit.outbox import drain_workspace
+
+        drain_workspace(ws, quiet=True)  # audit entries a crash left committed but not yet in the log
         return ws
 
     @classmethod
@@ -176,7 +179,7 @@ class Workspace:
 
     @cached_property
     def registry(self) -> SqlRegistry:
-        return SqlRegistry(self.engine)
+        return SqlRegistry(self.engine, audit_home=self.home)
 
     def dispose(self) -> None:
         """Close pooled connections (call before forking worker processes)."""

@@ -30,7 +30,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 
     from kyodaku.workspace import Workspace
 
-__all__ = ["GENESIS", "AuditKeyError", "AuditLog", "Problem", "VerifyReport", "canonical", "entry_hash", "read_entries",
+__all__ = ["GENESIS", "AuditKeyError", "AuditLog", "AuditLogError", "LogWriter", "Problem", "VerifyReport", "canonical", "entry_hash", "read_entries",
            "verify"]
 
 AUDIT_DIR = "audit"
@@ -127,6 +128,23 @@ def _last_entry(fd: int) -> tuple[dict[str, Any] | None, bool]:
     return None, torn
 
 
+def _entries_backwards(fd: int) -> Iterator[dict[str, Any]]:
+    """Well-formed entries of the file, last first."""
+    pos = os.fstat(fd).st_size
+    rest = b""
+    block = 1 << 16
+    while pos > 0:
+        start = max(0, pos - block)
+        buf = os.pread(fd, pos - start, start) + rest
+        pos = start
+        lines = buf.split(b"\n")
+        rest = lines[0] if pos > 0 else b""
+        for line in reversed(lines if pos == 0 else lines[1:]):
+            if line.strip() and (entry := _parse(line)) is not None:
+                yield entry
+        block = min(block * 2, 1 << 22)
+
+
 class AuditLog:
     """Appends signed, hash-chained entries to ``path`` (and keeps ``HEAD.json`` beside it).
 
@@ -163,36 +181,20 @@ class AuditLog:
         payloads = [_normalise(item) for item in items]
         if not payloads:
             return []
+        with self.locked() as writer:
+            return writer.write(writer.prepare([(kind, data) for data in payloads]))
+
+    @contextmanager
+    def locked(self) -> Iterator[LogWriter]:
+        """Hold the log's exclusive lock (other processes and threads wait) and yield a
+        :class:`LogWriter` that appends after the last entry.  The database side of the
+        audit outbox (:mod:`kyodaku.audit.outbox`) marks its rows while holding it, so two
+        drains never append the same row."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            rfd = os.open(self.path, os.O_RDONLY)
-            try:
-                last, torn = _last_entry(rfd)
-            finally:
-                os.close(rfd)
-            seq = last["seq"] + 1 if last else 0
-            prev = last["hash"] if last else GENESIS
-            at = _now()
-            entries: list[dict[str, Any]] = []
-            chunks: list[bytes] = [b"\n"] if torn else []  # terminate a torn line, never rewrite it
-            for data in payloads:
-                entry: dict[str, Any] = {"seq": seq, "at": at, "kind": kind, "data": data, "prev": prev}
-                digest = hashlib.sha256(canonical(entry)).hexdigest()
-                entry["hash"] = digest
-                entry["sig"] = sign(self.signer, digest.encode("ascii"))
-                chunks.append(canonical(entry) + b"\n")
-                entries.append(entry)
-                prev, seq = digest, seq + 1
-            data_out = b"".join(chunks)
-            view = memoryview(data_out)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-            self._write_head(entries[-1]["seq"], entries[-1]["hash"])
-            return entries
+            yield LogWriter(self, fd)
         finally:
             os.close(fd)  # releases the lock
 
@@ -211,11 +213,102 @@ class AuditLog:
             raise
 
 
+class AuditLogError(RuntimeError):
+    """The log cannot be appended to safely (entries were removed from its end)."""
+
+
+class LogWriter:
+    """Appends to a log whose lock the caller holds (:meth:`AuditLog.locked`)."""
+
+    def __init__(self, log: AuditLog, fd: int) -> None:
+        self.log = log
+        self._fd = fd
+        rfd = os.open(log.path, os.O_RDONLY)
+        try:
+            last, self._torn = _last_entry(rfd)
+        finally:
+            os.close(rfd)
+        self.next_seq = last["seq"] + 1 if last else 0
+        self.prev = last["hash"] if last else GENESIS
+        self._check_head(last)
+
+    def _check_head(self, last: dict[str, Any] | None) -> None:
+        """Refuse to append after entries were cut from the end: the new entries would take
+        the removed ones' places in the chain and hide the cut (fail closed).  A torn last
+        line is an interrupted write: it stays in the file (verify reports it), so appending
+        after it hides nothing."""
+        if self._torn:
+            return
+        try:
+            head = json.loads(self.log.head_path.read_bytes())
+            seq, digest, sig = head["seq"], head["hash"], head["sig"]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, TypeError, KeyError):
+            return  # an unreadable head is reported by verify; it hides nothing appended after
+        if not isinstance(seq, int) or not isinstance(digest, str):
+            return
+        if not verify_signature(self.log.signer.public_key(), sig, _head_message(seq, digest)):
+            return
+        last_seq = last["seq"] if last else -1
+        if seq > last_seq or (seq == last_seq and last is not None and last["hash"] != digest):
+            raise AuditLogError(f"the audit log {self.log.path} ends at seq {last_seq} but its signed head records "
+                                f"seq {seq}: entries were removed from its end; not appending "
+                                "(run `kyodaku audit verify`)")
+
+    def prepare(self, items: Iterable[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
+        """The signed entries ``items`` (kind, data) would become if written next (nothing written)."""
+        seq, prev, at = self.next_seq, self.prev, _now()
+        entries: list[dict[str, Any]] = []
+        for kind, data in items:
+            entry: dict[str, Any] = {"seq": seq, "at": at, "kind": kind, "data": _normalise(data), "prev": prev}
+            digest = hashlib.sha256(canonical(entry)).hexdigest()
+            entry["hash"] = digest
+            entry["sig"] = sign(self.log.signer, digest.encode("ascii"))
+            entries.append(entry)
+            prev, seq = digest, seq + 1
+        return entries
+
+    def write(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Append entries made by :meth:`prepare` (fsync, then the head); returns them."""
+        if not entries:
+            return entries
+        if entries[0]["seq"] != self.next_seq or entries[0]["prev"] != self.prev:
+            raise AuditLogError("audit entries prepared for another position in the log")
+        chunks: list[bytes] = [b"\n"] if self._torn else []  # terminate a torn line, never rewrite it
+        chunks.extend(canonical(e) + b"\n" for e in entries)
+        view = memoryview(b"".join(chunks))
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        os.fsync(self._fd)
+        self._torn = False
+        self.next_seq, self.prev = entries[-1]["seq"] + 1, entries[-1]["hash"]
+        self.log._write_head(entries[-1]["seq"], entries[-1]["hash"])
+        return entries
+
+    def hashes_from(self, first_seq: int) -> dict[int, str]:
+        """{seq: hash} of the entries with seq >= ``first_seq``, read backwards from the end."""
+        out: dict[int, str] = {}
+        rfd = os.open(self.log.path, os.O_RDONLY)
+        try:
+            for entry in _entries_backwards(rfd):
+                if entry["seq"] < first_seq:
+                    break
+                out.setdefault(entry["seq"], entry["hash"])
+        finally:
+            os.close(rfd)
+        return out
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the log; ``line`` is 1-based (None when it concerns the whole log)."""
 
-    kind: str  # absent, garbled, truncated, edited, signature, link, missing, reordered, duplicate, head
+    #: absent, garbled, truncated, edited, signature, link, missing, reordered, duplicate, head;
+    #: against the workspace's database (:mod:`kyodaku.audit.coverage`): pending, unlogged,
+    #: unaudited, mismatch
+    kind: str
     message: str
     line: int | None = None
     seq: int | None = None
@@ -232,6 +325,8 @@ class VerifyReport:
     head_seq: int | None = None
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: changes in the workspace's database checked for their entry (None: the file alone)
+    changes_checked: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -242,7 +337,10 @@ class VerifyReport:
 
     def __str__(self) -> str:
         if self.ok:
-            return f"{self.entries} entries verified, chain intact, head seq {self.head_seq}"
+            text = f"{self.entries} entries verified, chain intact, head seq {self.head_seq}"
+            if self.changes_checked is not None:
+                text += f"; all {self.changes_checked} changes in the database have their entries"
+            return text
         return "\n".join([f"{len(self.problems)} problem(s) in {self.path}:", *(f"  {p}" for p in self.problems)])
 
 

@@ -1,10 +1,11 @@
 """Registry changes in the audit log, in one form whichever front end made them.
 
-The desk appends its own changes (accounts, works, aliases, permits) as it makes them; the
-CLI and the library append theirs here, with the same kinds and fields, so that a
+The registry writes these entries itself, in the transaction of each change
+(:class:`~kyodaku.registry.sql.SqlRegistry` through :mod:`kyodaku.audit.outbox`), so the
+desk, the CLI and a program using the library all leave the same kinds and fields, and a
 regulator reading the log sees every permit granted or revoked and every reservation,
-whoever made it.  ``by`` names who: a desk account, or ``cli:USER`` for a command run by
-USER on the workspace's machine.
+whoever made it.  ``by`` names who: a desk account, ``cli:USER`` for a command run by USER
+on the workspace's machine, ``library:USER`` for a program.
 """
 
 from __future__ import annotations
@@ -13,20 +14,30 @@ import getpass
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from kyodaku.audit.log import AuditLog
-
 if TYPE_CHECKING:
     from kyodaku.registry.base import Holder, Permit, Reservation, Work
     from kyodaku.workspace import Workspace
 
 
+__all__ = ["aliases_entry", "append", "cli_actor", "conflict_entry", "holder_entry", "library_actor",
+           "permit_entry", "reservation_entry", "work_entry"]
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "unknown"
+
+
 def cli_actor() -> str:
     """``cli:USER``: a command run on the workspace's machine by USER."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        user = "unknown"
-    return f"cli:{user}"
+    return f"cli:{_user()}"
+
+
+def library_actor() -> str:
+    """``library:USER``: a program calling kyodaku's library, run by USER."""
+    return f"library:{_user()}"
 
 
 def holder_entry(h: Holder, by: str) -> dict[str, Any]:
@@ -35,6 +46,10 @@ def holder_entry(h: Holder, by: str) -> dict[str, Any]:
 
 def work_entry(w: Work, by: str) -> dict[str, Any]:
     return {"work": w.work_id, "holder": w.holder, "title": w.title, "by": by}
+
+
+def aliases_entry(w: Work, by: str) -> dict[str, Any]:
+    return {"work": w.work_id, "holder": w.holder, "aliases": [a.text for a in w.aliases], "by": by}
 
 
 def permit_entry(p: Permit, event: str, by: str, reason: str | None = None) -> dict[str, Any]:
@@ -61,7 +76,14 @@ def conflict_entry(work_id: str, other_work: str, holders: tuple[str | None, str
 
 
 def append(workspace: Workspace, kind: str, entries: Iterable[dict[str, Any]]) -> None:
-    """Append ``entries`` (none: nothing) of ``kind`` to the workspace's audit log."""
+    """Log ``entries`` (none: nothing) of ``kind`` for something that is not a registry
+    change (the registry logs its own): committed to the audit outbox in one transaction,
+    then appended to the workspace's audit log."""
+    from kyodaku.audit.outbox import drain_workspace, record
+
     rows = list(entries)
     if rows:
-        AuditLog.for_workspace(workspace).append_many(kind, rows)
+        with workspace.session() as s:
+            for data in rows:
+                record(s, kind, data)
+        drain_workspace(workspace, quiet=True)

@@ -42,13 +42,31 @@ def verify_cmd(
     public_key: Annotated[Path | None, typer.Option(
         "--public-key", help="Verify with this public key PEM (an auditor's pinned copy) instead of the "
         "workspace's key.", dir_okay=False)] = None,
+    file_only: Annotated[bool, typer.Option(
+        "--file-only", help="Check the log file alone, not the workspace's database against it.")] = False,
 ) -> None:
-    """Check every entry's hash, signature and chain link, and the signed head; exit 1 on any problem."""
-    path = _log_path(home)
+    """Check every entry's hash, signature and chain link, and the signed head; on a workspace,
+    first append audit entries a crash left committed but unlogged, then check that every change
+    in its database (claims and their steps, permits, works, holders, accounts, API keys,
+    webhooks, inquiries, reservations) has its entry.  Exit 1 on any problem."""
+    from kyodaku.audit.coverage import verify_workspace
+    from kyodaku.workspace import Workspace, WorkspaceError
+
+    settings = settings_for(home)
+    path = settings.home.expanduser().resolve() / AUDIT_DIR / LOG_FILE
+    ws = None
+    if not file_only:
+        try:
+            ws = Workspace.open(settings.home, settings.database_url)
+        except WorkspaceError as exc:
+            err_console().print(f"[yellow]note:[/yellow] {escape(str(exc))}; checking the log file alone")
     try:
-        report = verify(path, public_key)
+        report = verify_workspace(ws, public_key) if ws is not None else verify(path, public_key)
     except AuditKeyError as exc:
         fail(str(exc))
+    finally:
+        if ws is not None:
+            ws.dispose()
     for warning in report.warnings:
         err_console().print(f"[yellow]warning:[/yellow] {escape(warning)}")
     if report.ok:

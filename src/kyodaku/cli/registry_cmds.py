@@ -67,6 +67,14 @@ def _table(*columns: str, title: str | None = None) -> Table:
     return table
 
 
+def _open(home: Path | None) -> Any:
+    """The workspace, its registry changes logged as by ``cli:USER`` (the registry writes
+    each change's audit entry in the change's own transaction)."""
+    ws = open_workspace(home)
+    ws.registry.default_actor = audit.cli_actor()
+    return ws
+
+
 def _works_arg(works: str | None) -> str | list[str]:
     if works is None or works.strip() == ALL_WORKS:
         return ALL_WORKS
@@ -81,10 +89,8 @@ def _works_arg(works: str | None) -> str | list[str]:
 @friendly_errors
 def holders_import(file: FileArg, home: HomeOption = None) -> None:
     """Import holders (holder, name, jurisdiction) from JSONL or CSV."""
-    ws = open_workspace(home)
+    ws = _open(home)
     added = import_holders(ws.registry, file)  # the new ones only
-    by = audit.cli_actor()
-    audit.append(ws, "holder", [audit.holder_entry(h, by) for h in added])
     console().print(f"imported {len(added)} holder(s) from {escape(str(file))}")
 
 
@@ -94,7 +100,7 @@ def holders_list(home: HomeOption = None) -> None:
     """List holders with their jurisdiction and consent model."""
     from kyodaku.policy.decide import Policy
 
-    ws = open_workspace(home)
+    ws = _open(home)
     policy = Policy.load(settings_for(home).policy_file)
     table = _table("holder", "name", "jurisdiction", "consent model")
     for h in ws.registry.list_holders():
@@ -118,9 +124,8 @@ def holder_add(
         fail(f"holder slug must be lowercase letters, digits, '.', '_' or '-', got {slug!r}")
     if not JURISDICTION.match(jurisdiction.upper()):
         fail(f"--jurisdiction must be an ISO country code like 'JP' or 'EU', got {jurisdiction!r}")
-    ws = open_workspace(home)
+    ws = _open(home)
     h = ws.registry.add_holder(slug, name or slug, jurisdiction.upper())
-    audit.append(ws, "holder", [audit.holder_entry(h, audit.cli_actor())])
     console().print(f"added holder {escape(h.slug)} ({escape(h.name)}, {h.jurisdiction})")
 
 
@@ -129,12 +134,10 @@ def holder_add(
 @friendly_errors
 def catalog_import(file: FileArg, no_fingerprint: NoFingerprint = False, home: HomeOption = None) -> None:
     """Import works (work_id, holder, title, kind, media, aliases); media paths are relative to FILE."""
-    ws = open_workspace(home)
+    ws = _open(home)
     media_ids = import_catalog(ws.registry, ws, file)
     wanted = set(media_ids)
     works = {m.work_id for m in ws.registry.list_media() if m.id in wanted}
-    by = audit.cli_actor()
-    audit.append(ws, "work", [audit.work_entry(w, by) for w in ws.registry.list_works() if w.work_id in works])
     console().print(
         f"imported {len(works)} work(s) with {len(media_ids)} reference file(s) from {escape(str(file))}"
     )
@@ -157,7 +160,7 @@ def work_add(
     home: HomeOption = None,
 ) -> None:
     """Register one work of HOLDER with its reference FILES."""
-    ws = open_workspace(home)
+    ws = _open(home)
     aliases = [parse_alias(a) for a in alias or []]
     work, media_ids = register_work(
         ws.registry,
@@ -169,7 +172,6 @@ def work_add(
         work_id=work_id,
         aliases=aliases,
     )
-    audit.append(ws, "work", [audit.work_entry(work, audit.cli_actor())])
     console().print(
         f"added work {work.work_id} ({escape(work.title)}, {work.kind}) with {len(media_ids)} file(s)"
     )
@@ -184,7 +186,7 @@ def works_list(
     home: HomeOption = None,
 ) -> None:
     """List registered works with their reference media."""
-    ws = open_workspace(home)
+    ws = _open(home)
     works = ws.registry.list_works(holder)
     table = _table(
         "work", "holder", "title", "kind", "aliases", "media", "fingerprinted", title=f"{len(works)} work(s)"
@@ -214,7 +216,7 @@ def works_lookalikes(
     Copies of either picture match both works.  A pair whose holders differ is a
     [bold]conflict[/bold]: two holders claim the same picture, and the registry's operator
     should settle who holds it.  Exits 1 when --conflicts finds any (for scripts)."""
-    ws = open_workspace(home)
+    ws = _open(home)
     if refresh:
         from kyodaku.scan.references import refresh_lookalikes
 
@@ -242,11 +244,9 @@ def _print_imported(what: str, file: Path, before: set[int], rows: list[Any], ag
 @friendly_errors
 def permits_import(file: FileArg, home: HomeOption = None) -> None:
     """Import permits (holder, licensee, use, works, valid_from, valid_until)."""
-    ws = open_workspace(home)
+    ws = _open(home)
     before = {p.id for p in ws.registry.list_permits()}
     rows = import_permits(ws.registry, file)
-    by = audit.cli_actor()
-    audit.append(ws, "permit", [audit.permit_entry(p, "granted", by) for p in rows if p.id not in before])
     _print_imported("permit", file, before, rows, "already granted with the same terms")
 
 
@@ -259,7 +259,7 @@ def permits_list(
     home: HomeOption = None,
 ) -> None:
     """List every permit, revoked and expired ones included, with its history."""
-    ws = open_workspace(home)
+    ws = _open(home)
     day = parse_date(on, "--on") or date.today()
     permits = ws.registry.list_permits(licensee=licensee, holder=holder)
     events: dict[int, list[str]] = {}
@@ -310,11 +310,10 @@ def permit_grant(
         fail(f"licensee must be lowercase letters, digits, '.', '_' or '-', got {licensee!r}")
     start = parse_date(valid_from, "--from") or date.today()
     end = parse_date(valid_until, "--until")
-    ws = open_workspace(home)
+    ws = _open(home)
     p = ws.registry.grant_permit(
         holder, licensee, use.value, _works_arg(works), valid_from=start, valid_until=end
     )
-    audit.append(ws, "permit", [audit.permit_entry(p, "granted", audit.cli_actor())])
     console().print(f"granted {escape(p.describe())}")
 
 
@@ -326,9 +325,8 @@ def permit_revoke(
     home: HomeOption = None,
 ) -> None:
     """Revoke a permit from now on; it stays in the history."""
-    ws = open_workspace(home)
+    ws = _open(home)
     p = ws.registry.revoke_permit(permit_id, reason)
-    audit.append(ws, "permit", [audit.permit_entry(p, "revoked", audit.cli_actor(), reason=reason)])
     console().print(f"revoked {escape(p.describe())}: {escape(reason)}")
 
 
@@ -344,9 +342,8 @@ def reservation_declare(
     home: HomeOption = None,
 ) -> None:
     """Record that HOLDER reserved a use of their works (effective from now)."""
-    ws = open_workspace(home)
+    ws = _open(home)
     r = ws.registry.declare_reservation(holder, use.value, _works_arg(works))
-    audit.append(ws, "reservation", [audit.reservation_entry(r, "declared", audit.cli_actor())])
     console().print(f"reservation {r.id}: {escape(r.holder)} reserved {r.use} of {escape(r.scope)}")
 
 
@@ -354,11 +351,9 @@ def reservation_declare(
 @friendly_errors
 def reservations_import(file: FileArg, home: HomeOption = None) -> None:
     """Import opt-out reservations (holder, use, works: '*' or a list) from JSONL or CSV."""
-    ws = open_workspace(home)
+    ws = _open(home)
     before = {r.id for r in ws.registry.list_reservations()}
     rows = import_reservations(ws.registry, file)
-    by = audit.cli_actor()
-    audit.append(ws, "reservation", [audit.reservation_entry(r, "declared", by) for r in rows if r.id not in before])
     _print_imported("reservation", file, before, rows, "already in force")
 
 
@@ -368,9 +363,8 @@ def reservation_withdraw(
     reservation_id: Annotated[int, typer.Argument(help="Reservation id.")], home: HomeOption = None
 ) -> None:
     """Withdraw a reservation from now on (kept in the history)."""
-    ws = open_workspace(home)
+    ws = _open(home)
     r = ws.registry.withdraw_reservation(reservation_id)
-    audit.append(ws, "reservation", [audit.reservation_entry(r, "withdrawn", audit.cli_actor())])
     console().print(f"withdrew reservation {r.id} of {escape(r.holder)}")
 
 
@@ -378,7 +372,7 @@ def reservation_withdraw(
 @friendly_errors
 def reservation_list(home: HomeOption = None) -> None:
     """List reservations, withdrawn ones included."""
-    ws = open_workspace(home)
+    ws = _open(home)
     table = _table("id", "holder", "use", "works", "declared", "withdrawn")
     for r in ws.registry.list_reservations():
         withdrawn = f"{r.withdrawn_at:%Y-%m-%d %H:%M}" if r.withdrawn_at else ""

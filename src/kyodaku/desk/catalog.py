@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kyodaku.audit import registry as audit_entries
 from kyodaku.desk.auth import Actor
 from kyodaku.registry.base import ALL_WORKS, Alias, NotFound, Permit, Work
 from kyodaku.registry.importers import parse_alias, register_work
@@ -57,10 +56,10 @@ def add_work(service: Any, actor: Actor, *, title: str, files: Iterable[Path], a
     from kyodaku.scan.references import fingerprint_pending
 
     slug = actor.own_holder(holder)
-    work, _ = register_work(service.workspace.registry, service.workspace, slug, title, list(files),
-                            aliases=[parse_alias(a) for a in aliases if a.strip()])
+    with service.workspace.registry.acting_as(actor.username):  # the registry logs the work as by the account
+        work, _ = register_work(service.workspace.registry, service.workspace, slug, title, list(files),
+                                aliases=[parse_alias(a) for a in aliases if a.strip()])
     fingerprint_pending(service.workspace, progress=False, workers=0)
-    service._audit("work", audit_entries.work_entry(work, actor.username))
     return get_work(service, actor, work.work_id)
 
 
@@ -68,9 +67,7 @@ def set_aliases(service: Any, actor: Actor, work_id: str, aliases: Iterable[str]
     work = get_work(service, actor, work_id)
     actor.own_holder(work.holder)
     parsed: list[Alias] = [parse_alias(a) for a in aliases if a.strip()]
-    updated = service.workspace.registry.set_aliases(work_id, parsed)
-    service._audit("aliases", {"work": work_id, "holder": work.holder, "aliases": [a.text for a in parsed],
-                               "by": actor.username})
+    updated = service.workspace.registry.set_aliases(work_id, parsed, by=actor.username)
     return updated
 
 
@@ -88,8 +85,7 @@ def grant_permit(service: Any, actor: Actor, *, licensee: str, use: str, works: 
         for w in works:
             get_work(service, actor, w)
     permit = service.workspace.registry.grant_permit(slug, licensee.strip(), use, works, valid_from=valid_from,
-                                                     valid_until=valid_until, at=service.clock())
-    service._audit("permit", audit_entries.permit_entry(permit, "granted", actor.username))
+                                                     valid_until=valid_until, at=service.clock(), by=actor.username)
     return permit
 
 
@@ -99,6 +95,5 @@ def revoke_permit(service: Any, actor: Actor, permit_id: int, reason: str) -> Pe
         if actor.sees_everything and permit is not None:
             actor.require("holder")
         raise NotFound(f"no permit {permit_id}")
-    revoked = service.workspace.registry.revoke_permit(permit_id, reason, at=service.clock())
-    service._audit("permit", audit_entries.permit_entry(revoked, "revoked", actor.username, reason=reason))
+    revoked = service.workspace.registry.revoke_permit(permit_id, reason, at=service.clock(), by=actor.username)
     return revoked

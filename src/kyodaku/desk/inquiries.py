@@ -20,6 +20,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import select
 
+from kyodaku.audit.outbox import record
 from kyodaku.desk.auth import Actor
 from kyodaku.desk.models import InquiryRow
 from kyodaku.desk.outbox import emit
@@ -149,9 +150,10 @@ def file_inquiry(service: Any, actor: Actor, *, corpus: str, work_ids: tuple[str
         s.flush()
         emit(s, "inquiry.answered", h.id, {"inquiry": row.id, "holder": h.slug, "corpus": corpus,
                                            "summary": answer["summary"]}, now, service.email)
-        inquiry_id, slug = row.id, h.slug
-    service._audit("inquiry", {"inquiry": inquiry_id, "holder": slug, "corpus": corpus, "works": list(works),
-                               "summary": answer["summary"], "by": actor.username})
+        inquiry_id = row.id
+        record(s, "inquiry", {"inquiry": inquiry_id, "holder": h.slug, "corpus": corpus, "works": list(works),
+                              "summary": answer["summary"], "by": actor.username}, now)
+    service._drain()
     return get_inquiry(service, actor, inquiry_id)
 
 

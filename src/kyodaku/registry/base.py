@@ -222,6 +222,11 @@ class Registry(ABC):
 
     Every method is its own transaction unless called inside ``with registry.transaction():``,
     which makes a batch all-or-nothing (the importers use it).
+
+    Every change (a holder or work added, aliases set, a permit granted or revoked, a
+    reservation declared or withdrawn) writes its audit entry in the same transaction
+    (:mod:`kyodaku.audit.outbox`).  ``by`` names who made it; without it, the actor of
+    :meth:`acting_as`, else ``library:USER``.
     """
 
     @abstractmethod
@@ -230,7 +235,7 @@ class Registry(ABC):
 
     # -- holders ---------------------------------------------------------------------------
     @abstractmethod
-    def add_holder(self, slug: str, name: str, jurisdiction: str) -> Holder: ...
+    def add_holder(self, slug: str, name: str, jurisdiction: str, *, by: str | None = None) -> Holder: ...
 
     @abstractmethod
     def get_holder(self, slug: str) -> Holder | None: ...
@@ -248,6 +253,7 @@ class Registry(ABC):
         *,
         work_id: str | None = None,
         aliases: Iterable[Alias | str] = (),
+        by: str | None = None,
     ) -> Work:
         """Register a work; ``work_id`` defaults to :meth:`next_work_id`."""
 
@@ -256,7 +262,7 @@ class Registry(ABC):
         """``w`` + the next zero-padded number after every ``w<digits>`` id (and ``reserved``)."""
 
     @abstractmethod
-    def set_aliases(self, work_id: str, aliases: Iterable[Alias | str]) -> Work:
+    def set_aliases(self, work_id: str, aliases: Iterable[Alias | str], *, by: str | None = None) -> Work:
         """Replace a work's aliases (titles in other languages, character names)."""
 
     @abstractmethod
@@ -316,10 +322,12 @@ class Registry(ABC):
         valid_from: date,
         valid_until: date | None = None,
         at: datetime | None = None,
+        by: str | None = None,
     ) -> Permit: ...
 
     @abstractmethod
-    def revoke_permit(self, permit_id: int, reason: str, at: datetime | None = None) -> Permit:
+    def revoke_permit(self, permit_id: int, reason: str, at: datetime | None = None, *,
+                      by: str | None = None) -> Permit:
         """Mark a permit revoked (kept, never deleted) and log a ``revoked`` event."""
 
     @abstractmethod
@@ -345,11 +353,13 @@ class Registry(ABC):
     # -- reservations (opt-out) ------------------------------------------------------------
     @abstractmethod
     def declare_reservation(
-        self, holder: str, use: str, works: WorkScope = ALL_WORKS, *, at: datetime | None = None
+        self, holder: str, use: str, works: WorkScope = ALL_WORKS, *, at: datetime | None = None,
+        by: str | None = None,
     ) -> Reservation: ...
 
     @abstractmethod
-    def withdraw_reservation(self, reservation_id: int, at: datetime | None = None) -> Reservation: ...
+    def withdraw_reservation(self, reservation_id: int, at: datetime | None = None, *,
+                             by: str | None = None) -> Reservation: ...
 
     @abstractmethod
     def list_reservations(self, holder: str | None = None) -> list[Reservation]: ...

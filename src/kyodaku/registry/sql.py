@@ -10,10 +10,13 @@ import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, delete, func, or_, select, update
 from sqlalchemy.orm import Session, aliased, selectinload, sessionmaker
 
+from kyodaku.audit import outbox as audit_outbox
+from kyodaku.audit import registry as audit_entries
 from kyodaku.registry._orm import check_use, guard_sessions, holder_row, scope_rows, start_of_next_day, work_row
 from kyodaku.registry._orm import holder_record as _holder
 from kyodaku.registry._orm import media_record as _media
@@ -38,6 +41,7 @@ from kyodaku.registry.base import (
     WorkScope,
     utcnow,
 )
+from kyodaku.registry.names import check_identifier, visible_text
 from kyodaku.registry.models import (
     AliasRow,
     HolderRow,
@@ -60,12 +64,20 @@ _PERMIT_LOAD = (selectinload(PermitRow.works),)
 
 class SqlRegistry(Registry):
     """Registry over a SQLAlchemy engine.  Safe to share between threads (the web
-    service's worker threads): an open :meth:`transaction` belongs to its own thread."""
+    service's worker threads): an open :meth:`transaction` belongs to its own thread.
 
-    def __init__(self, engine: Engine) -> None:
+    With ``audit_home`` (the workspace's), the audit entries a change committed are
+    appended to ``audit_home/audit/audit.jsonl`` right after the commit; without it they
+    wait in the database for the next drain (:mod:`kyodaku.audit.outbox`)."""
+
+    def __init__(self, engine: Engine, audit_home: str | Path | None = None) -> None:
         self.engine = engine
         self._sessions = guard_sessions(sessionmaker(engine, expire_on_commit=False))
         self._local = threading.local()
+        self.audit_home = Path(audit_home) if audit_home is not None else None
+        #: who a change is by when neither ``by`` nor :meth:`acting_as` says
+        self.default_actor = audit_entries.library_actor()
+        self._audit_log: object | None = None
 
     @property
     def _tx(self) -> Session | None:
@@ -87,6 +99,7 @@ class SqlRegistry(Registry):
                 yield self
             finally:
                 self._tx = None
+        self._after_commit(session)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -95,16 +108,48 @@ class SqlRegistry(Registry):
             return
         with self._sessions.begin() as session:
             yield session
+        self._after_commit(session)
+
+    # -- audit -----------------------------------------------------------------------------
+    @contextmanager
+    def acting_as(self, by: str) -> Iterator[SqlRegistry]:
+        """Changes made in this thread inside the block are by ``by`` (a desk account)."""
+        before = getattr(self._local, "by", None)
+        self._local.by = by
+        try:
+            yield self
+        finally:
+            self._local.by = before
+
+    def _record(self, s: Session, kind: str, data: dict[str, object]) -> None:
+        audit_outbox.record(s, kind, data)
+
+    def _by(self, by: str | None) -> str:
+        return by or getattr(self._local, "by", None) or self.default_actor
+
+    def _after_commit(self, session: Session) -> None:
+        if audit_outbox.recorded(session) and self.audit_home is not None:
+            audit_outbox.drain_quietly(self._sessions.begin, self._log)
+
+    def _log(self):  # type: ignore[no-untyped-def]
+        from kyodaku.audit.log import AuditLog
+
+        if self._audit_log is None:
+            self._audit_log = AuditLog.for_home(self.audit_home)  # type: ignore[arg-type]
+        return self._audit_log
 
     # -- holders ---------------------------------------------------------------------------
-    def add_holder(self, slug: str, name: str, jurisdiction: str) -> Holder:
+    def add_holder(self, slug: str, name: str, jurisdiction: str, *, by: str | None = None) -> Holder:
+        slug = check_identifier(slug, "holder slug")
         with self._session() as s:
             if s.scalar(select(HolderRow.id).where(HolderRow.slug == slug)) is not None:
                 raise Conflict(f"holder {slug!r} already exists")
             row = HolderRow(slug=slug, name=name, jurisdiction=jurisdiction.upper(), created_at=utcnow())
             s.add(row)
             s.flush()
-            return _holder(row)
+            holder = _holder(row)
+            self._record(s, "holder", audit_entries.holder_entry(holder, self._by(by)))
+            return holder
 
     def get_holder(self, slug: str) -> Holder | None:
         with self._session() as s:
@@ -147,6 +192,7 @@ class SqlRegistry(Registry):
         *,
         work_id: str | None = None,
         aliases: Iterable[Alias | str] = (),
+        by: str | None = None,
     ) -> Work:
         if kind not in WORK_KINDS:
             raise RegistryError(f"kind must be 'image' or 'video', got {kind!r}")
@@ -166,9 +212,11 @@ class SqlRegistry(Registry):
                     row.aliases.append(AliasRow(alias=alias.text, lang=alias.lang))
             s.add(row)
             s.flush()
-            return _work(row)
+            work = _work(row)
+            self._record(s, "work", audit_entries.work_entry(work, self._by(by)))
+            return work
 
-    def set_aliases(self, work_id: str, aliases: Iterable[Alias | str]) -> Work:
+    def set_aliases(self, work_id: str, aliases: Iterable[Alias | str], *, by: str | None = None) -> Work:
         with self._session() as s:
             row = s.scalar(select(WorkRow).where(WorkRow.work_id == work_id).options(*_WORK_LOAD))
             if row is None:
@@ -183,7 +231,9 @@ class SqlRegistry(Registry):
                     seen.add((text, alias.lang))
                     row.aliases.append(AliasRow(alias=text, lang=alias.lang))
             s.flush()
-            return _work(row)
+            work = _work(row)
+            self._record(s, "aliases", audit_entries.aliases_entry(work, self._by(by)))
+            return work
 
     def get_work(self, work_id: str) -> Work | None:
         with self._session() as s:
@@ -323,10 +373,10 @@ class SqlRegistry(Registry):
         valid_from: date,
         valid_until: date | None = None,
         at: datetime | None = None,
+        by: str | None = None,
     ) -> Permit:
         check_use(use)
-        if not licensee.strip():
-            raise RegistryError("licensee must not be empty")
+        licensee = visible_text(licensee, "licensee", max_len=200)
         if valid_until is not None and valid_until < valid_from:
             raise RegistryError(f"valid_until {valid_until} is before valid_from {valid_from}")
         at = at or utcnow()
@@ -346,9 +396,12 @@ class SqlRegistry(Registry):
             row.events.append(PermitEventRow(event="granted", at=at))
             s.add(row)
             s.flush()
-            return _permit(row)
+            permit = _permit(row)
+            self._record(s, "permit", audit_entries.permit_entry(permit, "granted", self._by(by)))
+            return permit
 
-    def revoke_permit(self, permit_id: int, reason: str, at: datetime | None = None) -> Permit:
+    def revoke_permit(self, permit_id: int, reason: str, at: datetime | None = None, *,
+                      by: str | None = None) -> Permit:
         if not reason.strip():
             raise RegistryError("a revocation needs a reason")
         at = at or utcnow()
@@ -364,7 +417,9 @@ class SqlRegistry(Registry):
             row.revoke_reason = reason
             row.events.append(PermitEventRow(event="revoked", at=at, reason=reason))
             s.flush()
-            return _permit(row)
+            permit = _permit(row)
+            self._record(s, "permit", audit_entries.permit_entry(permit, "revoked", self._by(by), reason=reason))
+            return permit
 
     def get_permit(self, permit_id: int) -> Permit | None:
         with self._session() as s:
@@ -406,7 +461,8 @@ class SqlRegistry(Registry):
 
     # -- reservations ----------------------------------------------------------------------
     def declare_reservation(
-        self, holder: str, use: str, works: WorkScope = ALL_WORKS, *, at: datetime | None = None
+        self, holder: str, use: str, works: WorkScope = ALL_WORKS, *, at: datetime | None = None,
+        by: str | None = None,
     ) -> Reservation:
         check_use(use)
         with self._session() as s:
@@ -416,9 +472,12 @@ class SqlRegistry(Registry):
             row.works.extend(work_rows)
             s.add(row)
             s.flush()
-            return _reservation(row)
+            reservation = _reservation(row)
+            self._record(s, "reservation", audit_entries.reservation_entry(reservation, "declared", self._by(by)))
+            return reservation
 
-    def withdraw_reservation(self, reservation_id: int, at: datetime | None = None) -> Reservation:
+    def withdraw_reservation(self, reservation_id: int, at: datetime | None = None, *,
+                             by: str | None = None) -> Reservation:
         with self._session() as s:
             row = s.get(ReservationRow, reservation_id, options=[selectinload(ReservationRow.works)])
             if row is None:
@@ -427,7 +486,9 @@ class SqlRegistry(Registry):
                 raise Conflict(f"reservation {reservation_id} was already withdrawn")
             row.withdrawn_at = at or utcnow()
             s.flush()
-            return _reservation(row)
+            reservation = _reservation(row)
+            self._record(s, "reservation", audit_entries.reservation_entry(reservation, "withdrawn", self._by(by)))
+            return reservation
 
     def list_reservations(self, holder: str | None = None) -> list[Reservation]:
         with self._session() as s:
