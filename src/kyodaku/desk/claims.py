@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from kyodaku.desk.auth import Actor, Forbidden
 from kyodaku.desk.lifecycle import ACTIONS, TERMINAL, InvalidTransition, actions_for
 from kyodaku.desk.models import ClaimEventRow, ClaimRow
+from kyodaku.records.holder_view import holder_verdict
 from kyodaku.records.store import Records
 from kyodaku.registry.base import NotFound, RegistryError
 
-__all__ = ["Claim", "ClaimEvent", "claim_view", "evidence_from_line", "store_upload"]
+__all__ = ["Claim", "ClaimEvent", "claim_view", "evidence_from_line", "keep_upload", "store_upload"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ class Claim:
 def claim_view(row: ClaimRow, usernames: dict[int, str], due_owner: str | None) -> Claim:
     return Claim(row.id, row.holder.slug, row.holder.name, row.subject_kind, row.decision_id, row.upload_name,
                  row.upload_sha256, tuple(row.work_ids or ()), row.description or "", row.state,
-                 dict(row.evidence or {}), row.resolution, row.created_at, row.state_changed_at, row.due_at,
+                 holder_evidence(dict(row.evidence or {}), row.holder.slug), row.resolution, row.created_at,
+                 row.state_changed_at, row.due_at,
                  due_owner if row.state not in TERMINAL else None,
                  tuple(ClaimEvent(e.at, usernames.get(e.actor_id, str(e.actor_id)), e.from_state, e.to_state,
                                   e.note or "", e.due_at, e.late) for e in row.events),
@@ -104,20 +106,55 @@ def store_upload(uploads_dir: Path, src: Path, name: str) -> tuple[str, str]:
     return str(dest), sha
 
 
+def keep_upload(service: Any, holder_id: int, holder: str, src: Path, name: str) -> tuple[str, str]:
+    """Store a claim's uploaded output, if it may be kept: a file kyodaku can read as an
+    image or video (by its bytes; the stored copy is named for what they are), within
+    the upload limit and the holder's storage quota.  Anything else raises (422 / 413)
+    and nothing is stored: the caller's temporary file is all there ever was."""
+    from kyodaku.desk import storage
+
+    size = storage.check_size(src, name, int(getattr(service, "max_upload_bytes", MAX_UPLOAD_DEFAULT)))
+    storage.check_media(src, name)
+    storage.check_quota(service, holder_id, holder, size)
+    ext = storage.extension_for(src) or Path(name).suffix
+    return store_upload(service.uploads_dir, src, f"{Path(name).stem}{ext}")
+
+
+#: the upload limit when the desk runs without the web service's settings
+MAX_UPLOAD_DEFAULT = 256 << 20
+
+
 def evidence_from_line(line: dict[str, Any], holder: str, claimed: tuple[str, ...], source: str,
                        checked_at: datetime) -> dict[str, Any]:
     """What a claim shows: the scan's verdict and the matches of the claiming holder's works
-    (other holders' matches are not disclosed), claimed works first."""
-    mine = [m for m in line.get("matches", []) if m.get("holder") == holder]
+    (other holders' matches are not disclosed), claimed works first.  The verdict's reason
+    is the holder's own (:func:`~kyodaku.records.holder_view.holder_verdict`), never the
+    line's, which may name another holder and its work."""
+    view = holder_verdict(line.get("verdict"), line.get("matches", []), {holder},
+                          captions=line.get("captions", []) or [], permit_id=line.get("permit_id"))
+    mine = view["matches"]
     mine.sort(key=lambda m: (m.get("work_id") not in claimed, -float(m.get("score", 0))))
-    keep = ("work_id", "holder", "score", "method", "verdict", "reason", "permit_id", "query_segment",
-            "ref_segment", "transform", "support")
     return {
-        "source": source, "item": line.get("path"), "verdict": line.get("verdict"), "reason": line.get("reason"),
-        "checked_at": checked_at.isoformat(),
-        "matches": [{k: m[k] for k in keep if k in m} for m in mine],
+        "source": source, "item": line.get("path"), "verdict": view["verdict"], "own_verdict": view["own_verdict"],
+        "grounds": view["grounds"], "reason": view["reason"], "checked_at": checked_at.isoformat(),
+        "matches": [{k: m[k] for k in EVIDENCE_KEYS if k in m} for m in mine],
         "claimed_works_matched": sorted({m["work_id"] for m in mine} & set(claimed)),
     }
+
+
+#: what a claim's evidence keeps of each of the holder's matches
+EVIDENCE_KEYS = ("work_id", "holder", "score", "method", "verdict", "reason", "permit_id", "query_segment",
+                 "ref_segment", "transform", "support")
+
+
+def holder_evidence(evidence: dict[str, Any], holder: str) -> dict[str, Any]:
+    """Evidence stored before holder views (its ``reason`` was the line's): the verdict
+    and reason rebuilt from its matches (already only the holder's)."""
+    if not evidence or "grounds" in evidence or "verdict" not in evidence:
+        return evidence
+    view = holder_verdict(evidence.get("verdict"), evidence.get("matches", []), {holder})
+    return {**evidence, "own_verdict": view["own_verdict"], "grounds": view["grounds"], "reason": view["reason"],
+            "matches": [m for m in evidence.get("matches", []) if m.get("holder") == holder]}
 
 
 def transition(s: Session, actor: Actor, row: ClaimRow, action_name: str, note: str, now: datetime,

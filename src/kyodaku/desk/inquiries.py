@@ -24,6 +24,7 @@ from kyodaku.audit.outbox import record
 from kyodaku.desk.auth import Actor
 from kyodaku.desk.models import InquiryRow
 from kyodaku.desk.outbox import emit
+from kyodaku.records.holder_view import holder_verdict, scrub_item
 from kyodaku.records.store import Records, ScanRecord
 from kyodaku.registry.base import NotFound, RegistryError
 from kyodaku.registry.models import HolderRow, WorkRow
@@ -57,9 +58,20 @@ class Inquiry:
                 "answered_at": self.answered_at.isoformat() if self.answered_at else None}
 
 
+def _scrubbed(answer: dict[str, Any] | None, holder: str) -> dict[str, Any] | None:
+    """A stored answer with every item in its holder view (answers stored before holder
+    views carried the item's own reason, which may name another holder)."""
+    if not answer:
+        return answer
+    scans = [{**scan, "items": [scrub_item(it, {holder}) for it in scan.get("items", [])]}
+             for scan in answer.get("scans", [])]
+    return {**answer, "scans": scans}
+
+
 def _view(row: InquiryRow) -> Inquiry:
     return Inquiry(row.id, row.holder.slug, row.holder.name, row.corpus, tuple(row.work_ids or ()),
-                   row.question or "", row.state, row.answer, row.created_at, row.due_at, row.answered_at)
+                   row.question or "", row.state, _scrubbed(row.answer, row.holder.slug), row.created_at,
+                   row.due_at, row.answered_at)
 
 
 def _scans(records: Records, corpus: str) -> list[ScanRecord]:
@@ -82,12 +94,16 @@ def _permits_in_force(registry: Any, holder: str, scan: ScanRecord) -> list[dict
 
 
 def _item(decision: Any, holder: str, works: set[str] | None) -> dict[str, Any]:
-    mine = [m for m in decision.line.get("matches", []) if m.get("holder") == holder
-            and (works is None or m.get("work_id") in works)]
-    return {"decision_id": decision.id, "item": decision.item, "verdict": decision.verdict,
-            "reason": decision.reason, "permit_id": decision.permit_id,
+    """One item of an answer, as the holder may see it: its own matches only, and a
+    verdict and reason of its own works (:func:`kyodaku.records.holder_view.holder_verdict`)."""
+    view = holder_verdict(decision.verdict, decision.line.get("matches", []), {holder},
+                          captions=decision.line.get("captions", []) or [], works=works,
+                          permit_id=decision.permit_id)
+    return {"decision_id": decision.id, "item": decision.item, "verdict": view["verdict"],
+            "own_verdict": view["own_verdict"], "grounds": view["grounds"],
+            "reason": view["reason"], "permit_id": view["permit_id"],
             "works": [{"work_id": m.get("work_id"), "score": round(float(m.get("score", 0)), 4),
-                       "verdict": m.get("verdict"), "permit_id": m.get("permit_id")} for m in mine]}
+                       "verdict": m.get("verdict"), "permit_id": m.get("permit_id")} for m in view["matches"]]}
 
 
 def _scan_items(records: Records, scan: ScanRecord, holder: str, work_ids: tuple[str, ...]) -> Iterator[dict[str, Any]]:
@@ -173,8 +189,11 @@ def list_inquiries(service: Any, actor: Actor) -> list[Inquiry]:
         return [_view(r) for r in s.scalars(q)]
 
 
+#: ``verdict`` is the item's; ``grounds`` says whether the holder's own works give it
+#: (``your_works``) or something else does (``other``: not named); ``reason`` is the
+#: holder's own (never the item's reason, which may name another holder)
 CSV_COLUMNS = ["scan_id", "scan_name", "scan_date", "licensee", "use", "decision_id", "item", "verdict",
-               "work_id", "score", "work_verdict", "permit_id", "reason"]
+               "work_id", "score", "work_verdict", "permit_id", "reason", "grounds"]
 
 
 def answer_csv(service: Any, actor: Actor, inquiry_id: int) -> Iterator[str]:
@@ -190,7 +209,8 @@ def answer_csv(service: Any, actor: Actor, inquiry_id: int) -> Iterator[str]:
         for w in it["works"] or [{}]:
             writer.writerow([scan.id, scan.name, scan.on.isoformat(), scan.licensee, scan.use, it["decision_id"],
                              it["item"], it["verdict"], w.get("work_id", ""), w.get("score", ""),
-                             w.get("verdict", ""), w.get("permit_id") or it["permit_id"] or "", it["reason"] or ""])
+                             w.get("verdict", ""), w.get("permit_id") or it["permit_id"] or "", it["reason"] or "",
+                             it["grounds"]])
         yield buf.getvalue()
 
 
