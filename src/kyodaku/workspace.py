@@ -49,13 +49,12 @@ class WorkspaceError(RuntimeError):
 
 
 def media_kind(path: str | Path) -> str | None:
-    """``"image"`` or ``"video"`` from the file extension, None when unsupported."""
-    ext = Path(path).suffix.lower()
-    if ext in IMAGE_EXTENSIONS:
-        return "image"
-    if ext in VIDEO_EXTENSIONS:
-        return "video"
-    return None
+    """``"image"`` or ``"video"`` from the file's first bytes, whatever it is called (a
+    PNG named ``x.mp4`` is an image); None when the file cannot be read, or its bytes are
+    no image or video kyodaku decodes (see :mod:`kyodaku.media.sniff`)."""
+    from kyodaku.media.sniff import sniff_kind
+
+    return sniff_kind(path)
 
 
 @dataclass(frozen=True)

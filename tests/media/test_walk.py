@@ -37,7 +37,16 @@ def _permissions_enforced() -> bool:
 PERMS_ENFORCED = _permissions_enforced()
 
 
-def touch(p: Path, data: bytes = b"x") -> Path:
+PNG_HEAD = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24  # what sniffing reads: the signature is enough
+MP4_HEAD = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2"
+
+
+def touch(p: Path, data: bytes | None = None) -> Path:
+    """A file whose first bytes are what its name says (the walker reads them): a PNG
+    signature for image names, an MP4 ``ftyp`` box for video names, else ``b"x"``."""
+    if data is None:
+        kind = walk_mod.kind_for_name(p.name)
+        data = PNG_HEAD if kind == "image" else MP4_HEAD if kind == "video" else b"x"
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_bytes(data)
     return p
@@ -95,11 +104,11 @@ def test_explicit_paths_in_given_order(tree):
     assert [g[0] for g in got] == ["sub/deeper/y.gif", "sub/x.png", "b.png", "a.jpg"]
 
 
-def test_explicit_unknown_extension_is_an_error(tree):
+def test_explicit_non_media_is_an_error(tree):
     got = rel(iter_media([tree / "notes.txt", tree / "README"]), tree)
     assert got == [
-        ("notes.txt", None, "unsupported file type ('.txt')"),
-        ("README", None, "unsupported file type (no extension)"),
+        ("notes.txt", None, "not an image or video: its bytes match no image or video format"),
+        ("README", None, "not an image or video: its bytes match no image or video format"),
     ]
 
 
@@ -111,22 +120,67 @@ def test_explicit_hidden_file_is_walked(tree):
 
 def test_missing_path(tmp_path):
     [item] = iter_media([tmp_path / "nope.png"])
-    assert item.error == "no such file or directory" and item.kind == "image"
+    assert item.error == "no such file or directory" and item.kind is None  # no bytes: kind unknown
 
 
 def test_single_path_argument(tree):
     assert list(iter_media(tree)) == list(iter_media([tree]))
-    assert list(iter_media(str(tree / "b.png"))) == [WalkItem(tree / "b.png", "image")]
+    assert list(iter_media(str(tree / "b.png"))) == [WalkItem(tree / "b.png", "image", format="PNG")]
 
 
-def test_content_mismatch_left_to_loader(tmp_path):
+def test_content_mismatch_is_an_error(tmp_path):
     p = touch(tmp_path / "x.png", b"just some text")
-    assert list(iter_media([p])) == [WalkItem(p, "image")]
+    [item] = iter_media([p])
+    assert item.kind is None and item.error == (
+        "not an image or video: its bytes match no image or video format (named like an image)")
     assert sniff_kind(p) is None
     from kyodaku.media.images import load_image
 
     with pytest.raises(MediaError, match="not a recognised image"):
         load_image(p)
+
+
+# --------------------------------------------------------------------------- kind from bytes
+
+
+def test_kind_comes_from_the_bytes_not_the_name(tmp_path):
+    """A picture named .mp4, .txt or nothing is an image; a video named .png is a video;
+    inside a folder, non-media bytes under non-media names are skipped and counted."""
+    from collections import Counter
+
+    d = tmp_path / "d"
+    touch(d / "pic.mp4", PNG_HEAD)
+    touch(d / "pic.txt", PNG_HEAD)
+    touch(d / "pic", PNG_HEAD)
+    touch(d / "clip.png", MP4_HEAD)
+    touch(d / "notes.txt", b"some notes")
+    touch(d / "meta.json", b'{"a": 1}')
+    touch(d / "empty")
+    (d / "empty").write_bytes(b"")
+    touch(d / "empty.mp4", b"")
+    touch(d / "text.jpg", b"not a picture")
+    touch(d / "photo.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")
+    touch(d / "art.jxl", b"\xff\x0a\xfa\x7f")
+    touch(d / "logo.svg", b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>')
+    touch(d / ".hidden.png")
+    stats: Counter = Counter()
+    got = [(i.path.name, i.kind, i.format, i.error) for i in iter_media([d], stats=stats)]
+    assert got == [
+        ("art.jxl", "image", "JPEG XL", "unsupported image format JPEG XL: kyodaku cannot decode it"),
+        ("clip.png", "video", "ISOBMFF", None),
+        ("empty.mp4", None, None, "empty file (0 bytes)"),
+        ("logo.svg", "image", "SVG", "unsupported image format SVG: kyodaku cannot decode it"),
+        ("photo.heic", "image", "HEIF", "unsupported image format HEIF: kyodaku cannot decode it"),
+        ("pic", "image", "PNG", None),
+        ("pic.mp4", "image", "PNG", None),
+        ("pic.txt", "image", "PNG", None),
+        ("text.jpg", None, None, "not an image or video: its bytes match no image or video format "
+                                 "(named like an image)"),
+    ]
+    assert stats == {"not_media": 3, "hidden": 1}  # notes.txt, meta.json, empty; .hidden.png
+    # named explicitly, nothing is skipped
+    assert [i.error for i in iter_media([d / "notes.txt", d / "empty"])] == [
+        "not an image or video: its bytes match no image or video format", "empty file (0 bytes)"]
 
 
 # --------------------------------------------------------------------------- links and loops
@@ -169,10 +223,10 @@ def test_self_symlink_and_broken_symlink(tmp_path):
     os.symlink("missing.txt", d / "notes.txt")  # not media by name: skipped silently
     got = rel(iter_media([d]), d)
     assert got == [
-        ("broken.jpg", "image", "broken symlink: its target does not exist"),
+        ("broken.jpg", None, "broken symlink: its target does not exist"),
         ("broken_noext", None, "broken symlink: its target does not exist"),
         ("ok.png", "image", None),
-        ("self.png", "image", "symlink loop: too many levels of symbolic links"),
+        ("self.png", None, "symlink loop: too many levels of symbolic links"),
     ]
     # the same links named explicitly
     assert [i.error for i in iter_media([d / "broken.jpg", d / "self.png"])] == [
@@ -246,7 +300,7 @@ def test_unreadable_file_is_an_error(tmp_path, monkeypatch):
     )
     assert rel(iter_media([tmp_path]), tmp_path) == [
         ("a.png", "image", None),
-        ("secret.png", "image", "permission denied"),
+        ("secret.png", None, "permission denied"),
     ]
     assert [i.error for i in iter_media([tmp_path / "secret.png"])] == ["permission denied"]
 
@@ -263,7 +317,7 @@ def test_real_permissions(tmp_path):
         os.chmod(tmp_path / "locked", 0o755)
     assert got == [
         ("locked", None, "permission denied (cannot list folder)"),
-        ("secret.png", "image", "permission denied"),
+        ("secret.png", None, "permission denied"),
     ]
 
 
@@ -272,7 +326,7 @@ def test_fifo_with_media_name(tmp_path):
     os.mkfifo(tmp_path / "pipe.mp4")
     os.mkfifo(tmp_path / "pipe.other")
     assert rel(iter_media([tmp_path]), tmp_path) == [
-        ("pipe.mp4", "video", "not a regular file (a device, pipe or socket)")
+        ("pipe.mp4", None, "not a regular file (a device, pipe or socket)")
     ]
 
 
@@ -285,7 +339,7 @@ def test_is_a_lazy_generator(tree):
     # an endless input: the first items come out without reading the whole input
     endless = itertools.repeat(tree / "b.png")
     first = list(itertools.islice(iter_media(endless), 3))
-    assert first == [WalkItem(tree / "b.png", "image")] * 3
+    assert first == [WalkItem(tree / "b.png", "image", format="PNG")] * 3
 
 
 def test_streams_inside_a_big_tree(tmp_path, monkeypatch):
@@ -334,11 +388,12 @@ def test_walk_hostile_folder(tmp_path):
     assert by_name["inner.png"].ok
     assert by_name["self.png"].error == "symlink loop: too many levels of symbolic links"
     assert by_name["broken.png"].error == "broken symlink: its target does not exist"
-    assert by_name["text.png"].ok  # content is the loader's business
+    assert by_name["text.png"].error.startswith("not an image or video")  # the bytes decide
     if "fifo_png" in files:
         assert by_name["fifo.png"].error.startswith("not a regular file")
     # a folder named folder.png is walked as a folder (empty), not yielded as a file
     assert "folder.png" not in by_name
     # every media-named regular file in the set is yielded exactly once
     assert len(items) == len({i.path for i in items})
-    assert by_name["empty.mp4"].kind == "video" and by_name["huge_legal.jpg"].kind == "image"
+    assert by_name["empty.mp4"].error == "empty file (0 bytes)" and by_name["huge_legal.jpg"].kind == "image"
+    assert by_name["video.jpg"].kind == "video"  # an MP4 header named .jpg is a video

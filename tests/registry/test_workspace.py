@@ -83,10 +83,13 @@ def test_workspace_pickles_without_engine(workspace: Workspace) -> None:
     clone.dispose()
 
 
-def test_media_kind() -> None:
-    assert media_kind("a.JPG") == "image"
-    assert media_kind("b.mp4") == "video"
-    assert media_kind("c.txt") is None
+def test_media_kind_comes_from_the_bytes(tmp_path: Path) -> None:
+    png, mp4 = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24, b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64
+    for name, data, kind in [("a.JPG", png, "image"), ("b.mp4", mp4, "video"), ("c.txt", b"text", None),
+                             ("renamed.mp4", png, "image"), ("renamed.png", mp4, "video"), ("noext", png, "image")]:
+        (tmp_path / name).write_bytes(data)
+        assert media_kind(tmp_path / name) == kind, name
+    assert media_kind(tmp_path / "missing.png") is None
 
 
 # -- settings ----------------------------------------------------------------------------------

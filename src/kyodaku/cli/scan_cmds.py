@@ -31,14 +31,15 @@ PolicyOption = Annotated[Path | None, typer.Option("--policy", help="A policy JS
 
 
 def _options(licensee: str, use: str, on: str | None, workers: int | None, policy: Path | None,
-             file_timeout: float = DEFAULT_FILE_TIMEOUT, cache: bool = True, ray: str | None = None) -> ScanOptions:
+             file_timeout: float = DEFAULT_FILE_TIMEOUT, cache: bool = True, ray: str | None = None,
+             allow_outside: list[Path] | None = None) -> ScanOptions:
     if use not in USES:
         fail(f"--use must be 'training' or 'generation', not {use!r}")
     if file_timeout <= 0:
         fail("--file-timeout must be a positive number of seconds")
     return ScanOptions(licensee=licensee, use=use, on=parse_date(on, "--on") or date.today(), workers=workers,
                        policy=Policy.load(policy) if policy else None, file_timeout=file_timeout, cache=cache,
-                       ray=ray)
+                       ray=ray, allow_outside=tuple(str(p) for p in allow_outside or ()))
 
 
 def register(app: typer.Typer) -> None:
@@ -77,11 +78,23 @@ def scan(
                                             "`ray start` names, else a local instance) or its address; "
                                             "--workers then counts Ray workers (default: the cluster's CPUs).",
                                             metavar="auto|ADDRESS")] = None,
+    allow_outside: Annotated[list[Path] | None, typer.Option(
+        "--allow-outside", metavar="DIR", file_okay=False,
+        help="Let Parquet / JSONL manifests name files under DIR too (repeatable). By default a manifest's "
+             "path column must resolve, symlinks followed, inside the manifest's own folder; any other row "
+             "is an error \"path outside the manifest's folder\".")] = None,
     home: HomeOption = None,
 ) -> None:
     """Scan files and folders against the registry; block copies of registered works that
-    have no valid permit for LICENSEE and USE."""
-    options = _options(licensee, use, on, workers, policy, file_timeout, cache=not no_cache, ray=ray)
+    have no valid permit for LICENSEE and USE.
+
+    What a file is comes from its bytes, not its name: a picture named x.mp4 is matched
+    as a picture.  Inside folders, files whose bytes are no image or video (text, JSON
+    sidecars) are skipped and counted in the summary; a file named like media whose
+    bytes are not, and a known image format kyodaku cannot decode (HEIF, JPEG XL...),
+    are errors."""
+    options = _options(licensee, use, on, workers, policy, file_timeout, cache=not no_cache, ray=ray,
+                       allow_outside=allow_outside)
     workspace = open_workspace(home)
     to_stdout = out is not None and str(out) == "-"
     if resume and (out is None or to_stdout):
@@ -164,6 +177,11 @@ def _print_summary(summary: ScanSummary, options: ScanOptions, out: Path | None)
         c.print(by)
     rate = summary.total / summary.seconds if summary.seconds else 0.0
     cached = f"; {summary.cache['hits']} matched before (cache)" if summary.cache.get("hits") else ""
+    not_media, hidden = summary.skipped.get("not_media", 0), summary.skipped.get("hidden", 0)
+    if not_media or hidden:
+        parts = ([f"{not_media} file(s) whose bytes are no image or video"] if not_media else []) \
+            + ([f"{hidden} hidden entr{'y' if hidden == 1 else 'ies'} (names starting with '.')"] if hidden else [])
+        c.print("skipped inside folders, without a result line: " + "; ".join(parts))
     c.print(f"{summary.total} files in {summary.seconds:.1f} s ({rate:.1f} files/s){cached}"
             + (f"; results in {escape(str(out))}" if out else "")
             + (f"; recorded as scan {summary.record_id}" if summary.record_id else ""))
@@ -171,7 +189,7 @@ def _print_summary(summary: ScanSummary, options: ScanOptions, out: Path | None)
 
 @friendly_errors
 def check(
-    file: Annotated[Path, typer.Argument(help="One image or video.")],
+    file: Annotated[Path, typer.Argument(help="One image or video (its kind comes from its bytes, not its name).")],
     licensee: LicenseeOption,
     use: UseOption = "training",
     on: OnOption = None,

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from kyodaku.corpus.items import row_key
+from kyodaku.corpus.items import member_key, row_key
 
 
 def read_verdicts(results: Path) -> dict[str, str]:
@@ -73,15 +73,13 @@ def write_cleared(inputs: Iterable[str | Path], results: Path, out_dir: Path) ->
 
 
 def _cleared_shard(shard: Path, verdicts: dict[str, str], dest: Path) -> int:
-    from webdataset.tariterators import base_plus_ext
-
     kept: set[str] = set()
     with tarfile.open(shard, "r|*") as src, tarfile.open(dest, "w") as dst:
         for member in src:
             if not member.isfile():
                 continue
-            key, _ext = base_plus_ext(member.name)
-            if key is None or verdicts.get(f"{shard}#{key}") != "cleared":
+            key, _ext = member_key(member.name)
+            if verdicts.get(f"{shard}#{key}") != "cleared":
                 continue
             data = src.extractfile(member)
             dst.addfile(member, data)
@@ -110,15 +108,18 @@ def _cleared_parquet(manifest: Path, verdicts: dict[str, str], dest: Path) -> in
 
 def _cleared_jsonl(manifest: Path, verdicts: dict[str, str], dest: Path) -> int:
     kept = 0
-    with open(manifest, encoding="utf-8") as src, open(dest, "w", encoding="utf-8") as dst:
-        for n, text in enumerate(src):
-            if not text.strip():
-                continue
+    # lines split as kyodaku.corpus.items.jsonl_items splits them (on b"\n" only), so that
+    # rows without a key column get the same row-N keys
+    with open(manifest, "rb") as src, open(dest, "wb") as dst:
+        for n, raw in enumerate(src):
             try:
+                text = raw.decode("utf-8")
+                if not text.strip():
+                    continue
                 row = json.loads(text)
             except ValueError:
                 continue  # an unparseable line was an error item: excluded
             if isinstance(row, dict) and verdicts.get(f"{manifest}#{row_key(n, row)}") == "cleared":
-                dst.write(text if text.endswith("\n") else text + "\n")
+                dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
                 kept += 1
     return kept

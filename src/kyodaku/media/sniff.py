@@ -1,6 +1,9 @@
 """Recognising media files by their first bytes, without decoding them.
 
-``sniff_kind`` answers "image", "video" or None from magic numbers; ``header_dims``
+A file's kind comes from its bytes, never its name: ``sniff_format`` names the format
+from magic numbers (the first :data:`SNIFF_BYTES` at most), ``FORMAT_KIND`` says whether
+it is a still image or a video, ``DECODED`` which of them kyodaku can decode;
+``sniff_kind`` answers "image", "video" or None for the decodable ones; ``header_dims``
 reads the declared width and height of the simple formats (PNG, GIF, BMP, WebP) from
 the first 32 bytes, so a decompression bomb can be refused before any decoder runs.
 Nothing here raises on bad input: unknown or unreadable means None.
@@ -8,7 +11,9 @@ Nothing here raises on bad input: unknown or unreadable means None.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import stat
 import struct
 from typing import BinaryIO, Literal
@@ -19,21 +24,31 @@ Kind = Literal["image", "video"]
 IMAGE_EXTS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
 VIDEO_EXTS: frozenset[str] = frozenset({".mp4", ".webm", ".mkv", ".mov", ".m4v", ".avi"})
 
-#: how many leading bytes ``sniff_bytes`` and ``header_dims`` look at
+#: how many leading bytes ``header_dims`` looks at
 HEAD_BYTES = 32
+#: how many leading bytes ``sniff_kind`` / ``sniff_path`` read: enough for every magic
+#: number below (an MPEG-TS needs its third packet sync at 376, an SVG its ``<svg`` tag)
+SNIFF_BYTES = 512
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 _EBML = b"\x1a\x45\xdf\xa3"
+_ASF = b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"
 # ISO base media (mp4/mov/m4v/3gp) brands that are still images, not videos
-_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis"}
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
 # QuickTime files written before ``ftyp`` existed start with one of these atoms
 _QT_ATOMS = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 # BITMAPINFOHEADER family sizes: OS/2 v1, v3, v4, v5 and the in-between ones
 _BMP_DIB_SIZES = {12, 16, 40, 52, 56, 64, 108, 124}
+_PNM = re.compile(rb"P[1-7][ \t\r\n]+(#[^\n]*\n\s*)*\d+\s+\d+")
 
 
 def kind_for_name(name: str | os.PathLike[str]) -> Kind | None:
-    """The kind a file name's extension promises (case-insensitive), or None."""
+    """The kind a file name's extension promises (case-insensitive), or None.
+
+    Never what a file *is*: that comes from its bytes (:func:`sniff_format`).  The walker
+    uses it only to decide that a file named like media whose bytes are not gets an
+    error line instead of being skipped."""
     ext = os.path.splitext(os.fspath(name))[1].lower()
     if ext in IMAGE_EXTS:
         return "image"
@@ -42,9 +57,54 @@ def kind_for_name(name: str | os.PathLike[str]) -> Kind | None:
     return None
 
 
+def _iso_format(head: bytes) -> str:
+    brand = head[8:12]
+    if brand in _AVIF_BRANDS:
+        return "AVIF"
+    if brand in _HEIF_BRANDS:
+        return "HEIF"
+    return "ISOBMFF"
+
+
+def _image_format(head: bytes) -> str | None:
+    """Still-image formats kyodaku does not decode (but must not skip)."""
+    if head.startswith(b"\x00\x00\x00\x0cJXL \r\n\x87\n") or head[:2] == b"\xff\x0a":
+        return "JPEG XL"
+    if head.startswith(b"\x00\x00\x00\x0cjP  \r\n\x87\n") or head[:4] == b"\xff\x4f\xff\x51":
+        return "JPEG 2000"
+    if head[:4] == b"8BPS" and head[4:6] in (b"\x00\x01", b"\x00\x02"):
+        return "PSD"
+    if head[:4] == b"qoif":
+        return "QOI"
+    if head[:4] in (b"\x00\x00\x01\x00", b"\x00\x00\x02\x00") and len(head) >= 22:
+        (count,) = struct.unpack_from("<H", head, 4)
+        if 0 < count <= 256 and head[9] == 0:  # the first directory entry's reserved byte
+            return "ICO"
+    if head[:4] == b"DDS ":
+        return "DDS"
+    if head[:4] == b"v/1\x01":
+        return "OpenEXR"
+    if head[:9] == b"gimp xcf ":
+        return "XCF"
+    if head[:3] == b"II\xbc":
+        return "JPEG XR"
+    if _PNM.match(head):
+        return "PNM"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text[:1] == b"<" and b"<svg" in head.lower():
+        return "SVG"
+    return None
+
+
 def sniff_format(head: bytes) -> str | None:
-    """Container format from the first bytes: "PNG", "JPEG", "GIF", "TIFF", "WEBP", "BMP",
-    "AVI", "MATROSKA" (mkv/webm), "ISOBMFF" (mp4/mov/m4v), "HEIF" (heic/avif), or None."""
+    """Format from the first bytes (give :data:`SNIFF_BYTES`; 32 are enough for all but
+    MPEG-TS and SVG), or None when they match no image or video format kyodaku knows.
+
+    Decoded: "PNG", "JPEG", "GIF", "TIFF", "WEBP", "BMP" (images); "AVI", "MATROSKA"
+    (mkv/webm), "ISOBMFF" (mp4/mov/m4v/3gp), "MPEG-TS", "MPEG-PS", "FLV", "ASF"
+    (wmv), "OGG" (videos).  Known but not decoded (:data:`DECODED` lacks them): "HEIF",
+    "AVIF", "JPEG XL", "JPEG 2000", "PSD", "QOI", "ICO", "DDS", "OpenEXR", "XCF",
+    "JPEG XR", "PNM", "SVG"."""
     if head.startswith(_PNG):
         return "PNG"
     if head.startswith(b"\xff\xd8\xff"):
@@ -61,43 +121,82 @@ def sniff_format(head: bytes) -> str | None:
     if head[:4] == _EBML:
         return "MATROSKA"
     if len(head) >= 12 and head[4:8] == b"ftyp":
-        return "HEIF" if head[8:12] in _HEIF_BRANDS else "ISOBMFF"
+        return _iso_format(head)
     if len(head) >= 8 and head[4:8] in _QT_ATOMS:
         return "ISOBMFF"
-    return None
+    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):
+        return "MPEG-PS"
+    if len(head) > 188 and head[0] == 0x47 and head[188] == 0x47 and (len(head) <= 376 or head[376] == 0x47):
+        return "MPEG-TS"
+    if len(head) > 196 and head[4] == 0x47 and head[196] == 0x47:  # M2TS: 192-byte packets
+        return "MPEG-TS"
+    if head[:4] == b"FLV\x01":
+        return "FLV"
+    if head.startswith(_ASF):
+        return "ASF"
+    if head[:4] == b"OggS":
+        return "OGG"
+    return _image_format(head)
 
 
+#: every format :func:`sniff_format` names, and whether it is a still image or a video
 FORMAT_KIND: dict[str, Kind] = {
     "PNG": "image", "JPEG": "image", "GIF": "image", "TIFF": "image", "WEBP": "image", "BMP": "image",
-    "AVI": "video", "MATROSKA": "video", "ISOBMFF": "video",
+    "HEIF": "image", "AVIF": "image", "JPEG XL": "image", "JPEG 2000": "image", "PSD": "image", "QOI": "image",
+    "ICO": "image", "DDS": "image", "OpenEXR": "image", "XCF": "image", "JPEG XR": "image", "PNM": "image",
+    "SVG": "image",
+    "AVI": "video", "MATROSKA": "video", "ISOBMFF": "video", "MPEG-TS": "video", "MPEG-PS": "video",
+    "FLV": "video", "ASF": "video", "OGG": "video",
 }
+#: the formats kyodaku decodes: the images :func:`~kyodaku.media.images.load_image`
+#: lets Pillow open, and the containers PyAV demuxes
+DECODED: frozenset[str] = frozenset({"PNG", "JPEG", "GIF", "TIFF", "WEBP", "BMP", "AVI", "MATROSKA", "ISOBMFF",
+                                     "MPEG-TS", "MPEG-PS", "FLV", "ASF", "OGG"})
+#: a file suffix per video container, for bytes written to a temporary file to decode
+VIDEO_SUFFIX: dict[str, str] = {"AVI": ".avi", "MATROSKA": ".mkv", "ISOBMFF": ".mp4", "MPEG-TS": ".ts",
+                                "MPEG-PS": ".mpg", "FLV": ".flv", "ASF": ".wmv", "OGG": ".ogv"}
+
+
+def unsupported_reason(fmt: str) -> str | None:
+    """The error reason for a known format kyodaku does not decode, else None."""
+    if fmt in DECODED:
+        return None
+    return f"unsupported {FORMAT_KIND.get(fmt, 'media')} format {fmt}: kyodaku cannot decode it"
+
+
+#: the reason given for bytes that are no known image or video format
+NOT_MEDIA = "not an image or video: its bytes match no image or video format"
 
 
 def sniff_bytes(head: bytes) -> Kind | None:
-    """"image", "video" or None from the first bytes of a file (32 is plenty).
-
-    HEIF/AVIF stills give None: kyodaku has no decoder for them.
+    """"image", "video" or None from the first bytes of a file, for the formats kyodaku
+    decodes (:data:`DECODED`).  HEIF/AVIF stills and the other known-but-undecoded
+    formats give None here; :func:`sniff_format` names them.
     """
     fmt = sniff_format(head)
-    return None if fmt is None else FORMAT_KIND.get(fmt)
+    return None if fmt is None or fmt not in DECODED else FORMAT_KIND.get(fmt)
 
 
-def _read_head(source: str | os.PathLike[str] | bytes, n: int = HEAD_BYTES) -> bytes | None:
+def read_head(path: str | os.PathLike[str], n: int = SNIFF_BYTES) -> bytes:
+    """The first ``n`` bytes of a regular file.  Opened non-blocking (a FIFO named x.png
+    must not hang the scan); raises OSError (``EISDIR``-like ``ENODEV`` for a FIFO or
+    device: ``errno.ENODEV``), ValueError for an invalid path."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.ENODEV, "not a regular file (a device, pipe or socket)")
+        return os.read(fd, n)
+    finally:
+        os.close(fd)
+
+
+def _read_head(source: str | os.PathLike[str] | bytes, n: int = SNIFF_BYTES) -> bytes | None:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source[:n])
     try:
-        # O_NONBLOCK: opening a FIFO named x.png must not hang the scan
-        fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except (OSError, ValueError):
+        return read_head(source, n)
+    except (OSError, ValueError, TypeError):
         return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return os.read(fd, n)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def sniff_kind(source: str | os.PathLike[str] | bytes) -> Kind | None:
@@ -105,7 +204,8 @@ def sniff_kind(source: str | os.PathLike[str] | bytes) -> Kind | None:
 
     ``source`` is a path or the file's bytes.  A path that cannot be read, is not a
     regular file, or holds anything else gives None; this function never raises.
-    Use it to double-check an extension: a text file named ``x.png`` sniffs as None.
+    A text file named ``x.png`` sniffs as None; a PNG named ``x.mp4`` as "image".
+    Formats kyodaku does not decode (HEIF, JPEG XL...) give None (see :func:`sniff_format`).
     """
     head = _read_head(source)
     return None if head is None else sniff_bytes(head)

@@ -5,19 +5,35 @@ Rules (the scanner relies on every one of them):
 * Paths are handled in the order given; inside a folder, entries are visited in sorted
   name order (code point order of the names), depth first, a sub-folder's contents at
   the sub-folder's place.  The same tree always gives the same sequence.
-* Media is recognised by extension, case-insensitive: images ``.jpg .jpeg .png .webp
-  .gif .bmp .tif .tiff``, videos ``.mp4 .webm .mkv .mov .m4v .avi``.  The content is
-  not read here: a text file named ``x.png`` is yielded as an image and the loader
-  rejects it (``sniff_kind`` is there for callers that want to double-check).
-* Inside folders, hidden entries (names starting with ".") and files with other
-  extensions are skipped silently.  A path given explicitly is never skipped: a
-  hidden file is walked, and an unknown extension yields an error item
-  "unsupported file type".
+* A file's kind comes from its bytes, never its name.  The first :data:`SNIFF_BYTES`
+  (512) of every regular file are read and matched against the magic numbers of
+  :func:`~kyodaku.media.sniff.sniff_format`:
+
+  - bytes of a format kyodaku decodes (PNG, JPEG, GIF, WebP, BMP, TIFF; MP4/MOV, MKV/WebM,
+    AVI, MPEG-TS/PS, FLV, ASF, Ogg) give an item of that kind, whatever the file is
+    called: a PNG named ``x.mp4``, ``x.txt`` or ``x`` is an image, an MP4 named ``x.png``
+    a video;
+  - bytes of a known image format kyodaku cannot decode (HEIF/AVIF, JPEG XL, JPEG 2000,
+    PSD, QOI, ICO, DDS, OpenEXR, XCF, JPEG XR, PNM, SVG) give an error item
+    "unsupported image format HEIF: ...": never skipped;
+  - any other bytes (text, JSON sidecars, archives, an empty file) are not media.  Such a
+    file is an error item when its name promises media (``.jpg .jpeg .png .webp .gif
+    .bmp .tif .tiff .mp4 .webm .mkv .mov .m4v .avi``, case-insensitive: "empty file",
+    "not an image or video ...") or when the path was given explicitly; inside a folder
+    it is skipped and counted (``stats["not_media"]``).
+  - A file that cannot be read (permission denied, an I/O error) is an error item
+    whatever its name: its bytes are unknown.
+
+  ``WalkItem.kind`` and ``.format`` say what the bytes are (None when unknown).
+* Inside folders, hidden entries (names starting with ".") are skipped and counted
+  (``stats["hidden"]``).  A path given explicitly is never skipped: a hidden file is
+  walked, and bytes that are not media give an error item.
 * Problems are items, never exceptions: a path that does not exist, a broken
   symlink, a symlink loop (reported once, at the link that closes the loop), a
-  folder that cannot be listed, a media file that cannot be read, a FIFO or device
-  with a media name.  A broken link found inside a folder is reported unless its
-  name carries a known non-media extension (``notes.txt -> gone``).
+  folder that cannot be listed, a file that cannot be read, a FIFO or device
+  with a media name (its bytes are not read: opening a FIFO could block).  A broken
+  link found inside a folder is reported unless its name carries a known non-media
+  extension (``notes.txt -> gone``).
 * Each directory is walked at most once per call, identified by (st_dev, st_ino):
   a link into a folder already walked elsewhere is skipped silently, since its files
   were already yielded under their other path.
@@ -26,6 +42,7 @@ Rules (the scanner relies on every one of them):
 
 It is a generator over ``os.scandir``; memory is the sorted entry list of the folders
 on the current path (plus one (dev, inode) pair per folder seen), never the whole tree.
+Sniffing costs one ``open`` and one 512-byte ``read`` per file.
 """
 
 from __future__ import annotations
@@ -33,26 +50,30 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kyodaku.media.sniff import IMAGE_EXTS, VIDEO_EXTS, Kind, kind_for_name, sniff_kind
+from kyodaku.media.sniff import (FORMAT_KIND, IMAGE_EXTS, NOT_MEDIA, SNIFF_BYTES, VIDEO_EXTS, Kind, kind_for_name,
+                                 read_head, sniff_format, sniff_kind, unsupported_reason)
 
-__all__ = ["WalkItem", "iter_media", "sniff_kind", "kind_for_name", "IMAGE_EXTS", "VIDEO_EXTS"]
+__all__ = ["WalkItem", "iter_media", "sniff_kind", "kind_for_name", "IMAGE_EXTS", "VIDEO_EXTS", "SNIFF_BYTES"]
 
 
 @dataclass(frozen=True, slots=True)
 class WalkItem:
     """A media file to scan (``error`` None) or a path that could not be walked.
 
-    ``kind`` is what the extension promises ("image" / "video"), None when unknown
-    (folders, unsupported files).
+    ``kind`` ("image" / "video") and ``format`` ("PNG", "ISOBMFF"...) are what the
+    file's bytes are; None when unknown (folders, unreadable files, bytes that are not
+    media).
     """
 
     path: Path
     kind: Kind | None
     error: str | None = None
+    format: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -71,31 +92,51 @@ def _os_reason(e: OSError, *, link: bool = False) -> str:
     return e.strerror or str(e) or type(e).__name__
 
 
-def _unsupported(name: str) -> str:
-    ext = os.path.splitext(name)[1]
-    return f"unsupported file type ({ext.lower()!r})" if ext else "unsupported file type (no extension)"
-
-
 def _has_other_ext(name: str) -> bool:
     """True when the name ends in an extension that is not a media one (e.g. .txt)."""
     ext = os.path.splitext(name)[1]
     return bool(ext) and kind_for_name(name) is None
 
 
-def _file_item(path: Path, name: str) -> WalkItem | None:
-    """Item for a regular file met inside a folder (None: not media, skip)."""
-    kind = kind_for_name(name)
-    if kind is None:
-        return None
+def _not_media(name: str, head: bytes) -> str:
+    if not head:
+        return "empty file (0 bytes)"
+    promised = kind_for_name(name)
+    if promised is not None:
+        return f"{NOT_MEDIA} (named like {'an' if promised == 'image' else 'a'} {promised})"
+    return NOT_MEDIA
+
+
+def sniff_file(path: Path, name: str, *, explicit: bool) -> WalkItem | None:
+    """The item of a regular file, from its first bytes (None: not media, skip it)."""
     if not os.access(path, os.R_OK):
-        return WalkItem(path, kind, "permission denied")
-    return WalkItem(path, kind)
+        return WalkItem(path, None, "permission denied")
+    try:
+        head = read_head(path, SNIFF_BYTES)
+    except OSError as e:
+        return WalkItem(path, None, _os_reason(e))
+    except ValueError as e:
+        return WalkItem(path, None, f"invalid path: {e}")
+    fmt = sniff_format(head)
+    if fmt is None:
+        if explicit or kind_for_name(name) is not None:
+            return WalkItem(path, None, _not_media(name, head))
+        return None
+    kind = FORMAT_KIND[fmt]
+    return WalkItem(path, kind, unsupported_reason(fmt), fmt)
 
 
 class _Walker:
-    def __init__(self, follow_symlinks: bool) -> None:
+    def __init__(self, follow_symlinks: bool, stats: Counter | None) -> None:
         self.follow = follow_symlinks
         self.seen_dirs: set[tuple[int, int]] = set()
+        self.stats = stats if stats is not None else Counter()
+
+    def _file(self, path: Path, name: str) -> WalkItem | None:
+        item = sniff_file(path, name, explicit=False)
+        if item is None:
+            self.stats["not_media"] += 1
+        return item
 
     # -- explicit paths --------------------------------------------------------------
 
@@ -113,20 +154,16 @@ class _Walker:
         except (OSError, ValueError) as e:
             is_link = os.path.islink(path)
             reason = _os_reason(e, link=is_link) if isinstance(e, OSError) else f"invalid path: {e}"
-            yield WalkItem(path, kind_for_name(path.name), reason)
+            yield WalkItem(path, None, reason)
             return
         if stat.S_ISDIR(st.st_mode):
             yield from self.folder(path, st)
         elif stat.S_ISREG(st.st_mode):
-            kind = kind_for_name(path.name)
-            if kind is None:
-                yield WalkItem(path, None, _unsupported(path.name))
-            elif not os.access(path, os.R_OK):
-                yield WalkItem(path, kind, "permission denied")
-            else:
-                yield WalkItem(path, kind)
+            item = sniff_file(path, path.name, explicit=True)
+            assert item is not None  # explicit paths are never skipped
+            yield item
         else:
-            yield WalkItem(path, kind_for_name(path.name), "not a regular file (a device, pipe or socket)")
+            yield WalkItem(path, None, "not a regular file (a device, pipe or socket)")
 
     # -- folders ---------------------------------------------------------------------
 
@@ -134,12 +171,17 @@ class _Walker:
     def _list(path: Path) -> tuple[list[os.DirEntry[str]] | None, str | None]:
         try:
             with os.scandir(path) as it:
-                entries = [e for e in it if not e.name.startswith(".")]
+                entries = list(it)
         except OSError as e:
             reason = _os_reason(e)
             return None, ("permission denied (cannot list folder)" if reason == "permission denied" else f"cannot list folder: {reason}")
-        entries.sort(key=lambda e: e.name)
         return entries, None
+
+    def _visible(self, entries: list[os.DirEntry[str]]) -> list[os.DirEntry[str]]:
+        shown = [e for e in entries if not e.name.startswith(".")]
+        self.stats["hidden"] += len(entries) - len(shown)
+        shown.sort(key=lambda e: e.name)
+        return shown
 
     def folder(self, root: Path, st: os.stat_result) -> Iterator[WalkItem]:
         key = (st.st_dev, st.st_ino)
@@ -151,7 +193,8 @@ class _Walker:
             yield WalkItem(root, None, err)
             return
         # stack of (folder key, its path, iterator over its sorted entries)
-        stack: list[tuple[tuple[int, int], Path, Iterator[os.DirEntry[str]]]] = [(key, root, iter(entries or ()))]
+        stack: list[tuple[tuple[int, int], Path, Iterator[os.DirEntry[str]]]] = [
+            (key, root, iter(self._visible(entries or [])))]
         ancestors: dict[tuple[int, int], Path] = {key: root}
         while stack:
             top_key, _, it = stack[-1]
@@ -170,29 +213,28 @@ class _Walker:
                         est = os.stat(entry.path)
                     except OSError as e:
                         if not _has_other_ext(name):
-                            yield WalkItem(path, kind_for_name(name), _os_reason(e, link=True))
+                            yield WalkItem(path, None, _os_reason(e, link=True))
                         continue
                     mode = est.st_mode
                 elif entry.is_dir(follow_symlinks=False):
                     est = entry.stat(follow_symlinks=False)
                     mode = est.st_mode
                 elif entry.is_file(follow_symlinks=False):
-                    item = _file_item(path, name)
+                    item = self._file(path, name)
                     if item is not None:
                         yield item
                     continue
-                else:  # FIFO, socket, device
-                    kind = kind_for_name(name)
-                    if kind is not None:
-                        yield WalkItem(path, kind, "not a regular file (a device, pipe or socket)")
+                else:  # FIFO, socket, device: not opened (a FIFO could block)
+                    if kind_for_name(name) is not None:
+                        yield WalkItem(path, None, "not a regular file (a device, pipe or socket)")
                     continue
             except OSError as e:  # vanished while walking, EACCES on stat...
                 if kind_for_name(name) is not None or not _has_other_ext(name):
-                    yield WalkItem(path, kind_for_name(name), _os_reason(e))
+                    yield WalkItem(path, None, _os_reason(e))
                 continue
 
             if stat.S_ISREG(mode):  # a symlink to a file
-                item = _file_item(path, name)
+                item = self._file(path, name)
                 if item is not None:
                     yield item
             elif stat.S_ISDIR(mode):
@@ -207,22 +249,24 @@ class _Walker:
                 if err is not None:
                     yield WalkItem(path, None, err)
                     continue
-                stack.append((dkey, path, iter(children or ())))
+                stack.append((dkey, path, iter(self._visible(children or []))))
                 ancestors[dkey] = path
             else:
-                kind = kind_for_name(name)
-                if kind is not None:
-                    yield WalkItem(path, kind, "not a regular file (a device, pipe or socket)")
+                if kind_for_name(name) is not None:
+                    yield WalkItem(path, None, "not a regular file (a device, pipe or socket)")
 
 
-def iter_media(paths: Iterable[str | os.PathLike[str]], *, follow_symlinks: bool = True) -> Iterator[WalkItem]:
+def iter_media(paths: Iterable[str | os.PathLike[str]], *, follow_symlinks: bool = True,
+               stats: Counter | None = None) -> Iterator[WalkItem]:
     """Yield a :class:`WalkItem` for every media file under ``paths`` and every problem met.
 
     ``paths`` may be files or folders (and may itself be a lazy iterable).  See the
-    module docstring for the exact rules; nothing here raises for a bad path.
+    module docstring for the exact rules; nothing here raises for a bad path.  What was
+    skipped inside folders is counted in ``stats``: ``"not_media"`` files (bytes that are
+    no image or video, names that promise none) and ``"hidden"`` entries.
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]  # a single path, not an iterable of characters
-    walker = _Walker(follow_symlinks)
+    walker = _Walker(follow_symlinks, stats)
     for raw in paths:
         yield from walker.explicit(raw)

@@ -143,6 +143,19 @@ def _aliases(row: Row) -> list[Alias]:
     return out
 
 
+def _not_media_reason(p: Path) -> str:
+    from kyodaku.media.sniff import SNIFF_BYTES, read_head, sniff_format, unsupported_reason
+
+    try:
+        head = read_head(p, SNIFF_BYTES)
+    except (OSError, ValueError) as exc:
+        return f"cannot read the file ({getattr(exc, 'strerror', None) or exc})"
+    if not head:
+        return "empty file (0 bytes)"
+    fmt = sniff_format(head)
+    return unsupported_reason(fmt) if fmt else "unsupported file type: its bytes are no image or video"
+
+
 def check_media_files(paths: Iterable[Path], kind: str | None = None) -> tuple[str, list[tuple[Path, str]]]:
     """Check reference files exist and share one kind; returns (kind, [(path, kind)]).
 
@@ -152,9 +165,9 @@ def check_media_files(paths: Iterable[Path], kind: str | None = None) -> tuple[s
     for p in paths:
         if not p.is_file():
             raise RegistryError(f"file not found: {p}")
-        mk = media_kind(p)
+        mk = media_kind(p)  # from the bytes, not the name
         if mk is None:
-            raise RegistryError(f"unsupported file type: {p}")
+            raise RegistryError(f"{_not_media_reason(p)}: {p}")
         files.append((p, mk))
     if not files:
         raise RegistryError("at least one reference file is needed")

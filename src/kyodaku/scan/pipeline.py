@@ -21,9 +21,12 @@ from typing import Any, TextIO
 
 from kyodaku.audit import AuditLog
 from kyodaku.fingerprint.registry import video_methods
-from kyodaku.media.images import load_image
-from kyodaku.media.types import MediaError
 from kyodaku.corpus import Item, iter_items
+from kyodaku.corpus.items import file_items, media_problem
+from kyodaku.media.images import load_image
+from kyodaku.media.sniff import FORMAT_KIND, SNIFF_BYTES, VIDEO_SUFFIX, read_head, sniff_format
+from kyodaku.media.types import MediaError
+from kyodaku.video.decode import sample_frames
 from kyodaku.policy.decide import Policy, RegistryView, default_policy
 from kyodaku.records.store import ScanRecorder
 from kyodaku.scan.captions import item_texts, match_texts
@@ -57,16 +60,37 @@ def _init_worker(fingerprints_dir: str, index_dir: str) -> None:
     _WORKER["matcher"] = Matcher(ReferenceSet(Path(fingerprints_dir), Path(index_dir)))
 
 
+def _sniff(item: Item) -> tuple[str | None, str | None]:
+    """(format, why it cannot be scanned) of the bytes this worker is about to read."""
+    if item.data is not None:
+        head = item.data[:SNIFF_BYTES]
+    else:
+        try:
+            head = read_head(str(item.path), SNIFF_BYTES)
+        except (OSError, ValueError, TypeError):
+            return None, None  # the loader says why (not found, permission denied...)
+    fmt = sniff_format(head)
+    return fmt, media_problem(fmt, head)
+
+
 def match_item(item: Item, matcher: Matcher) -> dict[str, Any]:
     """Matches, rights signals and texts of one item: ``{"media", "matches", "signals",
-    "texts"}`` or ``{"media", "error"}``."""
+    "texts"}`` or ``{"media", "error"}``.
+
+    What the item is comes from the bytes read here, never from its name or from what
+    the walker saw: a picture named ``x.mp4`` is matched as a picture, a video named
+    ``x.png`` as a video; anything else is an error.  Every video is decoded, at least
+    until a frame proves it decodable, whatever the reference set holds."""
     t0 = time.perf_counter()
-    kind = item.kind
     source: str | bytes = item.data if item.data is not None else str(item.path)
+    fmt, problem = _sniff(item)
+    kind = FORMAT_KIND.get(fmt) if fmt else None
+    if problem is not None:
+        return {"media": kind, "error": problem}
     try:
         if kind == "video":
-            matches = matcher.match_fingerprints(_video_fingerprints(item, matcher))
-        else:
+            matches = matcher.match_fingerprints(_video_fingerprints(item, matcher, fmt))
+        else:  # an image, or a file that could not be opened: load_image says why
             matches = matcher.match_image(load_image(source, max_side=QUERY_MAX_SIDE))
     except MediaError as exc:
         return {"media": kind, "error": str(exc)}
@@ -78,15 +102,31 @@ def match_item(item: Item, matcher: Matcher) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - t0, 4)}
 
 
-def _video_fingerprints(item: Item, matcher: Matcher) -> dict[str, Any]:
+def _probe_video(path: str) -> dict[str, Any]:
+    """No video reference to match against: decode until the first frame, so that a video
+    that cannot be decoded is an error, not a clear (raises MediaError)."""
+    sampler = sample_frames(path, fps=1.0, max_side=64)
+    for _ in sampler:
+        sampler.close()
+        break
+    return {}
+
+
+def _video_fingerprints(item: Item, matcher: Matcher, fmt: str | None = None) -> dict[str, Any]:
     methods = [m for m in video_methods() if m.name in matcher.refs.indexes]
+
+    def fingerprints(path: str) -> dict[str, Any]:
+        if not methods:
+            return _probe_video(path)
+        return {m.name: m.query_video(path) for m in methods}  # type: ignore[attr-defined]
+
     if item.data is None:
-        return {m.name: m.query_video(item.path) for m in methods}  # type: ignore[attr-defined]
-    # a video inside a shard: the decoder wants a file
-    with tempfile.NamedTemporaryFile(suffix=f".{item.ext or 'mp4'}") as tmp:
+        return fingerprints(str(item.path))
+    # a video inside a shard: the decoder wants a file (named for what its bytes are)
+    with tempfile.NamedTemporaryFile(suffix=VIDEO_SUFFIX.get(fmt or "", ".mp4")) as tmp:
         tmp.write(item.data)
         tmp.flush()
-        return {m.name: m.query_video(tmp.name) for m in methods}  # type: ignore[attr-defined]
+        return fingerprints(tmp.name)
 
 
 def _task(item: Item) -> dict[str, Any]:
@@ -111,6 +151,8 @@ class ScanOptions:
     cache: bool = True
     #: match on a Ray cluster instead of local processes: ``"auto"`` or its address
     ray: str | None = None
+    #: folders a manifest's path column may point into besides the manifest's own folder
+    allow_outside: tuple[str, ...] = ()
 
 
 @dataclass
@@ -124,6 +166,9 @@ class ScanSummary:
     record_id: int | None = None
     #: the scan cache's hits, misses and stored entries (empty without a cache)
     cache: dict[str, int] = field(default_factory=dict)
+    #: what was skipped inside folders, without a result line: ``not_media`` files
+    #: (bytes no image or video, names promising none) and ``hidden`` entries
+    skipped: Counter = field(default_factory=Counter)
 
     def add(self, line: dict[str, Any]) -> None:
         self.total += 1
@@ -296,7 +341,10 @@ def _audit_verdict(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def _audit_scan(options: ScanOptions, paths: list[str]) -> dict[str, Any]:
-    return {"licensee": options.licensee, "use": options.use, "on": options.on.isoformat(), "paths": paths}
+    entry = {"licensee": options.licensee, "use": options.use, "on": options.on.isoformat(), "paths": paths}
+    if options.allow_outside:
+        entry["allow_outside"] = [str(p) for p in options.allow_outside]
+    return entry
 
 
 def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanOptions,
@@ -320,7 +368,7 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
     recorder = ScanRecorder(workspace.session, name=name or " ".join(paths), licensee=options.licensee,
                             use=options.use, on=options.on, inputs=paths, resume=bool(done))
     summary = ScanSummary(warnings=list(scanner.warnings))
-    items = iter_items(paths)
+    items = iter_items(paths, allow_outside=options.allow_outside, stats=summary.skipped)
     if done:
         items = (item for item in items if item.id not in done)
     batch: list[dict[str, Any]] = []
@@ -349,15 +397,16 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
     summary.cache = dict(scanner.cache_stats)
     audit.append("scan-finished", {"files": summary.total, "verdicts": dict(summary.verdicts),
                                    "seconds": round(summary.seconds, 1), "cache": summary.cache,
-                                   "record": recorder.scan_id})
+                                   "skipped": dict(summary.skipped), "record": recorder.scan_id})
     recorder.finish({"files": summary.total, **dict(summary.verdicts)})
     summary.record_id = recorder.scan_id
     return summary
 
 
 def check_file(workspace: Workspace, path: str | Path, options: ScanOptions) -> dict[str, Any]:
-    """One file's decided result, computed in this process."""
-    lines = list(Scanner(workspace, replace(options, workers=0)).run(iter_items([path])))
+    """One file's decided result, computed in this process.  The file is one file
+    whatever it is called (a ``.tar`` is not read as a shard here): its bytes decide."""
+    lines = list(Scanner(workspace, replace(options, workers=0)).run(file_items([path])))
     line = lines[0] if lines else {"path": str(path), "verdict": "error", "reason": "nothing to scan at this path",
                                    "matches": []}
     AuditLog.for_workspace(workspace).append("check", {**_audit_scan(options, [str(path)]),
