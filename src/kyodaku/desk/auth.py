@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from kyodaku.desk.models import ROLES, AccountRow, ApiKeyRow, LoginFailureRow, SessionRow
 from kyodaku.registry.base import Conflict, NotFound, RegistryError
 from kyodaku.registry.models import HolderRow
+from kyodaku.registry.names import check_identifier
 
 __all__ = ["Actor", "Forbidden", "actor_of", "hash_password", "new_api_key", "new_session", "verify_password"]
 
@@ -107,6 +108,9 @@ def _sha256(text: str) -> str:
 def create_account(s: Session, username: str, role: str, *, display_name: str | None = None,
                    password: str | None = None, holders: tuple[str, ...] = (), email: str | None = None,
                    lang: str = "en") -> AccountRow:
+    check_identifier(username, "username")
+    if len(username) > 100:
+        raise RegistryError("a username has at most 100 characters")
     if role not in ROLES:
         raise RegistryError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     if role == "holder" and not holders:

@@ -8,6 +8,7 @@ The pages call the same :class:`~kyodaku.desk.DeskService` functions as the API.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from datetime import date
 from functools import lru_cache
@@ -24,7 +25,9 @@ from kyodaku.desk.inquiries import answer_letter
 from kyodaku.desk.lifecycle import actions_for
 from kyodaku.desk.report import claims_log, corpus_report
 from kyodaku.corpus import Item
+from kyodaku.desk.auth import Forbidden
 from kyodaku.registry.base import RegistryError
+from kyodaku.registry.names import InvisibleCharacter, visible_text
 from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
 from kyodaku.service.api.common import Id, inquiry_csv_response
 from kyodaku.service.deps import LANG_COOKIE, SESSION_COOKIE, Desk, Page, PostedPage, optional_session, request_lang
@@ -35,6 +38,7 @@ router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "kyodaku_login_csrf"
 #: evidence rows with thumbnails on a claim page
 MAX_EVIDENCE_ROWS = 10
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @lru_cache(maxsize=2)
@@ -258,21 +262,74 @@ def aliases_page(work_id: str, service: Desk, session: PostedPage,
     return _back(f"/works#{quote(work_id)}")
 
 
+def _permits_page(request: Request, service: Any, session: Any, *, status: int = 200, errors: list[str] | None = None,
+                  form: dict[str, Any] | None = None) -> HTMLResponse:
+    works = catalog.list_works(service, session.actor) if session.actor.role == "holder" else []
+    return render(request, "permits.html", session, status=status, permits=catalog.list_permits(service, session.actor),
+                  works=works, today=service.today(), errors=errors or [], form=form)
+
+
 @router.get("/permits", response_class=HTMLResponse)
 def permits_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
-    works = catalog.list_works(service, session.actor) if session.actor.role == "holder" else []
-    return render(request, "permits.html", session, permits=catalog.list_permits(service, session.actor),
-                  works=works, today=service.today())
+    return _permits_page(request, service, session)
+
+
+def _form_date(value: str) -> date | None:
+    """A YYYY-MM-DD form field as a date; ValueError when it is not one."""
+    text = value.strip()
+    if not text:
+        return None
+    if not _ISO_DAY.match(text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
 
 
 @router.post("/permits")
-def grant_page(service: Desk, session: PostedPage, licensee: Annotated[str, Form(max_length=200)],
-               use: Annotated[str, Form(pattern="^(training|generation)$")],
-               valid_from: Annotated[date, Form()], valid_until: Annotated[str, Form(max_length=10)] = "",
+def grant_page(request: Request, service: Desk, session: PostedPage,
+               licensee: Annotated[str, Form(max_length=1000)] = "", use: Annotated[str, Form(max_length=40)] = "",
+               valid_from: Annotated[str, Form(max_length=100)] = "",
+               valid_until: Annotated[str, Form(max_length=100)] = "",
                work_ids: Annotated[list[str], Form()] = []) -> Response:  # noqa: B006
-    until = date.fromisoformat(valid_until) if valid_until.strip() else None
-    catalog.grant_permit(service, session.actor, licensee=licensee, use=use, works=work_ids or "*",
-                         valid_from=valid_from, valid_until=until)
+    """Grant a permit; a wrong field answers 422 with the form as it was sent and what to
+    fix, in the reader's language (never a 500)."""
+    session.actor.require("holder")
+    t = translator(session.lang)
+    form = {"licensee": licensee, "use": use, "valid_from": valid_from, "valid_until": valid_until,
+            "work_ids": work_ids}
+    errors: list[str] = []
+    start = until = None
+    for field, value in (("valid_from", valid_from), ("valid_until", valid_until)):
+        try:
+            day = _form_date(value)
+        except ValueError:
+            errors.append(t("permit_bad_date", field=t(field), value=value.strip()))
+            continue
+        if field == "valid_from":
+            start = day
+            if day is None:
+                errors.append(t("permit_bad_date", field=t(field), value=""))
+        else:
+            until = day
+    if start is not None and until is not None and until < start:
+        errors.append(t("permit_bad_order", start=start.isoformat(), until=until.isoformat()))
+    if use not in ("training", "generation"):
+        errors.append(t("permit_bad_use"))
+    try:
+        visible_text(licensee, "licensee", max_len=200)
+    except InvisibleCharacter as exc:
+        errors.append(t("permit_hidden_char", code=exc.code, name=exc.char_name, pos=exc.position))
+    except RegistryError as exc:
+        errors.append(t("permit_bad_licensee", reason=str(exc)))
+    if not errors:
+        try:
+            catalog.grant_permit(service, session.actor, licensee=licensee, use=use, works=work_ids or "*",
+                                 valid_from=start, valid_until=until)
+        except Forbidden:
+            raise
+        except RegistryError as exc:
+            errors.append(t("permit_not_granted", reason=str(exc)))
+    if errors:
+        return _permits_page(request, service, session, status=422, errors=errors, form=form)
     return _back("/permits")
 
 
