@@ -65,3 +65,25 @@ def test_scan_cleared_out_writes_the_cleared_file_list(workspace, tmp_path):
     assert "1 files kept; 2 excluded" in r.output
     assert (cleared / "cleared-files.txt").read_text().strip().endswith("other.png")
     assert _run(workspace, "scan", str(corpus), "--licensee", "a", "--cleared-out", str(cleared)).exit_code == 1
+
+
+def test_scan_allow_outside_and_the_skipped_count(workspace, tmp_path):
+    """A manifest row pointing outside its folder is an error line unless --allow-outside
+    names that folder; files whose bytes are no media are skipped and counted."""
+    corpus = _setup(workspace, tmp_path)
+    (corpus / "notes.txt").write_text("not media")
+    manifest = tmp_path / "m" / "m.jsonl"
+    manifest.parent.mkdir()
+    manifest.write_text(json.dumps({"key": "x", "path": str(corpus / "copy.png")}) + "\n")
+    out = tmp_path / "r.jsonl"
+    r = _run(workspace, "scan", str(manifest), str(corpus), "--licensee", "acme", "--out", str(out), "-j", "1")
+    assert r.exit_code == 0, r.output
+    lines = {x["path"].rsplit("/", 1)[1]: x for x in map(json.loads, out.read_text().splitlines())}
+    assert lines["m.jsonl#x"]["verdict"] == "error"
+    assert lines["m.jsonl#x"]["reason"].startswith("path outside the manifest's folder")
+    assert "1 file(s) whose bytes are no image or video" in " ".join(r.output.split())
+    r = _run(workspace, "scan", str(manifest), "--licensee", "acme", "--out", str(out), "-j", "1",
+             "--allow-outside", str(corpus))
+    assert r.exit_code == 0, r.output
+    assert json.loads(out.read_text().splitlines()[0])["verdict"] == "blocked"
+    assert "--allow-outside" in " ".join(_run(workspace, "scan", "--help").output.split())
