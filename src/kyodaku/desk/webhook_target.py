@@ -12,7 +12,7 @@ Three rules (finding 4 of issue 18; see docs/webhooks.md):
    link-local, CGNAT, multicast, reserved, unspecified, documentation, nor an IPv6 address
    that embeds such an IPv4 address (mapped, compatible, NAT64, 6to4) or is Teredo.
 3. **Connect to the address that was checked.**  The name is resolved once; the connection
-   goes to that address while the Host header, TLS SNI and certificate check use the name,
+   goes to those addresses (the first that answers) while the Host header, TLS SNI and certificate check use the name,
    so a second DNS answer (rebinding) cannot redirect it.  Redirects are never followed: a
    3xx answer is a failed delivery.
 """
@@ -191,30 +191,45 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]).split("%")[0] for info in infos))
 
 
-class _PinnedHTTP(http.client.HTTPConnection):
-    """HTTP to a fixed address; the Host header still names ``host``."""
+def _connect_any(addresses: list[str], port: int, timeout: float) -> socket.socket:
+    """A TCP connection to the first of the checked ``addresses`` that answers."""
+    last: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            last = exc
+    raise last or OSError("no address to connect to")
 
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """HTTP to fixed addresses; the Host header still names ``host``."""
+
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect_any(self._addresses, self.port, self.timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
-    """HTTPS to a fixed address; SNI and the certificate check use ``host``."""
+    """HTTPS to fixed addresses; SNI and the certificate check use ``host``."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float,
+    def __init__(self, host: str, port: int, addresses: list[str], timeout: float,
                  context: ssl.SSLContext | None = None) -> None:
         self._ssl = context or ssl.create_default_context()
         super().__init__(host, port, timeout=timeout, context=self._ssl)
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._ssl.wrap_socket(sock, server_hostname=self.host)
+        sock = _connect_any(self._addresses, self.port, self.timeout)
+        try:
+            self.sock = self._ssl.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
 
 
 class DeliveryRefused(RuntimeError):
@@ -227,12 +242,11 @@ def post_pinned(url: str, body: bytes, headers: dict[str, str], *, allow_private
     raises RegistryError (refused before connecting) / DeliveryRefused / OSError."""
     target = parse_target(url)
     addrs = check_webhook_target(url, allow_private=allow_private, resolve=True, resolver=resolver)
-    address = addrs[0]
     conn: http.client.HTTPConnection
     if target.scheme == "https":
-        conn = _PinnedHTTPS(target.host, target.port, address, timeout, ssl_context)
+        conn = _PinnedHTTPS(target.host, target.port, addrs, timeout, ssl_context)
     else:
-        conn = _PinnedHTTP(target.host, target.port, address, timeout)
+        conn = _PinnedHTTP(target.host, target.port, addrs, timeout)
     try:
         conn.request("POST", target.path, body=body, headers={"Content-Type": "application/json", **headers})
         resp = conn.getresponse()
