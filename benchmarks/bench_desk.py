@@ -132,6 +132,8 @@ def free_port() -> int:
 
 def start_server(home: Path, db_url: str, port: int, workers: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "KYODAKU_HOME": str(home), "KYODAKU_DATABASE_URL": db_url, "KYODAKU_LICENSEE": LICENSEE}
+    # the load is the point: no per-key rate limit unless the caller sets one
+    env.setdefault("KYODAKU_RATE_LIMIT_PER_MINUTE", "0")
     cmd = [sys.executable, "-m", "uvicorn", "kyodaku.service.app:app_from_env", "--factory", "--host", "127.0.0.1",
            "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
     return subprocess.Popen(cmd, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["MIN_SECRET_KEY_LENGTH", "Settings", "SettingsError", "load_settings", "sqlite_url"]
@@ -49,6 +49,28 @@ class Settings(BaseSettings):
       deliveries in ``kyodaku serve`` (0: only ``kyodaku desk deliver`` delivers).
     - ``webhook_allow_private`` (``KYODAKU_WEBHOOK_ALLOW_PRIVATE``): let holders' webhooks
       reach loopback and private networks (off: the server is no way into internal hosts).
+
+    Limits of the desk (``kyodaku serve``); see ``docs/desk-limits.md``:
+
+    - ``max_upload_mb`` (``KYODAKU_MAX_UPLOAD_MB``, default 256): the largest multipart
+      request (an uploaded output or a work's reference files, all files of one request
+      together), counted while it streams in.  256 MiB is the largest file the image
+      reader accepts (``kyodaku.media.images.load_image``'s ``max_bytes``): the desk takes
+      nothing the scanner would refuse by size; larger reference videos go in with
+      ``kyodaku works import``.
+    - ``max_body_kb`` (``KYODAKU_MAX_BODY_KB``, default 1024): the largest other request
+      body (JSON, forms), counted while it streams in: a longer one is answered 413 before
+      it is read whole.
+    - ``holder_quota_mb`` (``KYODAKU_HOLDER_QUOTA_MB``, default 2048; 0: no quota): what
+      the desk keeps for one holder (its claims' uploaded outputs and its works'
+      reference media).  An upload that would exceed it is answered 413 with the figures.
+    - ``rate_limit_per_minute`` (``KYODAKU_RATE_LIMIT_PER_MINUTE``, default 600; 0: off)
+      and ``rate_limit_burst`` (``KYODAKU_RATE_LIMIT_BURST``, default 120): requests per
+      API key or signed-in session (per client address when neither is sent), a token
+      bucket; over it the answer is 429 with ``Retry-After``.  Each server process counts
+      on its own (``--workers 4`` allows four times as much).
+    - ``login_rate_per_minute`` (``KYODAKU_LOGIN_RATE_PER_MINUTE``, default 30; 0: off):
+      sign-in attempts (``POST /login``) per client address, burst 10.
     """
 
     model_config = SettingsConfigDict(env_prefix="KYODAKU_", extra="ignore", validate_default=True)
@@ -69,6 +91,12 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
     delivery_interval: float = 10.0
     webhook_allow_private: bool = False
+    max_upload_mb: int = Field(default=256, ge=1, le=64 * 1024)
+    max_body_kb: int = Field(default=1024, ge=1, le=1024 * 1024)
+    holder_quota_mb: int = Field(default=2048, ge=0)
+    rate_limit_per_minute: float = Field(default=600.0, ge=0)
+    rate_limit_burst: int = Field(default=120, ge=1)
+    login_rate_per_minute: float = Field(default=30.0, ge=0)
 
     @model_validator(mode="after")
     def _defaults_and_server_checks(self) -> Settings:
@@ -92,6 +120,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return (self.database_url or "").startswith("sqlite")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb << 20
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self.max_body_kb << 10
 
     @property
     def db_url(self) -> str:

@@ -37,7 +37,9 @@ def seeded(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
     ws = Workspace.init(folder / "kyodaku-home", url)
     desk = build_desk(ws, folder)
-    app = create_app(Settings(home=ws.home, database_url=ws.database_url, licensee=LICENSEE),
+    # no rate limit: the fuzzer sends a thousand requests a key in a minute (429s would hide the operations)
+    app = create_app(Settings(home=ws.home, database_url=ws.database_url, licensee=LICENSEE,
+                              rate_limit_per_minute=0, login_rate_per_minute=0),
                      workspace=ws, clock=desk.clock)
     keys = {role: desk.service.add_api_key(getattr(desk, role), "fuzz")[1] for role in ROLES}
     # a claim and an inquiry to find (small ids are what the generators try first)

@@ -9,6 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from kyodaku.desk.auth import Actor
 from kyodaku.registry.base import ALL_WORKS, Alias, NotFound, Permit, Work
 from kyodaku.registry.importers import parse_alias, register_work
@@ -56,11 +58,43 @@ def add_work(service: Any, actor: Actor, *, title: str, files: Iterable[Path], a
     from kyodaku.scan.references import fingerprint_pending
 
     slug = actor.own_holder(holder)
+    files = _usable_references(service, slug, list(files))
     with service.workspace.registry.acting_as(actor.username):  # the registry logs the work as by the account
         work, _ = register_work(service.workspace.registry, service.workspace, slug, title, list(files),
                                 aliases=[parse_alias(a) for a in aliases if a.strip()])
     fingerprint_pending(service.workspace, progress=False, workers=0)
     return get_work(service, actor, work.work_id)
+
+
+def _usable_references(service: Any, slug: str, files: list[Path]) -> list[Path]:
+    """The reference files, if every one is media kyodaku can fingerprint (judged from its
+    bytes, then fingerprinted for real) and they fit in the holder's storage quota.
+    Otherwise :class:`~kyodaku.desk.storage.UnusableMedia` (422) naming each file and its
+    reason, or ``QuotaExceeded`` (413), before anything is registered or stored."""
+    from kyodaku.desk import storage
+    from kyodaku.registry.models import HolderRow
+
+    if not files:
+        raise storage.UnusableMedia("at least one reference file is needed")
+    reasons = []
+    for f in files:
+        try:
+            storage.check_media(f, _shown_name(f), fingerprint=True)
+        except storage.UnusableMedia as exc:
+            reasons.append(str(exc))
+    if reasons:
+        raise storage.UnusableMedia(f"not registered: {'; '.join(reasons)}")
+    with service.workspace.session() as s:
+        holder_id = s.scalar(select(HolderRow.id).where(HolderRow.slug == slug))
+    if holder_id is not None:
+        storage.check_quota(service, holder_id, slug, sum(f.stat().st_size for f in files))
+    return files
+
+
+def _shown_name(path: Path) -> str:
+    """An upload's own name (the desk's temporary copies are ``<n>-<name>``)."""
+    head, sep, rest = path.name.partition("-")
+    return rest if sep and head.isdigit() and rest else path.name
 
 
 def set_aliases(service: Any, actor: Actor, work_id: str, aliases: Iterable[str]) -> Work:

@@ -31,7 +31,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kyodaku import __version__
 from kyodaku.desk import DeadlinePolicy, DeskService, Forbidden, InvalidTransition
 from kyodaku.desk.outbox import SmtpSettings
+from kyodaku.desk.storage import QuotaExceeded, TooLarge
 from kyodaku.registry.base import Conflict, NotFound, RegistryError, utcnow
+from kyodaku.service.limits import BodyLimit, RateLimit
 from kyodaku.settings import Settings, load_settings
 from kyodaku.workspace import Workspace
 
@@ -39,7 +41,8 @@ __all__ = ["app_from_env", "create_app"]
 
 log = logging.getLogger("kyodaku.service")
 
-_STATUS = ((NotFound, 404), (Forbidden, 403), (InvalidTransition, 409), (Conflict, 409), (RegistryError, 422))
+_STATUS = ((QuotaExceeded, 413), (TooLarge, 413), (NotFound, 404), (Forbidden, 403), (InvalidTransition, 409),
+           (Conflict, 409), (RegistryError, 422))
 
 
 def _status_of(exc: Exception) -> int:
@@ -62,6 +65,9 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app = FastAPI(lifespan=_lifespan(desk, settings.delivery_interval), title="kyodaku desk", version=__version__, openapi_url="/api/openapi.json",
                   docs_url="/api/docs", redoc_url=None,
                   description="Claims and inquiries of rights holders, answered from kyodaku's records.")
+    #: per-holder storage quota and upload cap (kyodaku.desk.storage reads them)
+    desk.holder_quota_bytes = settings.holder_quota_mb << 20  # type: ignore[attr-defined]
+    desk.max_upload_bytes = settings.max_upload_bytes  # type: ignore[attr-defined]
     app.state.desk = desk
     app.state.settings = settings
     app.include_router(common.router, prefix="/api/v1")
@@ -100,6 +106,11 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
         return pages.error_page(request, 422, "; ".join(str(e.get("msg")) for e in exc.errors()))
+
+    # the limits run before any route reads a body (outermost after the security headers)
+    app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst,
+                       login_per_minute=settings.login_rate_per_minute)
 
     @app.middleware("http")
     async def _security_headers(request: Request, call_next: Callable) -> Response:

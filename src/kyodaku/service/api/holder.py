@@ -72,7 +72,7 @@ def file_claim_upload(actor: ApiActor, service: Desk, file: Annotated[UploadFile
                       description: Annotated[str, Form(max_length=10_000)] = "",
                       holder: Annotated[str | None, Form(max_length=100)] = None,
                       idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-    with saved_upload(file) as path:
+    with saved_upload(file, getattr(service, "max_upload_bytes", None)) as path:
         claim = service.file_claim(actor, work_ids=work_ids.split(","), description=description, holder=holder,
                                    upload=path, upload_name=(file.filename or "upload")[:300],
                                    idempotency_key=idempotency_key)
@@ -95,7 +95,7 @@ def add_work(actor: ApiActor, service: Desk, title: Annotated[str, Form(min_leng
              files: Annotated[list[UploadFile], File()],
              aliases: Annotated[str, Form(max_length=10_000, description="One per line; 'text@ja' sets the language.")] = "",
              holder: Annotated[str | None, Form(max_length=100)] = None) -> dict[str, Any]:
-    with saved_uploads(files) as paths:
+    with saved_uploads(files, getattr(service, "max_upload_bytes", None)) as paths:
         work = catalog.add_work(service, actor, title=title, files=paths, aliases=aliases.splitlines(), holder=holder)
     return work_json(work)
 
