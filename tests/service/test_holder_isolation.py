@@ -143,6 +143,7 @@ def test_every_view_of_alpha_shows_nothing_of_bravo(two_holders):
         [("aw-1", "blocked", "cleared", "other")]
     letter = api.get(f"/api/v1/inquiries/{inquiry.id}/letter.html", headers=auth).text
     assert "(on other grounds)" in letter and "Alpha Dawn" in letter
+    assert "(on other grounds)" in browser.get(f"/inquiries/{inquiry.id}").text
 
     # what webhooks and emails would carry: alpha's outbox rows
     with service.workspace.session() as s:
