@@ -55,3 +55,12 @@ def test_a_guess_spread_over_many_clients_locks_the_account_for_everyone(desk):
     assert svc.login("hoshi-staff", PASSWORD, client=OWNER) is not None
     with desk.workspace.session() as s:  # failures older than the window are pruned
         assert s.scalar(select(func.count()).select_from(LoginFailureRow)) == 0
+
+
+def test_ipv6_clients_are_counted_per_64(desk):
+    svc = desk.service
+    for i in range(LOCK_AFTER):  # a new address of the same /64 for every guess
+        assert svc.login("hoshi-staff", "guess", client=f"2001:db8:1:2::{i + 1:x}") is None
+    assert svc.login("hoshi-staff", PASSWORD, client="2001:db8:1:2:ffff::9") is None
+    assert svc.login("hoshi-staff", PASSWORD, client="2001:db8:1:3::1") is not None  # another network
+    assert svc.login("hoshi-staff", PASSWORD, client="::ffff:203.0.113.7") is not None

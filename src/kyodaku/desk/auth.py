@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -140,19 +141,33 @@ def _failures(s: Session, account_id: int, since: datetime, client: str | None =
     return s.scalar(q) or 0
 
 
+def client_key(address: str | None) -> str:
+    """The client a lock applies to: an IPv4 address, or the /64 of an IPv6 address (one
+    subscriber's network, where an attacker gets many addresses for free)."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return (address or "unknown")[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def authenticate(s: Session, username: str, password: str, now: datetime,
                  client: str = "unknown") -> AccountRow | None:
     """The account if the password is right and sign-in is not locked for ``client``.
 
     ``client`` is the address the request came from (the TCP peer, never a forwarded-for
-    header).  Locks: LOCK_AFTER wrong passwords for an account from one client within
+    header; IPv6 counted per /64, see :func:`client_key`).  Locks: LOCK_AFTER wrong passwords for an account from one client within
     LOCK_FOR lock that client out of that account (even the right password is refused)
     until the oldest of them is LOCK_FOR old, while the owner signing in from elsewhere is
     not affected; ACCOUNT_LOCK_AFTER wrong passwords from all clients together within
     LOCK_FOR lock the account for everyone for LOCK_FOR (a guess spread over many
     addresses).  Attempts while locked are not counted; a success clears that client's
     failures."""
-    client = (client or "unknown")[:100]
+    client = client_key(client)
     row = s.scalar(select(AccountRow).where(AccountRow.username == username))
     ok = verify_password(row.password_hash if row is not None else None, password)
     if row is None or row.disabled_at is not None:
