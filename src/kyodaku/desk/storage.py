@@ -134,8 +134,9 @@ def check_media(path: Path, name: str, *, fingerprint: bool = False) -> str:
         else:
             _first_frame(path)
     except MediaError as exc:
+        reason = str(exc).replace(f"'{path}'", "").replace(str(path), name).rstrip(": ")  # no server paths
         raise UnusableMedia(f"{name}: cannot be read as {'an image' if kind == 'image' else 'a video'}: "
-                            f"{exc}") from None
+                            f"{reason}") from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a reason, not a crash
         raise UnusableMedia(f"{name}: cannot be read as {'an image' if kind == 'image' else 'a video'}: "
                             f"{type(exc).__name__}") from None
