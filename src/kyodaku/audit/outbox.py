@@ -93,21 +93,21 @@ def pending_count(sessions: SessionFactory) -> int:
                             .where(AuditOutboxRow.logged.is_(False))) or 0)
 
 
-def _settle_claimed(sessions: SessionFactory, writer: Any) -> None:
+def _settle_claimed(s: Session, writer: Any) -> None:
     """Rows a drain claimed and did not mark (it crashed or failed): logged when the file
     holds their entry, else released to be appended again."""
-    with sessions() as s:
-        claimed = s.scalars(select(AuditOutboxRow).where(AuditOutboxRow.seq.is_not(None),
-                                                         AuditOutboxRow.logged.is_(False))
-                            .order_by(AuditOutboxRow.seq)).all()
-        if not claimed:
-            return
-        found = writer.hashes_from(min(int(r.seq) for r in claimed if r.seq is not None))
-        for r in claimed:
-            if found.get(int(r.seq)) == r.hash:  # type: ignore[arg-type]
-                r.logged = True
-            else:
-                r.seq, r.hash = None, None
+    claimed = s.scalars(select(AuditOutboxRow).where(AuditOutboxRow.seq.is_not(None),
+                                                     AuditOutboxRow.logged.is_(False))
+                        .order_by(AuditOutboxRow.seq)).all()
+    if not claimed:
+        return
+    found = writer.hashes_from(min(int(r.seq) for r in claimed if r.seq is not None))
+    for r in claimed:
+        if found.get(int(r.seq)) == r.hash:  # type: ignore[arg-type]
+            r.logged = True
+        else:
+            r.seq, r.hash = None, None
+    s.flush()
 
 
 def drain(sessions: SessionFactory, audit_log: AuditLog | Callable[[], AuditLog]) -> int:
@@ -117,22 +117,27 @@ def drain(sessions: SessionFactory, audit_log: AuditLog | Callable[[], AuditLog]
         return 0
     target = audit_log if isinstance(audit_log, AuditLog) else audit_log()
     appended = 0
+    settled = False
     with target.locked() as writer:
-        _settle_claimed(sessions, writer)
         while True:
-            with sessions() as s:
+            with sessions() as s:  # settle, then claim: one commit
+                if not settled:
+                    _settle_claimed(s, writer)
+                    settled = True
                 rows = s.scalars(select(AuditOutboxRow).where(AuditOutboxRow.seq.is_(None))
                                  .order_by(AuditOutboxRow.id).limit(BATCH)).all()
-                if not rows:
-                    break
                 entries = writer.prepare([(r.kind, r.data) for r in rows])
                 for r, e in zip(rows, entries, strict=True):
                     r.seq, r.hash = e["seq"], e["hash"]
                 ids = [r.id for r in rows]
+            if not ids:
+                break
             writer.write(entries)
             with sessions() as s:
                 s.execute(update(AuditOutboxRow).where(AuditOutboxRow.id.in_(ids)).values(logged=True))
             appended += len(ids)
+            if len(ids) < BATCH:
+                break
     return appended
 
 
