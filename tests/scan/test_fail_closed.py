@@ -148,3 +148,22 @@ def test_a_decodable_video_without_video_references_is_read_and_cleared(pictured
     clip = clips.write(tmp_path / "clip.mp4", clips.episode([81], 1.0))
     line = check_file(workspace, clip, OPTS)
     assert line["verdict"] == "cleared" and line["media"] == "video"
+
+
+def test_error_lines_keep_their_place_in_the_input_order(pictured, tmp_path):
+    """Items that need no worker (not media, unsupported) were written before the lines of
+    earlier items still in flight; every line now comes in input order."""
+    workspace, ref = pictured
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    names = []
+    for i in range(6):
+        art.save(art.artwork(700 + i), corpus / f"{i}a.png")
+        (corpus / f"{i}b.png").write_text("not a picture")
+        (corpus / f"{i}c.png").symlink_to(corpus / "missing.png")  # an error of the walk itself
+        names += [f"{i}a.png", f"{i}b.png", f"{i}c.png"]
+    out = io.StringIO()
+    scan_paths(workspace, [corpus], ScanOptions("acme-video-ai", "generation", date(2026, 6, 1), workers=1), out=out)
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [Path(x["path"]).name for x in lines] == names
+    assert [x["verdict"] for x in lines] == ["cleared", "error", "error"] * 6

@@ -111,16 +111,9 @@ def iter_items(paths: Iterable[str | os.PathLike[str]], *, allow_outside: Iterab
         elif p.is_file() and suffix == ".jsonl":
             yield from jsonl_items(p, allowed=allowed)
         else:
-            yield from file_items([p], stats=stats)
-
-
-def file_items(paths: Iterable[str | os.PathLike[str]], *, stats: Counter | None = None) -> Iterator[Item]:
-    """Items of files and folders only: a ``.tar``, ``.parquet`` or ``.jsonl`` is one file
-    like any other here, judged by its bytes (what ``kyodaku check`` and the desk's check
-    of an uploaded file read)."""
-    for w in iter_media(paths, stats=stats):
-        yield Item(str(w.path), w.kind, path=str(w.path), ext=w.path.suffix.lower().lstrip("."),
-                   error=w.error, media_format=w.format)
+            for w in iter_media([p], stats=stats):
+                yield Item(str(w.path), w.kind, path=str(w.path), ext=w.path.suffix.lower().lstrip("."),
+                           error=w.error, media_format=w.format)
 
 
 # ------------------------------------------------------------------ WebDataset

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from kyodaku.audit import AuditLog
 from kyodaku.fingerprint.registry import video_methods
 from kyodaku.corpus import Item, iter_items
-from kyodaku.corpus.items import file_items, media_problem
+from kyodaku.corpus.items import media_problem
 from kyodaku.media.images import load_image
 from kyodaku.media.sniff import FORMAT_KIND, SNIFF_BYTES, VIDEO_SUFFIX, read_head, sniff_format
 from kyodaku.media.types import MediaError
@@ -241,6 +241,8 @@ class Scanner:
         digests: dict[str, str] = {}  # item id -> digest, for the items in flight that missed
 
         def ready(item: Item) -> dict[str, Any] | None:
+            if item.error is not None:  # nothing to read: its error line keeps its place
+                return {"media": item.kind, "error": item.error}
             if cache is None:
                 return None
             digest = item_digest(item)
@@ -251,25 +253,12 @@ class Scanner:
                 digests[item.id] = digest
             return found
 
-        unreadable: list[dict[str, Any]] = []
-
-        def scannable() -> Iterator[Item]:
-            for item in items:
-                if item.error is not None:
-                    unreadable.append({"path": item.id, "media": item.kind, "verdict": "error",
-                                       "reason": item.error, "matches": []})
-                    continue
-                yield item
-
         try:
-            for item, found in self._map(scannable(), ready):
+            for item, found in self._map(items, ready):
                 digest = digests.pop(item.id, None)
                 if cache is not None and digest is not None:
                     cache.put(digest, found)  # before decide() adds verdicts to the matches
-                while unreadable:
-                    yield unreadable.pop(0)
                 yield self.decide(item.id, found)
-            yield from unreadable
         finally:
             if cache is not None:
                 self.cache_stats = cache.stats()
@@ -404,9 +393,10 @@ def scan_paths(workspace: Workspace, paths: Iterable[str | Path], options: ScanO
 
 
 def check_file(workspace: Workspace, path: str | Path, options: ScanOptions) -> dict[str, Any]:
-    """One file's decided result, computed in this process.  The file is one file
-    whatever it is called (a ``.tar`` is not read as a shard here): its bytes decide."""
-    lines = list(Scanner(workspace, replace(options, workers=0)).run(file_items([path])))
+    """One file's decided result, computed in this process (a shard or manifest named
+    here gives its first item's)."""
+    lines = list(Scanner(workspace, replace(options, workers=0)).run(
+        iter_items([path], allow_outside=options.allow_outside)))
     line = lines[0] if lines else {"path": str(path), "verdict": "error", "reason": "nothing to scan at this path",
                                    "matches": []}
     AuditLog.for_workspace(workspace).append("check", {**_audit_scan(options, [str(path)]),
