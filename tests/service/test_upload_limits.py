@@ -243,3 +243,19 @@ def test_uploads_over_the_limit_are_refused_while_streaming(desk, tmp_path):  # 
                         content=chunks())
         assert r.status_code == 413, r.text
         assert _files_under(desk.service.uploads_dir) == []
+
+
+def test_ipv6_clients_share_the_bucket_of_their_64(desk):  # noqa: F811
+    app = _app(desk, login_rate_per_minute=6)
+    codes = []
+    for i in range(11):  # eleven addresses of one /64
+        with TestClient(app, follow_redirects=False, client=(f"2001:db8:1:2::{i + 1:x}", 5000)) as c:
+            c.get("/login")
+            codes.append(c.post("/login", data={"username": f"n{i}", "password": "x",
+                                                "csrf_token": c.cookies.get("kyodaku_login_csrf")}).status_code)
+    assert codes[:10] == [401] * 10 and codes[10] == 429
+    with TestClient(app, follow_redirects=False, client=("2001:db8:9:9::1", 5000)) as other:
+        other.get("/login")
+        r = other.post("/login", data={"username": "n", "password": "x",
+                                       "csrf_token": other.cookies.get("kyodaku_login_csrf")})
+        assert r.status_code == 401  # another network: its own bucket

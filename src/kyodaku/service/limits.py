@@ -8,7 +8,8 @@ cap counted while the body streams in, and a request rate limit (token buckets).
   little for the form fields), everything else ``max_body``.
 - :class:`RateLimit`: one bucket per API key (``Authorization: Bearer``), per signed-in
   session (the session cookie) and, for requests with neither, per client address;
-  ``POST /login`` also has a per-address bucket of its own.  A credential the app answers
+  ``POST /login`` also has a per-address bucket of its own (an IPv6 client counts by
+  its /64).  A credential the app answers
   401 to (a guessed key) is charged to the client address as well, so guessing keys does
   not buy fresh buckets.  Over the limit: 429 with ``Retry-After`` (seconds).  The
   buckets live in this process: each server process (``--workers N``) counts on its own.
@@ -17,6 +18,7 @@ cap counted while the body streams in, and a request rate limit (token buckets).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import threading
 import time
@@ -170,6 +172,20 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def client_key(host: str) -> str:
+    """The address a client is counted under: an IPv6 client by its /64 (one network hands
+    out as many addresses in it as it likes), an IPv4-mapped one as its IPv4 address."""
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return host
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 def _cookie(scope: Scope, name: str) -> str | None:
     raw = _header(scope, b"cookie")
     if not raw:
@@ -198,7 +214,7 @@ class RateLimit:
     def keys(self, scope: Scope) -> tuple[str, bool, str]:
         """(bucket key, whether it is a credential, client address)."""
         client = scope.get("client") or ("unknown", 0)
-        addr = str(client[0])
+        addr = client_key(str(client[0]))
         auth = _header(scope, b"authorization") or ""
         if auth[:7].lower() == "bearer " and auth[7:].strip():
             return "key:" + _digest(auth[7:].strip()), True, addr
