@@ -54,3 +54,33 @@ def test_audit_cli(tmp_path: Path) -> None:
         assert "entries reordered at line 3" in out
     finally:
         ws.dispose()
+
+
+def test_audit_verify_checks_the_database_against_the_log(tmp_path: Path) -> None:
+    """On a workspace, verify names a change without its entry (here: a holder added
+    before its entry reached the log, then its line removed); --file-only and an auditor's
+    copy without a database check the file alone."""
+    import shutil
+
+    home = tmp_path / "home"
+    ws = Workspace.init(home)
+    try:
+        ws.registry.add_holder("hoshi", "Hoshi", "JP")
+        ws.registry.add_holder("kumo", "Kumo", "JP")
+        out = run("audit", "verify", "--home", str(home), code=0).output
+        assert "2 entries verified" in out and "all 2 changes in the database have their entries" in out
+        log = home / "audit" / "audit.jsonl"
+        auditor = tmp_path / "auditor" / "audit"
+        auditor.mkdir(parents=True)
+        for f in ("audit.jsonl", "HEAD.json"):
+            shutil.copy(home / "audit" / f, auditor / f)
+        log.write_text(log.read_text().splitlines(keepends=True)[0])  # kumo's entry cut from the end
+        out = " ".join(run("audit", "verify", "--home", str(home), code=1).output.split())
+        assert "holder 'kumo' is in the database but has no entry in the audit log" in out
+        assert "missing from the end" in out
+        assert "holder" not in run("audit", "verify", "--home", str(home), "--file-only", code=1).output
+        out = run("audit", "verify", "--home", str(tmp_path / "auditor"), "--public-key", str(key_paths(home)[1]),
+                  code=0).output
+        assert "no workspace database" in out and "2 entries verified, chain intact" in out
+    finally:
+        ws.dispose()

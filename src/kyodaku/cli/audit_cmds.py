@@ -59,7 +59,10 @@ def verify_cmd(
         try:
             ws = Workspace.open(settings.home, settings.database_url)
         except WorkspaceError as exc:
-            err_console().print(f"[yellow]note:[/yellow] {escape(str(exc))}; checking the log file alone")
+            if not str(exc).startswith("no kyodaku workspace"):  # there is one, but it cannot be checked
+                fail(f"{exc} (or pass --file-only to check the log file alone)")
+            err_console().print(f"[yellow]note:[/yellow] no workspace database at {escape(str(settings.home))}; "
+                                "checking the log file alone")
     try:
         report = verify_workspace(ws, public_key) if ws is not None else verify(path, public_key)
     except AuditKeyError as exc:
