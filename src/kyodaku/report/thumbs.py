@@ -24,6 +24,7 @@ import numpy as np
 
 from kyodaku.corpus import Item, iter_items
 from kyodaku.media.images import load_image
+from kyodaku.media.sniff import SNIFF_BYTES, VIDEO_SUFFIX, sniff_format
 from kyodaku.media.types import MediaError
 from kyodaku.workspace import Workspace, media_kind
 
@@ -87,7 +88,9 @@ def frame_at(path: str | Path, t: float) -> tuple[float, np.ndarray]:
 def video_thumb(source: str | Path | bytes, t: float, ext: str | None = "mp4") -> Thumb:
     try:
         if isinstance(source, bytes):  # a video inside a shard: the decoder wants a file
-            with tempfile.NamedTemporaryFile(suffix=f".{ext or 'mp4'}") as tmp:
+            # named for what its bytes are, not for the member's extension
+            suffix = VIDEO_SUFFIX.get(sniff_format(source[:SNIFF_BYTES]) or "", f".{ext or 'mp4'}")
+            with tempfile.NamedTemporaryFile(suffix=suffix if "/" not in suffix else ".mp4") as tmp:
                 tmp.write(source)
                 tmp.flush()
                 ft, rgb = frame_at(tmp.name, t)
