@@ -167,3 +167,20 @@ def test_error_lines_keep_their_place_in_the_input_order(pictured, tmp_path):
     lines = [json.loads(x) for x in out.getvalue().splitlines()]
     assert [Path(x["path"]).name for x in lines] == names
     assert [x["verdict"] for x in lines] == ["cleared", "error", "error"] * 6
+
+
+def test_a_video_is_read_for_rights_signals_without_video_references(pictured, tmp_path):
+    """No video reference, no match possible: the video is still decoded and its XMP read,
+    so a training reservation blocks it; the same video cut short is an error."""
+    from tests.signals.xmp_util import VOCAB, packet
+
+    workspace, _ = pictured
+    clip = clips.write(tmp_path / "clip.mp4", clips.episode([82], 1.0))
+    reserved = tmp_path / "reserved.mp4"
+    reserved.write_bytes(clip.read_bytes()
+                         + packet(f"<plus:DataMining>{VOCAB}DMI-PROHIBITED-AIMLTRAINING</plus:DataMining>").encode())
+    options = ScanOptions("acme-video-ai", "training", date(2026, 6, 1), workers=0)
+    line = check_file(workspace, reserved, options)
+    assert (line["verdict"], line["media"]) == ("blocked", "video") and line["signals"], line
+    (tmp_path / "cut.mp4").write_bytes(reserved.read_bytes()[:2000])
+    assert check_file(workspace, tmp_path / "cut.mp4", options)["verdict"] == "error"
