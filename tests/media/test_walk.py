@@ -73,7 +73,10 @@ def tree(tmp_path: Path) -> Path:
 
 def test_order_kinds_and_skips(tree):
     got = rel(iter_media([tree]), tree)
+    # hidden entries are walked like any other (a picture renamed .x.png is still scanned)
     assert got == [
+        (".git/objects/o.png", "image", None),
+        (".hidden.png", "image", None),
         ("Z.PNG", "image", None),
         ("a.jpg", "image", None),
         ("a_dir/k.bmp", "image", None),
@@ -88,6 +91,7 @@ def test_order_kinds_and_skips(tree):
         ("q.mov", "video", None),
         ("r.m4v", "video", None),
         ("s.avi", "video", None),
+        ("sub/.dotdir/z.png", "image", None),
         ("sub/deeper/y.gif", "image", None),
         ("sub/x.png", "image", None),
     ]
@@ -101,7 +105,7 @@ def test_deterministic(tree):
 
 def test_explicit_paths_in_given_order(tree):
     got = rel(iter_media([tree / "sub", tree / "b.png", tree / "a.jpg"]), tree)
-    assert [g[0] for g in got] == ["sub/deeper/y.gif", "sub/x.png", "b.png", "a.jpg"]
+    assert [g[0] for g in got] == ["sub/.dotdir/z.png", "sub/deeper/y.gif", "sub/x.png", "b.png", "a.jpg"]
 
 
 def test_explicit_non_media_is_an_error(tree):
@@ -114,7 +118,7 @@ def test_explicit_non_media_is_an_error(tree):
 
 def test_explicit_hidden_file_is_walked(tree):
     assert rel(iter_media([tree / ".hidden.png"]), tree) == [(".hidden.png", "image", None)]
-    # an explicitly named hidden folder is walked too (its own hidden children are not)
+    # an explicitly named hidden folder is walked too
     assert rel(iter_media([tree / ".git"]), tree) == [(".git/objects/o.png", "image", None)]
 
 
@@ -166,6 +170,7 @@ def test_kind_comes_from_the_bytes_not_the_name(tmp_path):
     stats: Counter = Counter()
     got = [(i.path.name, i.kind, i.format, i.error) for i in iter_media([d], stats=stats)]
     assert got == [
+        (".hidden.png", "image", "PNG", None),
         ("art.jxl", "image", "JPEG XL", "unsupported image format JPEG XL: kyodaku cannot decode it"),
         ("clip.png", "video", "ISOBMFF", None),
         ("empty.mp4", None, None, "empty file (0 bytes)"),
@@ -177,7 +182,7 @@ def test_kind_comes_from_the_bytes_not_the_name(tmp_path):
         ("text.jpg", None, None, "not an image or video: its bytes match no image or video format "
                                  "(named like an image)"),
     ]
-    assert stats == {"not_media": 3, "hidden": 1}  # notes.txt, meta.json, empty; .hidden.png
+    assert stats == {"not_media": 3}  # notes.txt, meta.json, empty
     # named explicitly, nothing is skipped
     assert [i.error for i in iter_media([d / "notes.txt", d / "empty"])] == [
         "not an image or video: its bytes match no image or video format", "empty file (0 bytes)"]

@@ -63,17 +63,20 @@ def test_renamed_pictures_in_a_folder_each_get_a_line_and_are_blocked(pictured, 
     workspace, ref = pictured
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for name in ("copy.mp4", "copy.txt", "copy", "copy.png"):
+    for name in ("copy.mp4", "copy.txt", "copy", "copy.png", ".copy.png", ".cache/copy.bin"):
+        (corpus / name).parent.mkdir(exist_ok=True)
         shutil.copy(ref, corpus / name)
     (corpus / "copy.json").write_text('{"caption": "a sidecar"}')  # not media: skipped, counted
     (corpus / "notes.txt").write_text("plain text")
+    (corpus / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")  # hidden and not media: skipped, counted
     out = io.StringIO()
     summary = scan_paths(workspace, [corpus], OPTS, out=out)
     got = {Path(x["path"]).name: x for x in map(json.loads, out.getvalue().splitlines())}
-    assert sorted(got) == ["copy", "copy.mp4", "copy.png", "copy.txt"]
+    # hidden names and hidden folders are no hiding place
+    assert sorted(got) == [".copy.png", "copy", "copy.bin", "copy.mp4", "copy.png", "copy.txt"]
     assert {n: (x["verdict"], x["media"]) for n, x in got.items()} == {
         n: ("blocked", "image") for n in got}
-    assert summary.skipped["not_media"] == 2
+    assert summary.skipped["not_media"] == 3
 
 
 def test_a_video_named_png_is_matched_as_a_video(workspace, tmp_path):

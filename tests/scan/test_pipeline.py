@@ -139,6 +139,9 @@ def test_every_scan_and_verdict_lands_in_the_verified_audit_log(registered, tmp_
     log = AuditLog.for_workspace(registered)
     entries = [json.loads(x) for x in log.path.read_text().splitlines()]
     kinds = [e["kind"] for e in entries]
+    # registering the fixture's holders, works and permits came first, each audited
+    assert set(kinds[:kinds.index("scan")]) <= {"holder", "work", "permit"}
+    kinds = kinds[kinds.index("scan"):]
     assert kinds[0] == "scan" and kinds[-1] == "scan-finished" and kinds.count("verdict") == 6
     blocked = [e["data"] for e in entries if e["kind"] == "verdict" and e["data"]["verdict"] == "blocked"]
     assert {Path(d["path"]).name for d in blocked} == {"kumo_crop.png", "kumo_mirror.jpg", "kumo_pasted.png"}

@@ -177,11 +177,10 @@ def _print_summary(summary: ScanSummary, options: ScanOptions, out: Path | None)
         c.print(by)
     rate = summary.total / summary.seconds if summary.seconds else 0.0
     cached = f"; {summary.cache['hits']} matched before (cache)" if summary.cache.get("hits") else ""
-    not_media, hidden = summary.skipped.get("not_media", 0), summary.skipped.get("hidden", 0)
-    if not_media or hidden:
-        parts = ([f"{not_media} file(s) whose bytes are no image or video"] if not_media else []) \
-            + ([f"{hidden} hidden entr{'y' if hidden == 1 else 'ies'} (names starting with '.')"] if hidden else [])
-        c.print("skipped inside folders, without a result line: " + "; ".join(parts))
+    not_media = summary.skipped.get("not_media", 0)
+    if not_media:
+        c.print(f"skipped inside folders, without a result line: {not_media} file(s) whose bytes are no image "
+                "or video")
     c.print(f"{summary.total} files in {summary.seconds:.1f} s ({rate:.1f} files/s){cached}"
             + (f"; results in {escape(str(out))}" if out else "")
             + (f"; recorded as scan {summary.record_id}" if summary.record_id else ""))

@@ -25,9 +25,11 @@ Rules (the scanner relies on every one of them):
     whatever its name: its bytes are unknown.
 
   ``WalkItem.kind`` and ``.format`` say what the bytes are (None when unknown).
-* Inside folders, hidden entries (names starting with ".") are skipped and counted
-  (``stats["hidden"]``).  A path given explicitly is never skipped: a hidden file is
-  walked, and bytes that are not media give an error item.
+* Hidden entries (names starting with ".") are walked like any other: a registered
+  picture renamed ``.x.png`` or moved into a ``.cache/`` folder is still scanned (a
+  training job's ``os.walk`` would read it).  Their non-media files (``.DS_Store``,
+  ``.git`` objects) are skipped and counted as ``stats["not_media"]`` like any other.
+  A path given explicitly is never skipped: bytes that are not media give an error item.
 * Problems are items, never exceptions: a path that does not exist, a broken
   symlink, a symlink loop (reported once, at the link that closes the loop), a
   folder that cannot be listed, a file that cannot be read, a FIFO or device
@@ -177,11 +179,10 @@ class _Walker:
             return None, ("permission denied (cannot list folder)" if reason == "permission denied" else f"cannot list folder: {reason}")
         return entries, None
 
-    def _visible(self, entries: list[os.DirEntry[str]]) -> list[os.DirEntry[str]]:
-        shown = [e for e in entries if not e.name.startswith(".")]
-        self.stats["hidden"] += len(entries) - len(shown)
-        shown.sort(key=lambda e: e.name)
-        return shown
+    @staticmethod
+    def _visible(entries: list[os.DirEntry[str]]) -> list[os.DirEntry[str]]:
+        """Every entry, hidden ones included, in code point order of the names."""
+        return sorted(entries, key=lambda e: e.name)
 
     def folder(self, root: Path, st: os.stat_result) -> Iterator[WalkItem]:
         key = (st.st_dev, st.st_ino)
@@ -263,7 +264,7 @@ def iter_media(paths: Iterable[str | os.PathLike[str]], *, follow_symlinks: bool
     ``paths`` may be files or folders (and may itself be a lazy iterable).  See the
     module docstring for the exact rules; nothing here raises for a bad path.  What was
     skipped inside folders is counted in ``stats``: ``"not_media"`` files (bytes that are
-    no image or video, names that promise none) and ``"hidden"`` entries.
+    no image or video, names that promise none).
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]  # a single path, not an iterable of characters

@@ -167,7 +167,7 @@ class ScanSummary:
     #: the scan cache's hits, misses and stored entries (empty without a cache)
     cache: dict[str, int] = field(default_factory=dict)
     #: what was skipped inside folders, without a result line: ``not_media`` files
-    #: (bytes no image or video, names promising none) and ``hidden`` entries
+    #: (bytes no image or video, names promising none)
     skipped: Counter = field(default_factory=Counter)
 
     def add(self, line: dict[str, Any]) -> None:
