@@ -25,12 +25,17 @@ class Web:
 
     def login(self, username: str) -> TestClient:
         """A browser signed in as ``username`` (its own cookie jar)."""
-        c = TestClient(self.client.app, follow_redirects=False)
-        form = c.get("/login")
-        token = form.cookies.get("kyodaku_login_csrf") or c.cookies.get("kyodaku_login_csrf")
-        r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"})
-        assert r.status_code == 303, r.text
-        return c
+        return login(self.client.app, username)
+
+
+def login(app, username: str, password: str = PASSWORD) -> TestClient:
+    """A browser on ``app`` signed in as ``username`` (its own cookie jar)."""
+    c = TestClient(app, follow_redirects=False)
+    form = c.get("/login")
+    token = form.cookies.get("kyodaku_login_csrf") or c.cookies.get("kyodaku_login_csrf")
+    r = c.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/"})
+    assert r.status_code == 303, r.text
+    return c
 
 
 def csrf_of(html: str) -> str:

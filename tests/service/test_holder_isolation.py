@@ -28,6 +28,7 @@ from kyodaku.settings import Settings
 from tests import art
 from tests.desk.conftest import LICENSEE, PASSWORD, Clock
 from tests.service.conftest import csrf_of
+from tests.service.conftest import login as _login
 
 BRAVO = {"slug": "bravo-pictures", "name": "Bravo Pictures KK", "work": "bw-9001", "title": "Secret Bravo Epic"}
 BRAVO_REASON = f"has no training permit from {BRAVO['slug']}"
@@ -68,15 +69,6 @@ def two_holders(workspace, tmp_path):
                               delivery_interval=0), workspace=workspace, clock=clock)
     app.state.desk = service
     return service, alpha, bravo, app, tmp_path / "output.png"
-
-
-def _login(app, username: str) -> TestClient:
-    c = TestClient(app, follow_redirects=False)
-    c.get("/login")
-    r = c.post("/login", data={"username": username, "password": PASSWORD,
-                               "csrf_token": c.cookies.get("kyodaku_login_csrf"), "next": "/"})
-    assert r.status_code == 303, r.text
-    return c
 
 
 def _clean(where: str, text: str) -> None:

@@ -20,6 +20,7 @@ from tests import art
 from tests.desk.conftest import LICENSEE, PASSWORD, desk  # noqa: F401  (the fixture)
 from tests.media import hostile
 from tests.service.conftest import csrf_of
+from tests.service.conftest import login as _login
 
 
 def _app(d, **limits):
@@ -155,15 +156,6 @@ def test_the_holder_quota_counts_claim_uploads_and_references(desk, tmp_path):  
             r = client.post("/api/v1/holder/claims/upload", headers=_key(desk, "kumo"), data={"work_ids": "w402"},
                             files={"file": ("big.png", f, "image/png")})
         assert r.status_code == 201, r.text
-
-
-def _login(app, username: str) -> TestClient:
-    c = TestClient(app, follow_redirects=False)
-    c.get("/login")
-    r = c.post("/login", data={"username": username, "password": PASSWORD,
-                               "csrf_token": c.cookies.get("kyodaku_login_csrf"), "next": "/"})
-    assert r.status_code == 303, r.text
-    return c
 
 
 def test_requests_over_the_rate_get_429_with_retry_after_per_key(desk):  # noqa: F811

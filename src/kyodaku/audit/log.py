@@ -109,23 +109,7 @@ def _last_entry(fd: int) -> tuple[dict[str, Any] | None, bool]:
     if size == 0:
         return None, False
     torn = os.pread(fd, 1, size - 1) != b"\n"
-    buf = b""
-    pos = size
-    block = 1 << 16
-    while pos > 0:
-        start = max(0, pos - block)
-        buf = os.pread(fd, pos - start, start) + buf
-        pos = start
-        lines = buf.split(b"\n")
-        # lines[0] may be incomplete unless we reached the start of the file
-        complete = lines if pos == 0 else lines[1:]
-        for line in reversed(complete):
-            if line.strip() and (entry := _parse(line)) is not None:
-                return entry, torn
-        if pos > 0:
-            buf = lines[0]
-        block *= 2
-    return None, torn
+    return next(_entries_backwards(fd), None), torn
 
 
 def _entries_backwards(fd: int) -> Iterator[dict[str, Any]]:
