@@ -83,7 +83,65 @@ def test_scan_allow_outside_and_the_skipped_count(workspace, tmp_path):
     assert lines["m.jsonl#x"]["reason"].startswith("path outside the manifest's folder")
     assert "1 file(s) whose bytes are no image or video" in " ".join(r.output.split())
     r = _run(workspace, "scan", str(manifest), "--licensee", "acme", "--out", str(out), "-j", "1",
-             "--allow-outside", str(corpus))
+             "--allow-outside", str(corpus), "--force", "--name", "allowed")
     assert r.exit_code == 0, r.output
     assert json.loads(out.read_text().splitlines()[0])["verdict"] == "blocked"
     assert "--allow-outside" in " ".join(_run(workspace, "scan", "--help").output.split())
+
+
+def _flat(output: str) -> str:
+    return " ".join(output.split())
+
+
+def test_scan_never_overwrites_results_or_reuses_a_recorded_name(workspace, tmp_path):
+    """The results file is continued (--resume) or replaced (--force), never silently
+    overwritten; a scan name already recorded needs --append-to-record or another --name."""
+    from kyodaku.records.store import Records
+
+    corpus = _setup(workspace, tmp_path)
+    out = tmp_path / "results.jsonl"
+    scan = ["scan", str(corpus), "--licensee", "acme", "--out", str(out), "-j", "1"]
+    assert _run(workspace, *scan).exit_code == 0
+    before = out.read_text()
+    assert len(before.splitlines()) == 3
+
+    r = _run(workspace, *scan)
+    assert r.exit_code == 1
+    assert "already exists and holds 3 line(s)" in _flat(r.output)
+    assert "--resume" in r.output and "--force" in r.output
+    assert out.read_text() == before
+
+    r = _run(workspace, *scan, "--force")  # the file may go, but the name "results" is taken
+    assert r.exit_code == 1
+    flat = _flat(r.output)
+    assert "a scan named 'results' (the --out file's name) is already recorded" in flat
+    assert "--name NAME" in flat and "--append-to-record" in flat and "not the record" in flat
+    assert out.read_text() == before
+
+    records = Records(workspace.session)
+    assert _run(workspace, *scan, "--force", "--name", "second").exit_code == 0
+    assert len(records.scans("results")) == 1 and len(records.scans("second")) == 1
+    assert _run(workspace, *scan, "--force", "--append-to-record").exit_code == 0
+    assert len(records.scans("results")) == 2
+    assert len(out.read_text().splitlines()) == 3  # replaced, not appended
+
+    r = _run(workspace, *scan, "--resume", "--force")
+    assert r.exit_code == 1 and "contradict" in r.output
+    # resuming a finished scan continues its record rather than adding a third "results"
+    r = _run(workspace, *scan, "--resume")
+    assert r.exit_code == 0, r.output
+    assert len(records.scans("results")) == 2 and len(out.read_text().splitlines()) == 3
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert _run(workspace, "scan", str(corpus), "--licensee", "acme", "--out", str(empty), "-j", "1").exit_code == 0
+    r = _run(workspace, "scan", str(corpus), "--licensee", "acme", "--out", str(tmp_path), "-j", "1")
+    assert r.exit_code == 1 and "is a folder" in r.output
+
+
+def test_scans_without_out_are_named_by_their_inputs(workspace, tmp_path):
+    corpus = _setup(workspace, tmp_path)
+    assert _run(workspace, "scan", str(corpus), "--licensee", "acme", "-j", "1").exit_code == 0
+    r = _run(workspace, "scan", str(corpus), "--licensee", "acme", "-j", "1")
+    assert r.exit_code == 1 and "the inputs, without --out or --name" in _flat(r.output)
+    assert _run(workspace, "scan", str(corpus), "--licensee", "acme", "-j", "1", "--append-to-record").exit_code == 0

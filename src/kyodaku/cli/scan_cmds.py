@@ -69,9 +69,14 @@ def scan(
                                               "(with thumbnails) per rights holder.")] = DEFAULT_MAX_EVIDENCE,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan: keep the lines already "
                                          "in --out and scan only what they lack.")] = False,
+    force: Annotated[bool, typer.Option("--force", "-f", help="Replace an --out file that already holds "
+                                        "results (without it, a scan refuses to overwrite one).")] = False,
     name: Annotated[str | None, typer.Option("--name", help="Record the scan under this name (the corpus name "
                                              "rights holders' inquiries use; default: the --out file name, "
-                                             "else the inputs).")] = None,
+                                             "else the inputs). A name already recorded is refused.")] = None,
+    append_to_record: Annotated[bool, typer.Option("--append-to-record", help="Record this scan under a name "
+                                                   "already recorded: inquiries by that name then answer "
+                                                   "from every scan of it.")] = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Fingerprint every file again, even content "
                                            "already matched against these references.")] = False,
     ray: Annotated[str | None, typer.Option("--ray", help="Match on a Ray cluster: 'auto' (the one RAY_ADDRESS or "
@@ -95,10 +100,17 @@ def scan(
     are errors."""
     options = _options(licensee, use, on, workers, policy, file_timeout, cache=not no_cache, ray=ray,
                        allow_outside=allow_outside)
-    workspace = open_workspace(home)
     to_stdout = out is not None and str(out) == "-"
     if resume and (out is None or to_stdout):
         fail("--resume needs --out FILE (the results of the interrupted scan)")
+    if out is not None and not to_stdout:
+        _check_out_file(out, resume=resume, force=force)
+    workspace = open_workspace(home)
+    record_name = name or (out.stem if out is not None and not to_stdout else " ".join(str(p) for p in paths))
+    if not resume and not append_to_record:
+        _check_record_name(workspace, record_name, force=force,
+                           source="--name" if name else "the --out file's name" if out and not to_stdout
+                           else "the inputs, without --out or --name")
     if cleared_out is not None and (out is None or to_stdout):
         fail("--cleared-out needs --out FILE (the verdicts it filters by)")
     if report is not None and (out is None or to_stdout):
@@ -130,7 +142,7 @@ def scan(
         if previous:
             progress.console.print(f"resuming: {len(previous)} file(s) already scanned in {out}")
         summary = scan_paths(workspace, [str(p) for p in paths], options, out=sink, on_result=tick, done=done,
-                             name=name or (out.stem if out is not None and not to_stdout else None))
+                             name=record_name)
     for line in previous:
         summary.add(line)
     if show is not None:
@@ -152,6 +164,44 @@ def scan(
                          inputs=[str(p) for p in paths],
                          thresholds={"review": policy.review_threshold, "block": policy.block_threshold})
         write_report(workspace, out, report, info, max_evidence)
+
+
+def _count_lines(path: Path) -> int:
+    n = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            n += chunk.count(b"\n")
+    return n
+
+
+def _check_out_file(out: Path, *, resume: bool, force: bool) -> None:
+    """Never lose a results file: one that holds results is continued (--resume) or
+    replaced (--force), never overwritten silently."""
+    if resume and force:
+        fail("--resume and --force contradict each other: --resume keeps the lines in --out and scans what "
+             "they lack, --force replaces the file")
+    if out.is_dir():
+        fail(f"--out {out}: is a folder; name a results file (e.g. {out / 'results.jsonl'})")
+    if resume or force or not out.exists() or out.stat().st_size == 0:
+        return
+    fail(f"--out {out} already exists and holds {_count_lines(out)} line(s) of results; pass --resume to "
+         "continue that scan, --force to replace the file, or choose another --out")
+
+
+def _check_record_name(workspace: Any, record_name: str, *, source: str, force: bool) -> None:
+    """One name, one scan: inquiries by a corpus name would otherwise mix the scans."""
+    from kyodaku.records.store import Records
+
+    earlier = Records(workspace.session).scans(record_name)
+    if not earlier:
+        return
+    last = earlier[-1]
+    fail(f"a scan named {record_name!r} ({source}) is already recorded in this workspace "
+         f"(scan {last.id}, {last.licensee}, {last.use}, {last.started_at:%Y-%m-%d %H:%M}"
+         + (f", and {len(earlier) - 1} more" if len(earlier) > 1 else "") + "); rights holders' inquiries by "
+         "that name would mix both scans. Give this one another name with --name NAME, or pass "
+         "--append-to-record to record it under the same name"
+         + (" (--force replaces the results file, not the record)" if force else ""))
 
 
 def _print_summary(summary: ScanSummary, options: ScanOptions, out: Path | None) -> None:

@@ -85,17 +85,18 @@ def _decision_row(scan_id: int | None, source: str, line: dict[str, Any]) -> Dec
 
 class ScanRecorder:
     """Records one scan (new, or resumed: ``resume=True`` continues the newest unfinished
-    record of the same name, licensee and use)."""
+    record of the same name, licensee and use, else the newest finished one: resuming a
+    scan that had finished adds what it lacked to the same record, not a second one)."""
 
     def __init__(self, session_factory: Any, *, name: str, licensee: str, use: str, on: date,
                  inputs: Sequence[str], resume: bool = False) -> None:
         self._sessions = session_factory
         with self._sessions() as s:
             row = None
-            if resume:
-                row = s.scalars(select(ScanRow).where(
-                    ScanRow.name == name, ScanRow.licensee == licensee, ScanRow.use == use,
-                    ScanRow.finished_at.is_(None)).order_by(ScanRow.id.desc()).limit(1)).first()
+            if resume:  # the newest unfinished record of the scan, else its newest finished one
+                same = select(ScanRow).where(ScanRow.name == name, ScanRow.licensee == licensee,
+                                             ScanRow.use == use).order_by(ScanRow.id.desc()).limit(1)
+                row = s.scalars(same.where(ScanRow.finished_at.is_(None))).first() or s.scalars(same).first()
             if row is None:
                 row = ScanRow(name=name, licensee=licensee, use=use, on_date=on, inputs=list(inputs),
                               started_at=utcnow(), totals={})
