@@ -235,7 +235,7 @@ def test_holder_work_permit_lifecycle(cli: Cli, files) -> None:  # type: ignore[
         in out
     )
     cli("permit", "grant", "studio-x", "other", "--use", "generation")
-    cli("permit", "grant", "studio-x", "acme", "--use", "train", code=2)  # not a choice
+    cli("permit", "grant", "studio-x", "acme", "--use", "train", code=1)  # not a choice: a usage error, 1 like every other
     assert (
         "not a date"
         in cli("permit", "grant", "studio-x", "acme", "--use", "training", "--from", "soon", code=1).stderr

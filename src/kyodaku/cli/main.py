@@ -1,10 +1,14 @@
 """``kyodaku``: the command line.  Every command takes ``--home DIR`` (else $KYODAKU_HOME,
-else ./kyodaku-data); expected errors print one red line and exit with code 1."""
+else ./kyodaku-data); expected errors print one red line and exit with code 1, and so do
+usage errors (click's own code, 2, would read as "blocked" from ``kyodaku check``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from kyodaku import __version__
 from kyodaku.cli import desk_cmds, report_cmds, scan_cmds
@@ -22,8 +26,37 @@ from kyodaku.cli.registry_cmds import (
 )
 from kyodaku.workspace import Workspace
 
+#: every usage error (a missing or unknown option, a bad value, an unknown command) exits
+#: with this code; 0, 2, 3 and 4 are reserved for ``kyodaku check``'s verdicts
+USAGE_ERROR_EXIT = 1
+
+#: click's UsageError (BadParameter, MissingParameter, NoSuchOption, ... derive from it),
+#: taken from typer: recent typer versions raise those of a click they vendor
+UsageError: type[Exception] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+class KyodakuGroup(TyperGroup):
+    """The root command group: usage errors, of the root or of any subcommand (they are
+    parsed inside the root's invoke), exit with :data:`USAGE_ERROR_EXIT`."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().make_context(*args, **kwargs)
+        except UsageError as exc:
+            exc.exit_code = USAGE_ERROR_EXIT
+            raise
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            exc.exit_code = USAGE_ERROR_EXIT
+            raise
+
+
 app = typer.Typer(
     name="kyodaku",
+    cls=KyodakuGroup,
     help="kyodaku (許諾): consent-first copyright guard for generative image and video AI.",
     no_args_is_help=True,
     add_completion=False,
