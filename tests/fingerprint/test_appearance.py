@@ -412,3 +412,30 @@ def test_every_strong_match_gets_the_pixel_check(workspace, tmp_path):
         assert m["score"] > 0.9 and m["evidence"]["appearance"]["altered"] < 0.01, m
     variant = by_work["w65"]
     assert variant["evidence"].get("variant") is True and variant["score"] < 0.5, variant
+
+
+def test_a_raised_policy_moves_the_variant_band_and_a_variant_still_goes_to_review(workspace, tmp_path):
+    """The matcher places a variant in the loaded policy's variant band: with the review
+    threshold raised to 0.5 (block 0.7) and the bands moved with it, a variant scores in
+    [0.5, 0.55] and goes to review, and an intact copy is still blocked.  (Before, the band
+    was the matcher's own [0.3, 0.375]: such a policy cleared every variant.)"""
+    from dataclasses import replace
+
+    from kyodaku.policy import Policy
+
+    raised = Policy.from_dict({**Policy.packaged_data(), "thresholds": {"review": 0.5, "block": 0.7},
+                               "matching": {"variant_band": [0.5, 0.55], "partly_redrawn_band": [0.55, 0.65],
+                                            "explained_cap": 0.65, "single_frame_cap": 0.5}})
+    opts = replace(OPTS, policy=raised)
+    art.register_artwork(workspace, tmp_path, 48, rgb=_shaded(48))
+    art.save(_recoloured(_shaded(48)), tmp_path / "variant.png")
+    art.save(_shaded(48), tmp_path / "intact.png")
+    default = check_file(workspace, tmp_path / "variant.png", OPTS)["matches"][0]
+    result = check_file(workspace, tmp_path / "variant.png", opts)
+    assert result["verdict"] == "review", result
+    best = result["matches"][0]
+    assert best["work_id"] == "w48" and best["evidence"]["variant"] is True
+    assert 0.3 <= default["score"] <= 0.375 and 0.5 <= best["score"] <= 0.55
+    # the band is placed by the same strength: moved by 0.2, narrowed from 0.075 to 0.05
+    assert abs((best["score"] - 0.5) / 0.05 - (default["score"] - 0.3) / 0.075) < 1e-3
+    assert check_file(workspace, tmp_path / "intact.png", opts)["verdict"] == "blocked"

@@ -6,7 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from kyodaku.fingerprint.appearance import ALTERED_MAX, Appearance
-from kyodaku.scan.matcher import EXPLAINED_CAP, PART_INTACT, Match, _explain_parts, _shared_support
+from kyodaku.policy import default_policy
+from kyodaku.scan.matcher import PART_INTACT, Match, _explain_parts, _shared_support
+
+RULES = default_policy().matching
+EXPLAINED_CAP = RULES.explained_cap
 
 
 def _box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -15,7 +19,7 @@ def _box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
 
 def _settle(*found: tuple[str, float, Appearance]) -> dict[str, Match]:
     matches = [Match(work_id, score, "orb", {"inliers": 100}) for work_id, score, _ in found]
-    _explain_parts(matches, {work_id: a for work_id, _, a in found})
+    _explain_parts(matches, {work_id: a for work_id, _, a in found}, RULES)
     return {m.work_id: m for m in matches}
 
 

@@ -201,3 +201,20 @@ def test_a_featureless_stretch_does_not_cut_a_copy_in_two(tmp_path):
     c = METHOD.compare(METHOD.query_video(clips.write(tmp_path / "copy.mp4", clips.mirrored(frames), crf=28)), ref)
     assert c.score >= 0.8, c
     assert _seg_close(c.query_segment, (0.0, 6.0)) and _seg_close(c.ref_segment, (0.0, 6.0)), c
+
+
+def test_a_single_frame_is_capped_at_the_policys_single_frame_cap():
+    """A run of one frame is no temporal evidence: it scores at most the loaded policy's
+    single_frame_cap (0.3 packaged); a matcher's copy under another policy caps at its
+    number, and the shared method keeps the packaged one."""
+    from kyodaku.policy import Policy, default_policy
+
+    method = VideoFrames()
+    assert method.single_frame_cap == default_policy().matching.single_frame_cap == 0.3
+    assert method.score_of(10.0, 1) == 0.3 and method.score_of(10.0, 2) > 0.99
+    assert method.under_rules(default_policy().matching) is method
+    rules = Policy.from_dict({**Policy.packaged_data(), "matching": {
+        **Policy.packaged_data()["matching"], "single_frame_cap": 0.4}}).matching
+    capped = method.under_rules(rules)
+    assert capped.score_of(10.0, 1) == 0.4 and capped.score_of(10.0, 2) == method.score_of(10.0, 2)
+    assert method.score_of(10.0, 1) == 0.3

@@ -2,6 +2,7 @@
 
 from kyodaku.policy.decide import (
     Decision,
+    MatchRules,
     MatchVerdict,
     Policy,
     PolicyError,
@@ -10,4 +11,4 @@ from kyodaku.policy.decide import (
     default_policy,
 )
 
-__all__ = ["Decision", "MatchVerdict", "Policy", "PolicyError", "RegistryView", "decide", "default_policy"]
+__all__ = ["Decision", "MatchRules", "MatchVerdict", "Policy", "PolicyError", "RegistryView", "decide", "default_policy"]

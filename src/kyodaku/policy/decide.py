@@ -42,11 +42,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError, model_validator
 
+from kyodaku.policy.rules import MatchRules, PolicyError
 from kyodaku.registry.base import ALL_WORKS, USES, Permit, Registry, Reservation
 
 __all__ = [
     "CaptionVerdict",
     "Decision",
+    "MatchRules",
     "MatchVerdict",
     "Policy",
     "PolicyError",
@@ -58,10 +60,6 @@ __all__ = [
 Verdict = Literal["blocked", "review", "cleared"]
 Consent = Literal["prior_permission", "opt_out"]
 _SEVERITY = {"cleared": 0, "review": 1, "blocked": 2}
-
-
-class PolicyError(ValueError):
-    """A policy file that cannot be used."""
 
 
 class _Jurisdiction(BaseModel):
@@ -79,6 +77,16 @@ class _Thresholds(BaseModel):
         if not 0.0 <= self.review <= self.block <= 1.0:
             raise ValueError(f"need 0 <= review <= block <= 1, got review={self.review} block={self.block}")
         return self
+
+
+class _Matching(BaseModel):
+    """Where the matcher scores variants, partly redrawn copies, explained matches and
+    single video frames (see :mod:`kyodaku.policy.rules`, which checks they fit together)."""
+
+    variant_band: tuple[float, float]
+    partly_redrawn_band: tuple[float, float]
+    explained_cap: float
+    single_frame_cap: float
 
 
 CaptionKind = Literal["names_work", "names_holder", "asks_style"]
@@ -102,6 +110,7 @@ class _Captions(BaseModel):
 class PolicyConfig(BaseModel):
     default_jurisdiction: str
     thresholds: _Thresholds
+    matching: _Matching
     jurisdictions: dict[str, _Jurisdiction]
     captions: _Captions = _Captions()
 
@@ -205,7 +214,7 @@ def _get(match: Any, name: str) -> Any:
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
-        if key in ("thresholds", "jurisdictions", "captions") and isinstance(value, Mapping):
+        if key in ("thresholds", "matching", "jurisdictions", "captions") and isinstance(value, Mapping):
             out[key] = {**out.get(key, {}), **value}
         else:
             out[key] = value
@@ -213,10 +222,17 @@ def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Policy:
-    """Consent models per jurisdiction plus score thresholds (see ``policies.json``)."""
+    """Consent models per jurisdiction plus the numbers that decide a verdict (see
+    ``policies.json`` and :mod:`kyodaku.policy.rules` for its numbers' schema).  Raises
+    :class:`PolicyError` when the numbers do not fit together."""
 
     def __init__(self, config: PolicyConfig) -> None:
         self.config = config
+        m = config.matching
+        #: what the matcher reads (review band, block threshold, caps and bands)
+        self.matching = MatchRules(review=config.thresholds.review, block=config.thresholds.block,
+                                   variant_band=m.variant_band, partly_redrawn_band=m.partly_redrawn_band,
+                                   explained_cap=m.explained_cap, single_frame_cap=m.single_frame_cap)
         self._codes: dict[str, str] = {}
         for code, rule in config.jurisdictions.items():
             self._codes[code.upper()] = code

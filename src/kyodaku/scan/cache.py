@@ -13,8 +13,10 @@ The key is the SHA-256 of
   duplicated file hits;
 * the *scope*: the reference set (every method's ``refs.json``, offsets, the size and
   time of its vectors, its index metadata: adding a reference or a new method version
-  changes it) and the source of the code that matches (an upgraded kyodaku does not serve
-  matches an older one computed).
+  changes it), the source of the code that matches (an upgraded kyodaku does not serve
+  matches an older one computed) and the scan policy's matching numbers
+  (:class:`~kyodaku.policy.MatchRules`: a policy with other review bands or caps scores
+  matches differently).
 
 It lives in the workspace, ``cache/scan.sqlite`` (stdlib ``sqlite3``; derived data, not
 part of the registry's schema), holds at most ``max_entries`` (the oldest go first) and
@@ -41,7 +43,8 @@ DEFAULT_MAX_ENTRIES = 2_000_000
 COMMIT_EVERY = 256
 
 #: the code whose behaviour a cached result depends on (relative to the kyodaku package)
-_CODE = ("scan/matcher.py", "scan/pipeline.py", "scan/refset.py", "fingerprint", "index", "media", "signals")
+_CODE = ("scan/matcher.py", "scan/pipeline.py", "scan/refset.py", "fingerprint", "index", "media", "signals",
+         "video")
 _CHUNK = 1 << 20
 
 
@@ -112,9 +115,16 @@ class ScanCache:
         self._db.commit()
 
     @classmethod
-    def for_workspace(cls, workspace: Any, max_entries: int = DEFAULT_MAX_ENTRIES) -> ScanCache:
-        scope = hashlib.sha256((code_digest() + reference_digest(workspace.fingerprints_dir,
-                                                                  workspace.index_dir)).encode()).hexdigest()
+    def for_workspace(cls, workspace: Any, max_entries: int = DEFAULT_MAX_ENTRIES, rules: Any = None) -> ScanCache:
+        """The workspace's cache, scoped to its reference set, the code and ``rules`` (the
+        scan policy's matching numbers; default: the packaged policy's)."""
+        if rules is None:
+            from kyodaku.policy.decide import default_policy
+
+            rules = default_policy().matching
+        numbers = json.dumps(rules.to_json(), sort_keys=True)
+        scope = hashlib.sha256((code_digest() + reference_digest(workspace.fingerprints_dir, workspace.index_dir)
+                                + numbers).encode()).hexdigest()
         return cls(Path(workspace.home) / "cache" / "scan.sqlite", scope, max_entries)
 
     def _key(self, digest: str) -> str:

@@ -12,6 +12,10 @@ each leading work is checked pixel by pixel against the reference's thumbnail
 re-equipped) is scored into the review band instead of ranking with real copies, and a
 registered picture that the query shows only in part (or intact, but only as part of the
 other), inside another registered picture it shows whole, is explained by that other one.
+
+The numbers that place these scores (the review band, the variant and partly redrawn
+bands, the cap of an explained match and of a single video frame) come from the loaded
+policy (:class:`kyodaku.policy.MatchRules`); the matcher holds none of its own.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import numpy as np
 from kyodaku.fingerprint.appearance import ALTERED_MAX, Appearance
 from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
 from kyodaku.media.types import LoadedImage
+from kyodaku.policy.decide import default_policy
+from kyodaku.policy.rules import MatchRules
 from kyodaku.scan.refset import ReferenceSet
 
 #: candidates verified per method and query, in order of votes: references of a generic
@@ -36,22 +42,17 @@ MIN_VOTES = {"pdq": 1, "orb": 4}
 #: share of a weaker match's evidence that must come from a stronger match's evidence
 #: for it to count as explained by that match
 EXPLAINED_SHARE = 0.5
-#: the most an explained hit may score (below the policy's block threshold)
-EXPLAINED_CAP = 0.45
-#: works per image checked for appearance, and the least score worth checking (the default
-#: policy's review threshold: weaker matches change no verdict).  Every match that strong
-#: is checked, not only the best few: a registry holding a sprite's animation frames one
-#: by one gives a copy of one frame 5-8 matches scored ~0.999 by their keypoints, and a
-#: frame left unchecked kept that score although its pixels show a variant.  The limit
-#: only bounds the cost of a hostile query (a collage of dozens of registered works)
+#: works per image checked for appearance: those scoring at least the policy's review
+#: threshold (:attr:`MatchRules.appearance_min`; weaker matches change no verdict).  Every
+#: match that strong is checked, not only the best few: a registry holding a sprite's
+#: animation frames one by one gives a copy of one frame 5-8 matches scored ~0.999 by their
+#: keypoints, and a frame left unchecked kept that score although its pixels show a
+#: variant.  The limit only bounds the cost of a hostile query (a collage of dozens of
+#: registered works)
 APPEARANCE_CHECKS = 32
-APPEARANCE_MIN_SCORE = 0.3
 #: how much less of its reference an explained work's match must find altered or covered to explain
 #: the other instead: ~40 px of a 256 px thumbnail, above the check's noise on copies
 LOOK_ALIKE_MARGIN = 0.002
-#: the least score (before the cap) an explained work needs to be weighed against the one
-#: explaining it: the policy's default block threshold
-LOOK_ALIKE_MIN_SCORE = 0.5
 #: how much more of its reference a match must find altered or covered than a match whose
 #: compared area contains its own, to count as a part of that other picture: the share
 #: that makes a variant
@@ -80,10 +81,10 @@ class Match:
     explained_by: str | None = field(default=None, repr=False, compare=False)
     uncapped: float | None = field(default=None, repr=False, compare=False)
 
-    def cap_as_explained(self, by: str) -> None:
-        """Capped at :data:`EXPLAINED_CAP` (below the block threshold), with evidence
-        naming work ``by`` as what explains this match."""
-        self.score = min(self.score, EXPLAINED_CAP)
+    def cap_as_explained(self, by: str, cap: float) -> None:
+        """Capped at ``cap`` (the policy's :attr:`~MatchRules.explained_cap`, below the block
+        threshold), with evidence naming work ``by`` as what explains this match."""
+        self.score = min(self.score, cap)
         self.evidence = {**self.evidence, "explained_by": by, "capped_as_explained": True}
         self.explained_by = by
 
@@ -107,20 +108,26 @@ class _Hit:
 
 
 class Matcher:
-    def __init__(self, refs: ReferenceSet, min_score: float = 0.05) -> None:
+    def __init__(self, refs: ReferenceSet, min_score: float = 0.05, rules: MatchRules | None = None) -> None:
+        """``rules``: the loaded policy's :attr:`~kyodaku.policy.Policy.matching` (default:
+        the packaged policy's)."""
         self.refs = refs
         self.min_score = min_score
+        self.rules = default_policy().matching if rules is None else rules
+        #: the reference set's methods, each under these rules (a video method caps a
+        #: single frame at the policy's single_frame_cap)
+        self.methods = {name: _under_rules(m, self.rules) for name, m in refs.methods.items()}
         self._appearance_rows: dict[int, int] | None = None
 
     def match_image(self, image: LoadedImage) -> list[Match]:
-        fps = {name: m.query(image) for name, m in self.refs.methods.items()
+        fps = {name: m.query(image) for name, m in self.methods.items()
                if m.media == "image" and name in self.refs.indexes}
         # every candidate, those under min_score too: a work explained away may win back
         matches = self.match_fingerprints(fps, min_score=0.0)
         memo: dict[str, Appearance | None] = {}
         self._settle_look_alikes(image, fps, matches, memo)
         self._check_appearance(image, fps, matches, memo)
-        _explain_parts(matches, memo)
+        _explain_parts(matches, memo, self.rules)
         return sorted((m for m in matches if m.score >= self.min_score), key=lambda m: -m.score)
 
     def _appearance(self, image: LoadedImage, fps: dict[str, Fingerprint], m: Match,
@@ -137,11 +144,11 @@ class Matcher:
             name, ref, comparison = m.basis
             ref_store = self.refs.stores[name]
             row = self._appearance_rows.get(int(ref_store.refs[ref]["media_id"]))
-            pixel_map = getattr(self.refs.methods[name], "pixel_map", None)
+            pixel_map = getattr(self.methods[name], "pixel_map", None)
             to_ref = pixel_map(fps[name], ref_store.get(ref), comparison) if row is not None and pixel_map else None
             if to_ref is not None:
                 try:
-                    found = self.refs.methods["appearance"].check(image, store.get(row), to_ref)  # type: ignore[attr-defined]
+                    found = self.methods["appearance"].check(image, store.get(row), to_ref)  # type: ignore[attr-defined]
                 except (ValueError, np.linalg.LinAlgError, cv2.error):
                     found = None  # a degenerate alignment: the match keeps its score
         memo[m.work_id] = found
@@ -157,7 +164,8 @@ class Matcher:
         by_id = {m.work_id: m for m in matches}
         for weak in matches:
             strong = by_id.get(weak.explained_by or "")
-            if strong is None or strong.explained_by is not None or (weak.uncapped or 0.0) < LOOK_ALIKE_MIN_SCORE:
+            if strong is None or strong.explained_by is not None \
+                    or (weak.uncapped or 0.0) < self.rules.look_alike_min:
                 continue  # only a work found strongly on its own may explain the other
             a_weak, a_strong = self._appearance(image, fps, weak, memo), self._appearance(image, fps, strong, memo)
             if a_weak is None or a_strong is None \
@@ -167,7 +175,7 @@ class Matcher:
             name, _, comparison = weak.basis  # type: ignore[misc]
             weak.score, weak.method, weak.explained_by = weak.uncapped, name, None
             weak.evidence = {k: v for k, v in comparison.evidence.items() if k != "explained_by"}
-            strong.cap_as_explained(weak.work_id)
+            strong.cap_as_explained(weak.work_id, self.rules.explained_cap)
 
     def _check_appearance(self, image: LoadedImage, fps: dict[str, Fingerprint], matches: list[Match],
                           memo: dict[str, Appearance | None]) -> None:
@@ -176,23 +184,24 @@ class Matcher:
         differently ranks below intact copies.  A match whose reference is altered beyond
         :data:`ALTERED_MAX` (a variant, not a copy), or mostly covered or blank
         (:data:`OCCLUDED_MAX`: the query shows too little of it to decide on), is scored
-        into the lower half of the review band: below the block threshold, never below the
-        review threshold.  One with a part drawn differently
-        (:attr:`Appearance.partly_redrawn`: an edited copy or the artist's own variant) is
-        scored into the upper half: a person decides, and sees it before the variants."""
+        into the policy's variant band: below the block threshold, never below the review
+        threshold.  One with a part drawn differently (:attr:`Appearance.partly_redrawn`:
+        an edited copy or the artist's own variant) is scored into its partly redrawn band,
+        above the variants: a person decides, and sees it first."""
+        rules = self.rules
         for m in sorted(matches, key=lambda m: -m.score)[:APPEARANCE_CHECKS]:
-            if m.score < APPEARANCE_MIN_SCORE:
+            if m.score < rules.appearance_min:
                 continue
             found = self._appearance(image, fps, m, memo)
             if found is None:
                 continue
             m.evidence = {**m.evidence, "appearance": found.to_json()}
             if not found.shows_copy:
-                m.score = min(m.score, _review_score(m.score, upper=False))
+                m.score = min(m.score, _in_band(m.score, rules.variant_band))
                 m.evidence["variant" if found.altered > ALTERED_MAX else "mostly_covered"] = True
             elif found.partly_redrawn:
                 # review, ranked above the variants
-                m.score = min(m.score, _review_score(m.score * found.agreement, upper=True))
+                m.score = min(m.score, _in_band(m.score * found.agreement, rules.partly_redrawn_band))
                 m.evidence["partly_redrawn"] = True
             else:
                 # the same drawing, a little altered, ranks below the same drawing intact
@@ -205,8 +214,8 @@ class Matcher:
         explained: dict[str, str] = {}  # work -> the work explaining its evidence
         uncapped: dict[str, float] = {}  # explained work -> its geometric score before the cap
         for name, fp in fingerprints.items():
-            method = self.refs.methods[name]
-            for hit in _suppress_explained(self._method_hits(method, fp)):
+            method = self.methods[name]
+            for hit in _suppress_explained(self._method_hits(method, fp), self.rules.explained_cap):
                 c = hit.comparison
                 if c.transform is not None and (hit.work_id not in geometry
                                                 or c.score > geometry[hit.work_id][2].score):
@@ -288,14 +297,21 @@ class Matcher:
         return hits
 
 
-def _review_score(strength: float, upper: bool) -> float:
-    """A score in the lower or upper half of the review band (:data:`APPEARANCE_MIN_SCORE`
-    to :data:`EXPLAINED_CAP`, below the block threshold), placed by ``strength`` in 0..1."""
-    half = (EXPLAINED_CAP - APPEARANCE_MIN_SCORE) / 2
-    return APPEARANCE_MIN_SCORE + half * ((1.0 if upper else 0.0) + strength)
+def _in_band(strength: float, band: tuple[float, float]) -> float:
+    """A score in ``band`` (one of the policy's review bands, below the block threshold),
+    placed by ``strength`` in 0..1."""
+    low, high = band
+    return low + (high - low) * strength
 
 
-def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> None:
+def _under_rules(method: FingerprintMethod, rules: MatchRules) -> FingerprintMethod:
+    """``method`` as it scores under ``rules``: a method that caps scores by the policy
+    (``under_rules``) gets its copy; the others are used as they are."""
+    under = getattr(method, "under_rules", None)
+    return under(rules) if under is not None else method
+
+
+def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None], rules: MatchRules) -> None:
     """Two registered pictures that share part of their art (a night sky, and its band of
     clouds alone): a copy of one shows the shared part of the other, and keypoints there
     vote for both, often through different keypoints, too few in common to count as the
@@ -312,10 +328,11 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
     query clearly less (:data:`LOOK_ALIKE_MARGIN`) explains the other, as
     :meth:`Matcher._settle_look_alikes` does for works the keypoints already tied together
     (a copy's keypoints can reach two look-alikes through too few shared ones to tie
-    them).  Only works whose appearance was already checked, and found a copy or partly
-    redrawn, are weighed."""
+    them).  Only works whose appearance was already checked, and found a copy scoring at
+    least the block threshold (:attr:`MatchRules.look_alike_min`) or partly redrawn, are
+    weighed; the explained one is capped at the policy's explained_cap."""
     checked = [(m, a) for m in matches if (a := memo.get(m.work_id)) is not None
-               and (m.score >= LOOK_ALIKE_MIN_SCORE or a.partly_redrawn)]
+               and (m.score >= rules.look_alike_min or a.partly_redrawn)]
     for weak, a_weak in checked:
         if weak.explained_by is not None:
             continue
@@ -329,16 +346,17 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None]) -> 
             look_alike = same_place and a_weak.unshown >= a_strong.unshown + LOOK_ALIKE_MARGIN
             if not (shown_less or intact_around or look_alike):
                 continue
-            weak.cap_as_explained(strong.work_id)
+            weak.cap_as_explained(strong.work_id, rules.explained_cap)
             break
 
 
-def _suppress_explained(hits: list[_Hit]) -> list[_Hit]:
+def _suppress_explained(hits: list[_Hit], cap: float) -> list[_Hit]:
     """A hit whose supporting query evidence is mostly (>= EXPLAINED_SHARE) that of a
     stronger hit on another work is the same evidence read twice: a near-duplicate
-    registration (the same scene with and without figures).  Its score is capped below the
-    block threshold, scaled by how much weaker it is, so it ranks after the work that
-    explains the evidence best and, alone, sends a file to review rather than blocking it.
+    registration (the same scene with and without figures).  Its score is capped at ``cap``
+    (the policy's explained_cap, below the block threshold) scaled by how much weaker it
+    is, so it ranks after the work that explains the evidence best and, alone, sends a
+    file to review rather than blocking it.
     Two works pasted side by side keep their scores: their evidence is disjoint."""
     ranked = sorted(hits, key=lambda h: -(len(h.comparison.support) if h.comparison.support is not None else 0))
     shared = _shared_support([h.comparison.support for h in ranked])
@@ -353,7 +371,7 @@ def _suppress_explained(hits: list[_Hit]) -> list[_Hit]:
             if shared[i, j] >= EXPLAINED_SHARE * len(s_weak):
                 ratio = len(s_weak) / len(s_strong)
                 weak.uncapped = weak.comparison.score
-                weak.comparison.score = min(weak.comparison.score, EXPLAINED_CAP * ratio**4)
+                weak.comparison.score = min(weak.comparison.score, cap * ratio**4)
                 weak.comparison.evidence["explained_by"] = strong.work_id
                 break
     return sorted(ranked, key=lambda h: -h.comparison.score)

@@ -27,7 +27,7 @@ from kyodaku.media.images import load_image
 from kyodaku.media.sniff import FORMAT_KIND, SNIFF_BYTES, VIDEO_SUFFIX, read_head, sniff_format
 from kyodaku.media.types import MediaError
 from kyodaku.video.decode import sample_frames
-from kyodaku.policy.decide import Policy, RegistryView, default_policy
+from kyodaku.policy.decide import MatchRules, Policy, RegistryView, default_policy
 from kyodaku.records.store import ScanRecorder
 from kyodaku.scan.captions import item_texts, match_texts
 from kyodaku.scan.matcher import Matcher
@@ -47,7 +47,8 @@ DEFAULT_FILE_TIMEOUT = 600.0
 _WORKER: dict[str, Matcher] = {}
 
 
-def _init_worker(fingerprints_dir: str, index_dir: str) -> None:
+def _init_worker(fingerprints_dir: str, index_dir: str, rules: MatchRules | None = None) -> None:
+    """A worker's matcher, scoring under ``rules`` (the scan's policy; default: the packaged one)."""
     import cv2
 
     cv2.setNumThreads(1)
@@ -57,7 +58,7 @@ def _init_worker(fingerprints_dir: str, index_dir: str) -> None:
         faiss.omp_set_num_threads(1)
     except ImportError:  # pragma: no cover - faiss is a dependency
         pass
-    _WORKER["matcher"] = Matcher(ReferenceSet(Path(fingerprints_dir), Path(index_dir)))
+    _WORKER["matcher"] = Matcher(ReferenceSet(Path(fingerprints_dir), Path(index_dir)), rules=rules)
 
 
 def _sniff(item: Item) -> tuple[str | None, str | None]:
@@ -237,7 +238,7 @@ class Scanner:
         its verdict is decided again."""
         from kyodaku.scan.cache import ScanCache, item_digest
 
-        cache = ScanCache.for_workspace(self.workspace) if self.options.cache else None
+        cache = ScanCache.for_workspace(self.workspace, rules=self.policy.matching) if self.options.cache else None
         digests: dict[str, str] = {}  # item id -> digest, for the items in flight that missed
 
         def ready(item: Item) -> dict[str, Any] | None:
@@ -278,7 +279,8 @@ class Scanner:
             try:
                 yield from ray_scan_map(_task, items, fingerprints_dir=ws.fingerprints_dir,
                                         index_dir=ws.index_dir, workers=self.options.workers, on_crash=_crash,
-                                        item_timeout=self.options.file_timeout, ready=ready)
+                                        item_timeout=self.options.file_timeout, ready=ready,
+                                        rules=self.policy.matching)
             finally:
                 if started:
                     import ray
@@ -287,7 +289,8 @@ class Scanner:
             return
         workers = default_workers() if self.options.workers is None else self.options.workers
         yield from ordered_map(_task, items, workers=workers, initializer=_init_worker,
-                               initargs=(str(ws.fingerprints_dir), str(ws.index_dir)), on_crash=_crash,
+                               initargs=(str(ws.fingerprints_dir), str(ws.index_dir), self.policy.matching),
+                               on_crash=_crash,
                                item_timeout=self.options.file_timeout, ready=ready)
 
 

@@ -340,12 +340,14 @@ def unpack_references(files: dict[str, bytes], digest: str) -> Path:
     return root
 
 
-def init_worker_from_files(files: dict[str, bytes], digest: str, fingerprints: str, index: str) -> None:
-    """Actor initialiser: the scan worker's own initialiser, on the unpacked files."""
+def init_worker_from_files(files: dict[str, bytes], digest: str, fingerprints: str, index: str,
+                           rules: Any = None) -> None:
+    """Actor initialiser: the scan worker's own initialiser, on the unpacked files, scoring
+    under ``rules`` (the scan policy's :class:`~kyodaku.policy.MatchRules`)."""
     from kyodaku.scan.pipeline import _init_worker
 
     root = unpack_references(files, digest)
-    _init_worker(str(root / fingerprints), str(root / index))
+    _init_worker(str(root / fingerprints), str(root / index), rules)
 
 
 def _shippable(items: Iterable[Item]) -> Iterator[Item]:
@@ -364,9 +366,10 @@ def _shippable(items: Iterable[Item]) -> Iterator[Item]:
 def ray_scan_map(fn: Callable[[Item], dict[str, Any]], items: Iterable[Item], *, fingerprints_dir: Path,
                  index_dir: Path, workers: int | None, on_crash: Callable[[Item, str], dict[str, Any]],
                  item_timeout: float | None, ready: Callable[[Item], dict[str, Any] | None] | None = None,
-                 ) -> Iterator[tuple[Item, dict[str, Any]]]:
+                 rules: Any = None) -> Iterator[tuple[Item, dict[str, Any]]]:
     """The scan's matching on the connected Ray cluster, ``workers`` actors (default: one
-    per cluster CPU); the reference set is put in the object store once."""
+    per cluster CPU), scoring under ``rules`` (the scan policy's matching numbers); the
+    reference set is put in the object store once."""
     import ray
 
     files = reference_files(fingerprints_dir, index_dir)
@@ -375,5 +378,6 @@ def ray_scan_map(fn: Callable[[Item], dict[str, Any]], items: Iterable[Item], *,
     del files
     yield from ray_ordered_map(fn, _shippable(items), workers=workers or cluster_cpus(),
                                initializer=init_worker_from_files,
-                               initargs=(files_ref, digest, Path(fingerprints_dir).name, Path(index_dir).name),
+                               initargs=(files_ref, digest, Path(fingerprints_dir).name, Path(index_dir).name,
+                                         rules),
                                on_crash=on_crash, item_timeout=item_timeout, ready=ready)

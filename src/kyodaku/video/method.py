@@ -38,7 +38,8 @@ Comparison
        by half a sample period, are the query segment, and the query segment moved by
        the run's offset the reference one;
     5. the score is a logistic function of the run's weight: 2.5 fully matching frames
-       (1.25 s at 2/s) score 0.5, 5 frames (2.5 s) 0.94; a single frame at most 0.3.
+       (1.25 s at 2/s) score 0.5, 5 frames (2.5 s) 0.94; a single frame at most the
+       policy's ``single_frame_cap`` (0.3 in the packaged policy: review, never a block).
 
 Look-alikes
     Episodes may reuse the same scene art and characters.  A stretch of one episode then
@@ -50,6 +51,7 @@ Look-alikes
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import os
@@ -117,6 +119,19 @@ class VideoFrames(FingerprintMethod):
         self.resolve_ratio = 0.7  # same footage, another encode: frame weights within 30 %
         self.score_mid = 2.5  # run weight scored 0.5
         self.score_slope = 0.9
+        # the most a run of one frame scores: the policy's (see under_rules)
+        from kyodaku.policy.decide import default_policy
+
+        self.single_frame_cap = default_policy().matching.single_frame_cap
+
+    def under_rules(self, rules: Any) -> VideoFrames:
+        """This method scoring under a loaded policy's :class:`~kyodaku.policy.MatchRules`:
+        a copy whose single frame scores at most ``rules.single_frame_cap``."""
+        if rules.single_frame_cap == self.single_frame_cap:
+            return self
+        out = copy.copy(self)
+        out.single_frame_cap = float(rules.single_frame_cap)
+        return out
 
     # ------------------------------------------------------------------ features
     def _orb(self):
@@ -364,7 +379,7 @@ class VideoFrames(FingerprintMethod):
         """The calibrated score of a run of ``frames`` frames weighing ``weight``."""
         score = 1.0 / (1.0 + math.exp(-(weight - self.score_mid) / self.score_slope))
         # a run of one frame is no temporal evidence whatever its weight
-        return round(float(min(score, 0.3) if frames < 2 else score), 4)
+        return round(float(min(score, self.single_frame_cap) if frames < 2 else score), 4)
 
     def resolve(self, comparisons: Mapping[str, Comparison]) -> dict[str, Comparison]:
         """Explain away look-alikes among one query's comparisons with several references.
