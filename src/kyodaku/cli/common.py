@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -33,6 +34,10 @@ HomeOption = Annotated[
         file_okay=False,
     ),
 ]
+
+#: ``kyodaku --home DIR COMMAND``: the root's --home, the default of every command's own
+#: (set by the root callback on every invocation; a command's own --home wins)
+ROOT_HOME: ContextVar[Path | None] = ContextVar("kyodaku_root_home", default=None)
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXPECTED_ERRORS = (WorkspaceError, ImportFailed, RegistryError, PolicyError, SettingsError, RayUnavailable)
@@ -66,7 +71,9 @@ def friendly_errors(fn: F) -> F:
 
 
 def settings_for(home: Path | None) -> Settings:
-    return load_settings(home=home)
+    """Settings with the workspace folder of the command's --home, else the root's
+    (``kyodaku --home DIR ...``), else $KYODAKU_HOME, else ./kyodaku-data."""
+    return load_settings(home=home if home is not None else ROOT_HOME.get())
 
 
 def open_workspace(home: Path | None) -> Workspace:

@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 from kyodaku import __version__
 from kyodaku.cli import desk_cmds, report_cmds, scan_cmds
 from kyodaku.cli.audit_cmds import audit_app
-from kyodaku.cli.common import HELP_MARKUP, HomeOption, console, friendly_errors, safe_url, settings_for
+from kyodaku.cli.common import ROOT_HOME, HELP_MARKUP, HomeOption, console, friendly_errors, safe_url, settings_for
 from kyodaku.cli.registry_cmds import (
     catalog_app,
     holder_app,
@@ -88,8 +88,13 @@ def main(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
+    home: HomeOption = None,
 ) -> None:
-    """kyodaku (許諾): consent-first copyright guard for generative image and video AI."""
+    """kyodaku (許諾): consent-first copyright guard for generative image and video AI.
+
+    `--home DIR` may come before the command (`kyodaku --home DIR works list`) or after
+    it; given in both places, the command's own wins."""
+    ROOT_HOME.set(home)
 
 
 @app.command()
