@@ -15,9 +15,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["MIN_SECRET_KEY_LENGTH", "Settings", "SettingsError", "load_settings", "sqlite_url"]
+__all__ = ["MIN_SECRET_KEY_LENGTH", "UNNAMED_LICENSEE", "Settings", "SettingsError", "load_settings", "sqlite_url"]
 
 MIN_SECRET_KEY_LENGTH = 32
+
+#: the desk's licensee when KYODAKU_LICENSEE is not set (``kyodaku serve`` warns about it,
+#: and refuses it in server mode)
+UNNAMED_LICENSEE = "unnamed-licensee"
 
 
 class SettingsError(ValueError):
@@ -81,7 +85,7 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     allow_sqlite: bool = False
     policy_file: Path | None = None
-    licensee: str = "unnamed-licensee"
+    licensee: str = UNNAMED_LICENSEE
     deadlines_file: Path | None = None
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -116,6 +120,11 @@ class Settings(BaseSettings):
                     "set KYODAKU_ALLOW_SQLITE=1 to run on SQLite anyway"
                 )
         return self
+
+    @property
+    def licensee_given(self) -> bool:
+        """Was a licensee given (``KYODAKU_LICENSEE`` or ``licensee=``), not left at the placeholder?"""
+        return "licensee" in self.model_fields_set
 
     @property
     def is_sqlite(self) -> bool:

@@ -46,7 +46,7 @@ def test_check_exit_status_follows_the_verdict(workspace, tmp_path):
     r = _run(workspace, "check", str(corpus / "broken.png"), "--licensee", "acme")
     assert r.exit_code == 4 and "ERROR" in r.output
     r = _run(workspace, "check", str(corpus / "copy.png"), "--licensee", "acme", "--json")
-    assert r.exit_code == 2 and json.loads(r.output)["matches"][0]["work_id"] == "w201"
+    assert r.exit_code == 2 and json.loads(r.stdout)["matches"][0]["work_id"] == "w201"  # warnings go to stderr
     workspace.registry.grant_permit("kumo", "acme", "training", valid_from=date(2020, 1, 1))
     assert _run(workspace, "check", str(corpus / "copy.png"), "--licensee", "acme").exit_code == 0
 

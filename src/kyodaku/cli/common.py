@@ -81,6 +81,37 @@ def open_workspace(home: Path | None) -> Workspace:
     return Workspace.open(settings.home, settings.database_url)
 
 
+def unknown_licensee(workspace: Workspace, licensee: str) -> str | None:
+    """None when a permit of this workspace (granted, expired or revoked) names
+    ``licensee``; else a sentence saying so, with the closest registered licensee names
+    (a mistyped ``acme-video-aj`` would otherwise have every match blocked, silently)."""
+    from rapidfuzz import fuzz, process, utils
+
+    names = sorted({p.licensee for p in workspace.registry.list_permits()})
+    if licensee in names:
+        return None
+    close = [n for n, _score, _i in process.extract(licensee, names, scorer=fuzz.ratio, processor=utils.default_process,
+                                                    limit=3, score_cutoff=60)]
+    text = f"no permit in this workspace names licensee {licensee!r}"
+    if close:
+        text += "; did you mean " + " or ".join(repr(n) for n in close) + "?"
+    elif names:
+        text += f" (registered licensees: {', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
+    else:
+        text += " (no permit is registered yet)"
+    return text + " Without a permit, nothing it uses counts as permitted."
+
+
+def check_licensee(workspace: Workspace, licensee: str, *, strict: bool) -> None:
+    """Warn (on stderr) about a licensee no permit names; ``--strict`` makes it an error."""
+    problem = unknown_licensee(workspace, licensee)
+    if problem is None:
+        return
+    if strict:
+        fail(problem + " (--strict)")
+    err_console().print(f"[yellow]warning:[/yellow] {escape(problem)} (--strict makes this an error)")
+
+
 def safe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)

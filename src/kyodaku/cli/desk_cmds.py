@@ -11,8 +11,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kyodaku.cli.common import HELP_MARKUP, HomeOption, console, fail, friendly_errors, open_workspace, settings_for
+from kyodaku.cli.common import (HELP_MARKUP, HomeOption, console, err_console, fail, friendly_errors, open_workspace,
+                                settings_for, unknown_licensee)
 from kyodaku.desk import DeskService
+from kyodaku.workspace import WorkspaceError
 
 desk_app = typer.Typer(help="The rights holders' desk: accounts, API keys, notifications.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP)
 
@@ -72,14 +74,30 @@ def serve(
     home: HomeOption = None,
 ) -> None:
     """Run the desk (pages and API) with uvicorn.  In production set KYODAKU_MODE=server,
-    KYODAKU_SECRET_KEY and KYODAKU_DATABASE_URL (PostgreSQL)."""
+    KYODAKU_SECRET_KEY, KYODAKU_DATABASE_URL (PostgreSQL) and KYODAKU_LICENSEE (the AI
+    developer whose scans and outputs the desk answers for)."""
     import uvicorn
+
+    from kyodaku.settings import UNNAMED_LICENSEE
 
     settings = settings_for(home)
     if host not in ("127.0.0.1", "localhost", "::1") and settings.mode != "server":
         fail("listening beyond this machine needs KYODAKU_MODE=server (secure settings)")
-    if home is not None:
-        os.environ["KYODAKU_HOME"] = str(home)
+    if not settings.licensee_given:
+        if settings.mode == "server":
+            fail("server mode needs KYODAKU_LICENSEE: the licensee (AI developer) the desk answers for; "
+                 "claims' evidence is checked against its permits")
+        err_console().print(f"[yellow]warning:[/yellow] KYODAKU_LICENSEE is not set: the desk checks claims' "
+                            f"evidence for licensee {UNNAMED_LICENSEE!r}, which no permit names; set it to the "
+                            "AI developer's licensee name")
+    else:
+        try:
+            problem = unknown_licensee(open_workspace(home), settings.licensee)
+        except WorkspaceError:  # the desk reports that itself; the licensee cannot be looked up here
+            problem = None
+        if problem:
+            err_console().print(f"[yellow]warning:[/yellow] KYODAKU_LICENSEE: {escape(problem)}")
+    os.environ["KYODAKU_HOME"] = str(settings.home)  # the app factory reads the environment
     console().print(f"kyodaku desk on http://{host}:{port}/ (API docs at /api/docs)")
     uvicorn.run("kyodaku.service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True)

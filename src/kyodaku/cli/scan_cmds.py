@@ -14,7 +14,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from kyodaku.cli.common import HomeOption, console, fail, friendly_errors, open_workspace, parse_date
+from kyodaku.cli.common import (HomeOption, check_licensee, console, fail, friendly_errors, open_workspace,
+                                parse_date)
 from kyodaku.policy.decide import Policy
 from kyodaku.report.html import DEFAULT_MAX_EVIDENCE
 from kyodaku.scan.pipeline import (DEFAULT_FILE_TIMEOUT, ScanOptions, ScanSummary, check_file, resume_state,
@@ -26,6 +27,8 @@ _STYLE = {"blocked": "bold red", "cleared": "green", "review": "yellow", "error"
 LicenseeOption = Annotated[str, typer.Option("--licensee", "-l", help="Who wants to use the files (the permit's licensee).")]
 UseOption = Annotated[str, typer.Option("--use", "-u", help="training or generation.")]
 OnOption = Annotated[str | None, typer.Option("--on", help="Decide as of this date (YYYY-MM-DD; default today).")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="A licensee that no permit of the workspace "
+                                            "names is an error (exit 1), not a warning.")]
 PolicyOption = Annotated[Path | None, typer.Option("--policy", help="A policy JSON overriding the packaged one.",
                                                    exists=True, dir_okay=False)]
 
@@ -88,6 +91,7 @@ def scan(
         help="Let Parquet / JSONL manifests name files under DIR too (repeatable). By default a manifest's "
              "path column must resolve, symlinks followed, inside the manifest's own folder; any other row "
              "is an error \"path outside the manifest's folder\".")] = None,
+    strict: StrictOption = False,
     home: HomeOption = None,
 ) -> None:
     """Scan files and folders against the registry; block copies of registered works that
@@ -106,6 +110,7 @@ def scan(
     if out is not None and not to_stdout:
         _check_out_file(out, resume=resume, force=force)
     workspace = open_workspace(home)
+    check_licensee(workspace, options.licensee, strict=strict)
     record_name = name or (out.stem if out is not None and not to_stdout else " ".join(str(p) for p in paths))
     if not resume and not append_to_record:
         _check_record_name(workspace, record_name, force=force,
@@ -244,6 +249,7 @@ def check(
     on: OnOption = None,
     policy: PolicyOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON line instead.")] = False,
+    strict: StrictOption = False,
     home: HomeOption = None,
 ) -> None:
     """Check one file and explain the verdict with its evidence.
@@ -255,6 +261,7 @@ def check(
 
     options = _options(licensee, use, on, 0, policy)
     workspace = open_workspace(home)
+    check_licensee(workspace, options.licensee, strict=strict)
     line = check_file(workspace, file, options)
     if as_json:
         print(json.dumps(line, ensure_ascii=False, indent=1))
@@ -326,6 +333,7 @@ def check_text_cmd(
     on: OnOption = None,
     policy: PolicyOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON result instead.")] = False,
+    strict: StrictOption = False,
     home: HomeOption = None,
 ) -> None:
     """Check a caption or prompt: which registered works and holders it names or asks
@@ -338,7 +346,9 @@ def check_text_cmd(
     from kyodaku.scan.captions import check_text
 
     options = _options(licensee, use, on, 0, policy)
-    result = check_text(open_workspace(home), text, licensee=options.licensee, use=options.use, on=options.on,
+    workspace = open_workspace(home)
+    check_licensee(workspace, options.licensee, strict=strict)
+    result = check_text(workspace, text, licensee=options.licensee, use=options.use, on=options.on,
                         policy=options.policy)
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
