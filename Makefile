@@ -1,24 +1,32 @@
 # kyodaku: two commands on a fresh Debian machine with Python 3.11:
-#   make demo   creates .venv, installs kyodaku, runs the offline demo
-#   make test   creates .venv, installs kyodaku with test tools, runs the test suite
+#   make demo   creates .venv, installs kyodaku (runtime dependencies only), runs the offline demo
+#   make test   creates .venv, installs kyodaku with its test tools, runs the test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install bench eval clean
+.PHONY: demo test install install-test eval clean
 
+# runtime dependencies only (no Ray, Playwright, schemathesis: those are the test extra)
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# the test extra on top
+$(BIN)/.installed-test: $(BIN)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
 install: $(BIN)/.installed
 
+install-test: $(BIN)/.installed-test
+
 demo: install
 	$(BIN)/python -m kyodaku.demo --out demo-out
 
-test: install
+test: install-test
 	$(BIN)/python -m pytest -q
 
 # accuracy on an evaluation set: make eval SET=/path/to/devset (built with ../shared/eval/build_devset.py)

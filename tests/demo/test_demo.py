@@ -115,3 +115,66 @@ def test_refuses_to_wipe_a_folder_it_did_not_make(tmp_path: Path) -> None:
     with pytest.raises(DemoError, match="not made by the demo"):
         run(tmp_path, quiet=True)
     assert keep.read_text() == "do not delete"
+
+
+# --- make demo / make test, and the commands the demo prints ---------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _without_venv_bin(path: str) -> str:
+    import os
+    import sys
+
+    bindir = os.path.dirname(os.path.abspath(sys.executable))
+    return os.pathsep.join(p for p in path.split(os.pathsep) if p and os.path.abspath(p) != bindir)
+
+
+def test_kyodaku_command_is_the_venv_script_unless_the_venv_is_active(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import sys
+
+    from kyodaku.demo import kyodaku_command
+
+    script = Path(os.path.abspath(sys.executable)).parent / "kyodaku"
+    if not script.is_file():
+        pytest.skip("kyodaku is not installed as a script beside this Python")
+    monkeypatch.chdir(script.parents[2])  # the folder holding .venv, as after `make demo`
+    monkeypatch.setenv("PATH", _without_venv_bin(os.environ.get("PATH", "")))
+    assert kyodaku_command() == os.path.relpath(script)
+    monkeypatch.setenv("PATH", f"{script.parent}{os.pathsep}{os.environ['PATH']}")  # an active venv
+    assert kyodaku_command() == "kyodaku"
+
+
+def test_the_closing_command_works_as_printed(demo: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The venv not activated (as after `make demo`): the printed command still runs."""
+    import os
+    import subprocess
+
+    from kyodaku.demo import try_command
+
+    monkeypatch.setenv("PATH", _without_venv_bin(os.environ.get("PATH", "")))
+    command = try_command(demo["out"])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KYODAKU_")}
+    r = subprocess.run(command, shell=True, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, (command, r.stdout, r.stderr)  # a copy of manga-kumo's work: blocked
+    assert "BLOCKED" in r.stdout
+
+
+def test_make_demo_installs_runtime_dependencies_only(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    venv = tmp_path / "venv"
+
+    def planned(target: str) -> str:
+        return subprocess.run(["make", "-n", target, f"VENV={venv}"], cwd=ROOT, capture_output=True, text=True,
+                              check=True).stdout
+
+    demo = planned("demo")
+    assert "pip install --quiet -e .\n" in demo and "[test]" not in demo
+    assert f"{venv}/bin/.installed" in demo and ".installed-test" not in demo
+    test = planned("test")
+    assert "-e '.[test]'" in test and f"{venv}/bin/.installed-test" in test

@@ -297,7 +297,7 @@ class _Runner:
 
     def __call__(self, *args: str) -> str:
         argv = [*args, "--home", str(self.home)]
-        shown = "kyodaku " + " ".join(shlex.quote(a) for a in argv)
+        shown = kyodaku_command() + " " + " ".join(shlex.quote(a) for a in argv)
         self.echo(shown)
         env = {k: v for k, v in os.environ.items() if not k.startswith("KYODAKU_")}
         cmd = [sys.executable, "-m", "kyodaku.cli.main", *argv]
@@ -314,6 +314,21 @@ class _Runner:
         if proc.returncode not in ok:
             raise DemoError(f"`{shown}` failed with exit code {proc.returncode}" + (f":\n{output}" if output else ""))
         return output
+
+
+def kyodaku_command() -> str:
+    """``kyodaku`` as the shell that ran the demo can run it: ``kyodaku`` when the one on
+    PATH is this Python's (an active venv), else that script's path (``.venv/bin/kyodaku``
+    after ``make demo``), else ``python -m kyodaku.cli.main``."""
+    bindir = Path(os.path.abspath(sys.executable)).parent  # not resolved: a venv's python is a link
+    script = bindir / "kyodaku"
+    on_path = shutil.which("kyodaku")
+    if on_path and script.is_file() and os.path.samefile(on_path, script):
+        return "kyodaku"
+    if script.is_file():
+        rel = os.path.relpath(script)
+        return shlex.quote(str(script) if rel.startswith("..") else rel)
+    return f"{shlex.quote(sys.executable)} -m kyodaku.cli.main"
 
 
 def _display(path: Path) -> Path:
@@ -371,6 +386,14 @@ def run(out_dir: str | Path = "demo-out", *, quiet: bool = False, on: date | Non
     verdicts, lines = _read_results(out)
     _explain(console, out, shown, truth, lines, time.perf_counter() - t0)
     return verdicts
+
+
+def try_command(shown: Path) -> str:
+    """The command the demo ends with, as it is printed (it works as printed from the
+    folder the demo ran in)."""
+    argv = ["check", str(shown / "corpus" / "kumo-rin_composite.jpg"), "--licensee", LICENSEE,
+            "--home", str(shown / "kyodaku-data")]
+    return kyodaku_command() + " " + " ".join(shlex.quote(a) for a in argv)
 
 
 def _read_results(out: Path) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
@@ -444,6 +467,5 @@ def _explain(console: Any, out: Path, shown: Path, truth: list[dict[str, Any]],
         f"[cyan]{escape(str(shown / 'refs'))}/[/]\n"
         f"• registry inputs: [cyan]{escape(str(shown))}/holders.jsonl, catalog.jsonl, permits.jsonl[/]\n"
         f"• the workspace (database, fingerprints, index): [cyan]{escape(str(shown / 'kyodaku-data'))}/[/]\n\n"
-        f"Try: [bold]kyodaku check {escape(str(shown / 'corpus' / 'kumo-rin_composite.jpg'))} "
-        f"--licensee {LICENSEE} --home {escape(str(shown / 'kyodaku-data'))}[/]",
+        f"Try: [bold]{escape(try_command(shown))}[/]",
         title=f"kyodaku demo finished in {seconds:.0f} s", border_style="cyan"))
