@@ -116,6 +116,40 @@ def test_import_everything(cli: Cli, evalset) -> None:  # type: ignore[no-untype
     assert "question-studio" in out and "prior_permission" in out
 
 
+def test_importing_the_same_files_again_is_a_summary_not_an_error(cli: Cli, evalset) -> None:  # type: ignore[no-untyped-def]
+    """Re-running every import reports what already existed; a catalog row that changed a
+    registered work refuses the file, naming the row and the change."""
+    import json
+
+    root = evalset.root
+    cli("holders", "import", str(root / "holders.jsonl"))
+    cli("catalog", "import", str(root / "catalog.jsonl"), "--no-fingerprint")
+    cli("permits", "import", str(root / "permits.jsonl"))
+    reservations = root / "reservations.jsonl"
+    reservations.write_text(json.dumps({"holder": "wesnoth-story", "use": "training", "works": "*"}) + "\n")
+    assert cli("reservation", "import", str(reservations)).output.rstrip().endswith(": 1 new, 0 unchanged, 0 changed")
+
+    def flat(*args: str) -> str:
+        return " ".join(cli(*args).output.split())
+
+    assert "imported 0 holder(s) from" in flat("holders", "import", str(root / "holders.jsonl"))
+    assert ": 0 new, 2 unchanged, 0 changed" in flat("holders", "import", str(root / "holders.jsonl"))
+    out = flat("catalog", "import", str(root / "catalog.jsonl"), "--no-fingerprint")
+    assert "imported 0 work(s) with 0 reference file(s)" in out and ": 0 new, 3 unchanged, 0 changed" in out
+    assert ": 0 new, 1 unchanged, 0 changed" in flat("permits", "import", str(root / "permits.jsonl"))
+    assert ": 0 new, 1 unchanged, 0 changed" in flat("reservation", "import", str(reservations))
+
+    rows = [json.loads(x) for x in (root / "catalog.jsonl").read_text().splitlines()]
+    rows[1]["title"] = "Renamed"
+    edited = root / "edited.jsonl"
+    edited.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    r = cli("catalog", "import", str(edited), code=1)
+    text = " ".join(r.stderr.split())
+    assert "1 row(s) differ from the works already registered, so nothing was imported (0 new, 2 unchanged, " \
+           "1 changed)" in text
+    assert f"line 2: work {rows[1]['work_id']}: title" in text and "-> 'Renamed'" in text
+
+
 def test_csv_imports(cli: Cli, files) -> None:  # type: ignore[no-untyped-def]
     h = files.csv("holders.csv", [{"holder": "us-co", "name": "US Co", "jurisdiction": "US"}])
     files.png("a.png")

@@ -153,10 +153,10 @@ def test_reimporting_identical_holders_is_a_no_op(workspace: Workspace, files) -
     changed = files.jsonl(
         "holders2.jsonl", [{"holder": "wesnoth-story", "name": "Renamed", "jurisdiction": "US"}]
     )
-    with pytest.raises(
-        ImportFailed, match=r"holders2.jsonl:1: field 'holder': holder 'wesnoth-story' already exists"
-    ):
+    with pytest.raises(ImportFailed, match=r"holders2.jsonl: 1 row\(s\) differ .*\n  line 1: holder "
+                       r"'wesnoth-story' already exists as 'Wesnoth Story' \(US\), the file says 'Renamed'"):
         import_holders(workspace.registry, changed)
+    assert workspace.registry.get_holder("wesnoth-story").name == "Wesnoth Story"
 
 
 # -- failures: the message names file, line and field; nothing of the file is kept -------------
@@ -223,18 +223,72 @@ def test_bad_catalog_imports_nothing(workspace: Workspace, files, fmt: str, case
     assert [p for p in workspace.media_dir.rglob("*") if p.is_file()] == []  # copies removed again
 
 
-def test_catalog_rejects_work_id_already_registered(workspace: Workspace, files) -> None:  # type: ignore[no-untyped-def]
+def test_catalog_refuses_a_registered_work_id_with_other_data(workspace: Workspace, files) -> None:  # type: ignore[no-untyped-def]
     import_holders(workspace.registry, files.jsonl("h.jsonl", HOLDERS))
     workspace.registry.add_work("question-studio", "Old", "image", work_id="w0001")
     files.png("a.png")
+    files.png("b.png", seed=5)
     path = files.jsonl(
-        "catalog.jsonl", [{"work_id": "w0001", "holder": "question-studio", "title": "T", "media": ["a.png"]}]
+        "catalog.jsonl", [{"work_id": "w0002", "holder": "question-studio", "title": "New", "media": ["b.png"]},
+                          {"work_id": "w0001", "holder": "question-studio", "title": "T", "media": ["a.png"]}]
     )
-    with pytest.raises(
-        ImportFailed,
-        match=r"catalog.jsonl:1: field 'work_id': duplicate work_id 'w0001' \(already registered\)",
-    ):
+    with pytest.raises(ImportFailed) as info:
         import_catalog(workspace.registry, workspace, path)
+    text = str(info.value)
+    assert ("catalog.jsonl: 1 row(s) differ from the works already registered, so nothing was imported "
+            "(1 new, 0 unchanged, 1 changed)") in text
+    assert "line 2: work w0001: title 'Old' -> 'T'; reference files differ (1 not registered" in text
+    assert workspace.registry.get_work("w0002") is None  # nothing from the file
+
+
+def test_reimporting_a_catalog_is_unchanged_and_writes_nothing(workspace: Workspace, files) -> None:  # type: ignore[no-untyped-def]
+    """The same catalog again: every row unchanged, no media copied, no audit entry;
+    one new row imported beside them; one changed row refuses the file, naming each change."""
+    from kyodaku.registry.importers import ImportSummary
+
+    ws = workspace
+    load_all(ws, files, "jsonl")
+    rows = catalog_rows(files)
+    audit = ws.home / "audit" / "audit.jsonl"
+    entries = audit.read_bytes().count(b"\n")
+    assert entries == 2 + 3 + 2  # the first import was audited: holders, works, permits
+    media = len(ws.registry.list_media())
+
+    summary = ImportSummary()
+    assert import_catalog(ws.registry, ws, files.jsonl("again.jsonl", rows), summary) == []
+    assert (summary.new, summary.unchanged, summary.changed) == (0, 3, 0) and str(summary) == "0 new, 3 unchanged, 0 changed"
+    assert len(ws.registry.list_media()) == media
+    assert audit.read_bytes().count(b"\n") == entries
+
+    files.png("refs/w0003.png", seed=9)
+    more = [*rows, {"work_id": "w0003", "holder": "wesnoth-story", "title": "Sand", "media": ["refs/w0003.png"]}]
+    summary = ImportSummary()
+    assert len(import_catalog(ws.registry, ws, files.jsonl("more.jsonl", more), summary)) == 1
+    assert str(summary) == "1 new, 3 unchanged, 0 changed"
+
+    edited = [{**rows[0], "title": "Sky!", "aliases": ["Sora"]}, {**rows[1], "media": ["refs/w0002a.png"]}, rows[2]]
+    summary = ImportSummary()
+    with pytest.raises(ImportFailed) as info:
+        import_catalog(ws.registry, ws, files.jsonl("edited.jsonl", edited), summary)
+    assert str(summary) == "0 new, 1 unchanged, 2 changed"
+    text = str(info.value)
+    assert "line 1: work w0001: title 'Sky' -> 'Sky!'; aliases Sora, 空 -> Sora" in text
+    assert "line 2: work w0002: reference files differ (0 not registered, 1 registered not in the row)" in text
+    assert ws.registry.get_work("w0001").title == "Sky"
+
+
+def test_every_import_counts_new_and_unchanged(workspace: Workspace, files) -> None:  # type: ignore[no-untyped-def]
+    from kyodaku.registry.importers import ImportSummary, import_reservations
+
+    load_all(workspace, files, "jsonl")
+    for importer, name, rows in ((import_holders, "h.jsonl", HOLDERS), (import_permits, "p.jsonl", PERMITS),
+                                 (import_reservations, "r.jsonl", [{"holder": "wesnoth-story", "use": "training",
+                                                                    "works": "*"}])):
+        first, again = ImportSummary(), ImportSummary()
+        importer(workspace.registry, files.jsonl(name, rows), first)
+        importer(workspace.registry, files.jsonl(name, rows), again)
+        assert again.new == 0 and again.unchanged == len(rows) and again.changed == 0, name
+        assert first.new + first.unchanged == len(rows)
 
 
 BAD_PERMITS = [

@@ -25,6 +25,7 @@ from kyodaku.cli.common import (
 )
 from kyodaku.registry.base import ALL_WORKS
 from kyodaku.registry.importers import (
+    ImportSummary,
     import_catalog,
     import_holders,
     import_permits,
@@ -90,8 +91,9 @@ def _works_arg(works: str | None) -> str | list[str]:
 def holders_import(file: FileArg, home: HomeOption = None) -> None:
     """Import holders (holder, name, jurisdiction) from JSONL or CSV."""
     ws = _open(home)
-    added = import_holders(ws.registry, file)  # the new ones only
-    console().print(f"imported {len(added)} holder(s) from {escape(str(file))}")
+    summary = ImportSummary()
+    import_holders(ws.registry, file, summary)
+    _print_summary("holder", file, summary)
 
 
 @holders_app.command("list")
@@ -135,12 +137,9 @@ def holder_add(
 def catalog_import(file: FileArg, no_fingerprint: NoFingerprint = False, home: HomeOption = None) -> None:
     """Import works (work_id, holder, title, kind, media, aliases); media paths are relative to FILE."""
     ws = _open(home)
-    media_ids = import_catalog(ws.registry, ws, file)
-    wanted = set(media_ids)
-    works = {m.work_id for m in ws.registry.list_media() if m.id in wanted}
-    console().print(
-        f"imported {len(works)} work(s) with {len(media_ids)} reference file(s) from {escape(str(file))}"
-    )
+    summary = ImportSummary()
+    media_ids = import_catalog(ws.registry, ws, file, summary)
+    _print_summary("work", file, summary, f" with {len(media_ids)} reference file(s)")
     if not no_fingerprint:
         fingerprint_new_media(ws)
 
@@ -233,11 +232,9 @@ def works_lookalikes(
 
 
 # -- permits -----------------------------------------------------------------------------------
-def _print_imported(what: str, file: Path, before: set[int], rows: list[Any], again: str) -> None:
-    """How many rows of an import were new, and how many were already there (same terms)."""
-    new = len({r.id for r in rows} - before)
-    console().print(f"imported {new} {what}(s) from {escape(str(file))}"
-                    + (f"; {len(rows) - new} {again}" if len(rows) - new else ""))
+def _print_summary(what: str, file: Path, summary: ImportSummary, detail: str = "") -> None:
+    """``imported 2 work(s) with 2 reference file(s) from F: 2 new, 40 unchanged, 0 changed``"""
+    console().print(f"imported {summary.new} {what}(s){detail} from {escape(str(file))}: {summary}")
 
 
 @permits_app.command("import")
@@ -245,9 +242,9 @@ def _print_imported(what: str, file: Path, before: set[int], rows: list[Any], ag
 def permits_import(file: FileArg, home: HomeOption = None) -> None:
     """Import permits (holder, licensee, use, works, valid_from, valid_until)."""
     ws = _open(home)
-    before = {p.id for p in ws.registry.list_permits()}
-    rows = import_permits(ws.registry, file)
-    _print_imported("permit", file, before, rows, "already granted with the same terms")
+    summary = ImportSummary()
+    import_permits(ws.registry, file, summary)  # unchanged: already granted with the same terms
+    _print_summary("permit", file, summary)
 
 
 @permits_app.command("list")
@@ -352,9 +349,9 @@ def reservation_declare(
 def reservations_import(file: FileArg, home: HomeOption = None) -> None:
     """Import opt-out reservations (holder, use, works: '*' or a list) from JSONL or CSV."""
     ws = _open(home)
-    before = {r.id for r in ws.registry.list_reservations()}
-    rows = import_reservations(ws.registry, file)
-    _print_imported("reservation", file, before, rows, "already in force")
+    summary = ImportSummary()
+    import_reservations(ws.registry, file, summary)  # unchanged: already in force
+    _print_summary("reservation", file, summary)
 
 
 @reservation_app.command("withdraw")

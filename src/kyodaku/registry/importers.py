@@ -7,14 +7,25 @@ alias may carry its language as ``text@lang`` (e.g. ``ナルト@ja``).
 Each import is one transaction: the first bad row raises :class:`ImportFailed` naming
 file, line and field, and nothing from that file is kept (media copied by a failed
 catalog import are deleted again).
+
+Importing a file again is safe (:class:`ImportSummary` counts each row as new, unchanged
+or changed).  A row that matches what is registered (a work: same holder, title, kind,
+aliases and reference files by SHA-256; a holder: same name and jurisdiction; a permit or
+reservation: same terms) is "unchanged" and writes nothing, so it adds no audit entry.
+A row that names a registered work or holder with other data is "changed" and refused:
+every changed row is listed, and nothing from the file is imported.  A registry's works
+are evidence that scans and claims refer to; a re-import never rewrites them silently.
+Permits and reservations have no key of their own: other terms are a new grant.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from datetime import date
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ImportFailed",
+    "ImportSummary",
     "check_media_files",
     "import_catalog",
     "import_holders",
@@ -53,6 +65,28 @@ JURISDICTION = re.compile(r"^[A-Z]{2}(?:-[A-Z0-9]{1,3})?$")
 LANG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 WORK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 DEFAULT_JURISDICTION = "JP"
+
+
+@dataclass
+class ImportSummary:
+    """What one import did with its rows (filled in by the importers)."""
+
+    new: int = 0
+    unchanged: int = 0
+    changed: int = 0
+    #: ``"line 3: work w0002: title 'Sea' -> 'Ocean'"``, one per changed row
+    changes: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.new} new, {self.unchanged} unchanged, {self.changed} changed"
+
+
+def _refuse_changes(path: str | Path, summary: ImportSummary, what: str) -> None:
+    if summary.changes:
+        raise ImportFailed(str(path), None, None,
+                           f"{summary.changed} row(s) differ from the {what} already registered, so nothing "
+                           f"was imported ({summary}); change those {what} on purpose, or give new ids:\n  "
+                           + "\n  ".join(summary.changes))
 
 
 def _slug(row: Row, field: str) -> str:
@@ -74,13 +108,15 @@ def _known_holder(registry: Registry, row: Row) -> Holder:
 
 
 # -- holders -----------------------------------------------------------------------------------
-def import_holders(registry: Registry, path: str | Path) -> list[Holder]:
+def import_holders(registry: Registry, path: str | Path, summary: ImportSummary | None = None) -> list[Holder]:
     """Add the holders of ``path``; returns the new ones.
 
-    A holder already registered with the same name and jurisdiction is skipped; with a
-    different name or jurisdiction it is an error.  ``jurisdiction`` defaults to JP.
+    A holder already registered with the same name and jurisdiction is skipped
+    (unchanged); with a different name or jurisdiction it is changed, and refused.
+    ``jurisdiction`` defaults to JP.
     """
     seen: dict[str, int] = {}
+    summary = summary if summary is not None else ImportSummary()
 
     def handle(row: Row) -> Holder | None:
         slug = _slug(row, "holder")
@@ -97,15 +133,20 @@ def import_holders(registry: Registry, path: str | Path) -> list[Holder]:
         existing = registry.get_holder(slug)
         if existing is not None:
             if (existing.name, existing.jurisdiction) != (name, jurisdiction):
-                raise FieldError(
-                    "holder",
-                    f"holder {slug!r} already exists as {existing.name!r} ({existing.jurisdiction})",
-                )
+                summary.changed += 1
+                summary.changes.append(
+                    f"line {row.line}: holder {slug!r} already exists as {existing.name!r} "
+                    f"({existing.jurisdiction}), the file says {name!r} ({jurisdiction})")
+            else:
+                summary.unchanged += 1
             return None
+        summary.new += 1
         return registry.add_holder(slug, name, jurisdiction)
 
     with registry.transaction():
-        return [h for h in handle_rows(path, handle) if h is not None]
+        added = [h for h in handle_rows(path, handle) if h is not None]
+        _refuse_changes(path, summary, "holders")
+        return added
 
 
 # -- catalog -----------------------------------------------------------------------------------
@@ -254,11 +295,44 @@ def _media_files(row: Row, base: Path, kind: str | None) -> tuple[str, list[tupl
         raise FieldError("media", str(exc)) from None
 
 
-def import_catalog(registry: Registry, workspace: Workspace, path: str | Path) -> list[int]:
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _work_changes(work: Work, holder: str, title: str, kind: str, aliases: list[Alias],
+                  files: list[tuple[Path, str]]) -> list[str]:
+    """How a catalog row differs from the registered ``work`` (empty: unchanged)."""
+    diff = []
+    if work.holder != holder:
+        diff.append(f"holder {work.holder!r} -> {holder!r}")
+    if work.title != title:
+        diff.append(f"title {work.title!r} -> {title!r}")
+    if work.kind != kind:
+        diff.append(f"kind {work.kind} -> {kind}")
+    if {(a.text, a.lang) for a in work.aliases} != {(a.text, a.lang) for a in aliases}:
+        diff.append("aliases " + (", ".join(a.text for a in work.aliases) or "(none)") + " -> "
+                    + (", ".join(a.text for a in aliases) or "(none)"))
+    registered = {m.sha256 for m in work.media}
+    given = {_sha256(p) for p, _mk in files}
+    if registered != given:
+        diff.append(f"reference files differ ({len(given - registered)} not registered, "
+                    f"{len(registered - given)} registered not in the row)")
+    return diff
+
+
+def import_catalog(registry: Registry, workspace: Workspace, path: str | Path,
+                   summary: ImportSummary | None = None) -> list[int]:
     """Register the works of ``path`` and copy their media into the workspace.
 
     Media paths are relative to the catalog file's folder.  Returns the new media ids.
+    A row whose ``work_id`` is registered is unchanged (nothing written) or changed
+    (refused, see the module's doc).
     """
+    summary = summary if summary is not None else ImportSummary()
     base = Path(path).parent
     explicit_ids: set[str] = set()
     seen: dict[str, int] = {}
@@ -278,8 +352,6 @@ def import_catalog(registry: Registry, workspace: Workspace, path: str | Path) -
                 raise FieldError("work_id", f"must be letters, digits, '.', '_', ':' or '-', got {wid!r}")
             if wid in seen:
                 raise FieldError("work_id", f"duplicate work_id {wid!r} (also on line {seen[wid]})")
-            if registry.get_work(wid) is not None:
-                raise FieldError("work_id", f"duplicate work_id {wid!r} (already registered)")
         title = row.text("title")
         assert title is not None
         kind = row.text("kind", required=False)
@@ -287,14 +359,26 @@ def import_catalog(registry: Registry, workspace: Workspace, path: str | Path) -
             raise FieldError("kind", f"must be 'image' or 'video', got {kind!r}")
         aliases = _aliases(row)
         kind, files = _media_files(row, base, kind)
+        existing = registry.get_work(wid) if wid is not None else None
+        if existing is not None:
+            seen[existing.work_id] = row.line
+            diff = _work_changes(existing, holder.slug, title, kind, aliases, files)
+            if diff:
+                summary.changed += 1
+                summary.changes.append(f"line {row.line}: work {existing.work_id}: " + "; ".join(diff))
+            else:
+                summary.unchanged += 1
+            return
         wid = wid or registry.next_work_id(reserved=explicit_ids)
         seen[wid] = row.line
+        summary.new += 1
         work = registry.add_work(holder.slug, title, kind, work_id=wid, aliases=aliases)
         media_ids.extend(_add_media(registry, workspace, work.work_id, files, stored))
 
     try:
         with registry.transaction():
             handle_rows(path, handle)
+            _refuse_changes(path, summary, "works")
     except BaseException:
         for copy in stored:
             workspace.discard_media(copy)
@@ -339,8 +423,10 @@ def _same_permit(registry: Registry, holder: str, licensee: str, use: str, works
     return None
 
 
-def import_permits(registry: Registry, path: str | Path) -> list[Permit]:
-    """Grant the permits of ``path``; returns them.  ``works`` is ``"*"`` or a list of work ids."""
+def import_permits(registry: Registry, path: str | Path, summary: ImportSummary | None = None) -> list[Permit]:
+    """Grant the permits of ``path``; returns them.  ``works`` is ``"*"`` or a list of work ids.
+    A row with the terms of an unrevoked permit is unchanged and grants nothing twice."""
+    summary = summary if summary is not None else ImportSummary()
 
     def handle(row: Row) -> Permit:
         holder = _known_holder(registry, row)
@@ -356,7 +442,9 @@ def import_permits(registry: Registry, path: str | Path) -> list[Permit]:
             raise FieldError("valid_until", f"{valid_until} is before valid_from {valid_from}")
         same = _same_permit(registry, holder.slug, licensee, use, works, valid_from, valid_until)
         if same is not None:  # importing the same file again grants nothing twice
+            summary.unchanged += 1
             return same
+        summary.new += 1
         return registry.grant_permit(
             holder.slug, licensee, use, works, valid_from=valid_from, valid_until=valid_until
         )
@@ -366,9 +454,11 @@ def import_permits(registry: Registry, path: str | Path) -> list[Permit]:
 
 
 # -- reservations ------------------------------------------------------------------------------
-def import_reservations(registry: Registry, path: str | Path) -> list[Reservation]:
+def import_reservations(registry: Registry, path: str | Path,
+                        summary: ImportSummary | None = None) -> list[Reservation]:
     """Record the opt-out reservations of ``path`` (``holder``, ``use``, ``works``: ``"*"`` or
-    work ids); one already in force with the same scope is kept, not doubled."""
+    work ids); one already in force with the same scope is kept (unchanged), not doubled."""
+    summary = summary if summary is not None else ImportSummary()
 
     def handle(row: Row) -> Reservation:
         holder = _known_holder(registry, row)
@@ -378,7 +468,9 @@ def import_reservations(registry: Registry, path: str | Path) -> list[Reservatio
         works = _scope(registry, row, holder.slug)
         for r in registry.list_reservations(holder.slug):
             if r.withdrawn_at is None and r.use == use and r.scope == _scope_of(works):
+                summary.unchanged += 1
                 return r
+        summary.new += 1
         return registry.declare_reservation(holder.slug, use, works)
 
     with registry.transaction():
