@@ -25,6 +25,39 @@ from kyodaku.workspace import Workspace, WorkspaceError
 #: docstrings' line breaks
 HELP_MARKUP = "markdown"
 
+#: click's type names, which --help showed before typer 0.2x wrote ``<str>``, ``<bool>``...
+_CLICK_TYPE_NAMES = {"str": "TEXT", "int": "INTEGER", "float": "FLOAT", "int range": "INTEGER",
+                     "float range": "FLOAT", "path": "PATH", "file": "FILE", "dir": "DIR", "datetime": "DATE"}
+
+
+def _help_type(self: Any, ctx: Any) -> str | None:
+    """The type column of --help, as click and git show it: nothing for a flag (``--force``),
+    the metavar when one is given, else ``TEXT`` / ``INTEGER`` / ``FILE`` / ``DIR`` or the
+    choices; typer's ``<bool>`` / ``<str>`` labels are dropped."""
+    if getattr(self, "is_flag", False) and not getattr(self, "count", False):
+        return None
+    if self.metavar is not None:
+        return str(self.metavar)
+    label = self.display_type(ctx)
+    label = label[1:-1] if label.startswith("<") and label.endswith(">") else label
+    many = getattr(self, "nargs", 1) != 1 or bool(getattr(self, "multiple", False))
+    if label.startswith("list[") and label.endswith("]"):
+        label, many = label[5:-1], True
+    shown = label if "|" in label else _CLICK_TYPE_NAMES.get(label, label.upper())
+    return shown + "..." if many else shown
+
+
+def _plain_help_types() -> None:
+    """Every command's --help, at the root: typer's rich help asks each parameter for
+    ``display_type_rich``; kyodaku's answer is :func:`_help_type`."""
+    import typer.core
+
+    for cls in (typer.core.TyperOption, typer.core.TyperArgument):
+        cls.display_type_rich = _help_type  # type: ignore[method-assign,assignment]
+
+
+_plain_help_types()
+
 HomeOption = Annotated[
     Path | None,
     typer.Option(
