@@ -11,11 +11,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from kyodaku.cli.common import (HomeOption, check_licensee, console, fail, friendly_errors, open_workspace,
                                 parse_date)
+from kyodaku.cli.progress import known_total, scan_progress
 from kyodaku.policy.decide import Policy
 from kyodaku.report.html import DEFAULT_MAX_EVIDENCE
 from kyodaku.scan.pipeline import (DEFAULT_FILE_TIMEOUT, ScanOptions, ScanSummary, check_file, resume_state,
@@ -131,12 +131,11 @@ def scan(
     with contextlib.ExitStack() as stack:
         mode = "a" if resume else "w"
         sink = sys.stdout if to_stdout else (stack.enter_context(open(out, mode, encoding="utf-8")) if out else None)
-        progress = stack.enter_context(Progress(
-            SpinnerColumn(), TextColumn("scanning"), BarColumn(bar_width=None),
-            TextColumn("{task.completed} files · [red]{task.fields[blocked]} blocked[/red] · "
-                       "[yellow]{task.fields[review]} review[/yellow] · [magenta]{task.fields[error]} error[/magenta]"),
-            TimeElapsedColumn(), console=show or console(), disable=to_stdout, transient=False))
-        job = progress.add_task("scan", total=None, blocked=0, review=0, error=0)
+        total = None if to_stdout else known_total(paths)
+        progress = stack.enter_context(scan_progress(show or console(), total, disable=to_stdout))
+        # a resumed scan's bar starts at what the first run did
+        job = progress.add_task("scan", total=total, completed=min(len(previous), total or 0) if total else 0,
+                                blocked=0, review=0, error=0)
         counts = {"blocked": 0, "review": 0, "error": 0}
 
         def tick(line: dict[str, Any]) -> None:
@@ -148,6 +147,8 @@ def scan(
             progress.console.print(f"resuming: {len(previous)} file(s) already scanned in {out}")
         summary = scan_paths(workspace, [str(p) for p in paths], options, out=sink, on_result=tick, done=done,
                              name=record_name)
+        if total is not None:  # files skipped inside folders (no media) were counted in the total
+            progress.update(job, total=progress.tasks[0].completed)
     for line in previous:
         summary.add(line)
     if show is not None:
