@@ -27,11 +27,6 @@ __all__ = ["DEFAULT_QUOTA", "QuotaExceeded", "TooLarge", "UnusableMedia", "check
 MiB = 1 << 20
 DEFAULT_QUOTA = 2048 * MiB
 
-#: a file extension for each container format the sniffer knows (the name a stored copy gets)
-_EXT = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif", "TIFF": ".tif", "WEBP": ".webp", "BMP": ".bmp",
-        "AVI": ".avi", "MATROSKA": ".mkv", "ISOBMFF": ".mp4"}
-
-
 class QuotaExceeded(RegistryError):
     """Keeping this would take the holder over its storage quota (HTTP 413)."""
 
@@ -93,15 +88,13 @@ def check_size(path: Path, name: str, limit: int) -> int:
 
 def extension_for(path: str | os.PathLike[str]) -> str | None:
     """The extension a file's bytes call for (".png", ".mp4", ...), or None."""
-    from kyodaku.media.sniff import HEAD_BYTES, sniff_format
+    from kyodaku.media.sniff import FORMAT_SUFFIX, read_head, sniff_format
 
     try:
-        with open(path, "rb") as f:
-            head = f.read(HEAD_BYTES)
-    except OSError:
+        fmt = sniff_format(read_head(path))
+    except (OSError, ValueError):
         return None
-    fmt = sniff_format(head)
-    return _EXT.get(fmt) if fmt else None
+    return FORMAT_SUFFIX.get(fmt) if fmt else None
 
 
 def check_media(path: Path, name: str, *, fingerprint: bool = False) -> str:
@@ -132,7 +125,9 @@ def check_media(path: Path, name: str, *, fingerprint: bool = False) -> str:
 
             load_image(path)
         else:
-            _first_frame(path)
+            from kyodaku.video.decode import probe
+
+            probe(path, max_seconds=60.0, max_frames=2000)
     except MediaError as exc:
         reason = str(exc).replace(f"'{path}'", "").replace(str(path), name).rstrip(": ")  # no server paths
         raise UnusableMedia(f"{name}: cannot be read as {'an image' if kind == 'image' else 'a video'}: "
@@ -141,16 +136,3 @@ def check_media(path: Path, name: str, *, fingerprint: bool = False) -> str:
         raise UnusableMedia(f"{name}: cannot be read as {'an image' if kind == 'image' else 'a video'}: "
                             f"{type(exc).__name__}") from None
     return kind
-
-
-def _first_frame(path: Path) -> None:
-    from kyodaku.media.types import MediaError
-    from kyodaku.video.decode import sample_frames
-
-    sampler = sample_frames(path, fps=1.0, max_side=64, max_seconds=60.0, max_frames=2000)
-    try:
-        for _t, _frame in sampler:
-            return
-    finally:
-        sampler.close()
-    raise MediaError("no decodable video frame")

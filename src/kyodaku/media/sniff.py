@@ -155,6 +155,9 @@ DECODED: frozenset[str] = frozenset({"PNG", "JPEG", "GIF", "TIFF", "WEBP", "BMP"
 #: a file suffix per video container, for bytes written to a temporary file to decode
 VIDEO_SUFFIX: dict[str, str] = {"AVI": ".avi", "MATROSKA": ".mkv", "ISOBMFF": ".mp4", "MPEG-TS": ".ts",
                                 "MPEG-PS": ".mpg", "FLV": ".flv", "ASF": ".wmv", "OGG": ".ogv"}
+#: a file suffix per decoded format (a stored or temporary copy is named for its bytes)
+FORMAT_SUFFIX: dict[str, str] = {"PNG": ".png", "JPEG": ".jpg", "GIF": ".gif", "TIFF": ".tif", "WEBP": ".webp",
+                                 "BMP": ".bmp", **VIDEO_SUFFIX}
 
 
 def unsupported_reason(fmt: str) -> str | None:

@@ -26,7 +26,7 @@ from kyodaku.corpus.items import media_problem
 from kyodaku.media.images import load_image
 from kyodaku.media.sniff import FORMAT_KIND, SNIFF_BYTES, VIDEO_SUFFIX, read_head, sniff_format
 from kyodaku.media.types import MediaError
-from kyodaku.video.decode import sample_frames
+from kyodaku.video.decode import probe
 from kyodaku.policy.decide import MatchRules, Policy, RegistryView, default_policy
 from kyodaku.records.store import ScanRecorder
 from kyodaku.scan.captions import item_texts, match_texts
@@ -106,10 +106,7 @@ def match_item(item: Item, matcher: Matcher) -> dict[str, Any]:
 def _probe_video(path: str) -> dict[str, Any]:
     """No video reference to match against: decode until the first frame, so that a video
     that cannot be decoded is an error, not a clear (raises MediaError)."""
-    sampler = sample_frames(path, fps=1.0, max_side=64)
-    for _ in sampler:
-        sampler.close()
-        break
+    probe(path)
     return {}
 
 

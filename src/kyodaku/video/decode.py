@@ -311,6 +311,18 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
         self.close()
 
 
+def probe(path: str | os.PathLike, **bounds: Any) -> None:
+    """Decode until the first frame, to prove a video decodable; raises MediaError when
+    it is not (``bounds``: ``max_seconds``, ``max_frames``... as for :func:`sample_frames`)."""
+    sampler = sample_frames(path, fps=1.0, max_side=64, **bounds)
+    try:
+        for _frame in sampler:
+            return
+    finally:
+        sampler.close()
+    raise MediaError("no decodable video frame")
+
+
 def sample_frames(path: str | os.PathLike, fps: float = 2.0, max_side: int = 256,
                   max_seconds: float = 4 * 3600, **kwargs: Any) -> FrameSampler:
     """``(t_seconds, RGB uint8 array)`` at about ``fps`` per second; see :class:`FrameSampler`
