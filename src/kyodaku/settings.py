@@ -75,6 +75,14 @@ class Settings(BaseSettings):
       on its own (``--workers 4`` allows four times as much).
     - ``login_rate_per_minute`` (``KYODAKU_LOGIN_RATE_PER_MINUTE``, default 30; 0: off):
       sign-in attempts (``POST /login``) per client address, burst 10.
+
+    The generation guard (``kyodaku screen``, ``POST /api/v1/screen/*``):
+
+    - ``screen_keep_prompts`` (``KYODAKU_SCREEN_KEEP_PROMPTS``, default off): record a
+      screened prompt's text; off, the records keep its SHA-256 only.
+    - ``screen_max_pixels`` (``KYODAKU_SCREEN_MAX_PIXELS``, default 40 000 000) and
+      ``screen_max_seconds`` (``KYODAKU_SCREEN_MAX_SECONDS``, default 600): the largest
+      image and the longest video screened; larger ones are refused (413), never cleared.
     """
 
     model_config = SettingsConfigDict(env_prefix="KYODAKU_", extra="ignore", validate_default=True)
@@ -101,6 +109,11 @@ class Settings(BaseSettings):
     rate_limit_per_minute: float = Field(default=600.0, ge=0)
     rate_limit_burst: int = Field(default=120, ge=1)
     login_rate_per_minute: float = Field(default=30.0, ge=0)
+    #: the generation guard (``kyodaku.guard``): keep screened prompts' text in the records
+    #: (off: only their SHA-256), and the largest image (pixels) and video (seconds) screened
+    screen_keep_prompts: bool = False
+    screen_max_pixels: int = Field(default=40_000_000, ge=1)
+    screen_max_seconds: float = Field(default=600.0, gt=0)
 
     @model_validator(mode="after")
     def _defaults_and_server_checks(self) -> Settings:

@@ -20,6 +20,8 @@ from kyodaku.registry.models import Base, UTCDateTime
 __all__ = ["DecisionRow", "DecisionWorkRow", "ScanRow"]
 
 VERDICTS = "('blocked', 'review', 'cleared', 'error')"
+#: where a decision was made: a scan, a one-file check, a claim upheld, the generation guard
+SOURCES = "('scan', 'check', 'claim', 'screen')"
 
 
 class ScanRow(Base):
@@ -41,8 +43,9 @@ class DecisionRow(Base):
     __tablename__ = "decisions"
     __table_args__ = (
         CheckConstraint(f"verdict IN {VERDICTS}", name="verdict"),
-        CheckConstraint("source IN ('scan', 'check', 'claim')", name="source"),
+        CheckConstraint(f"source IN {SOURCES}", name="source"),
         Index("ix_decisions_scan_item", "scan_id", "item"),
+        Index("ix_decisions_source_created", "source", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 from kyodaku.records.models import DecisionRow, DecisionWorkRow, ScanRow
 from kyodaku.registry.base import NotFound, utcnow
 
-__all__ = ["Decision", "Records", "ScanRecord", "ScanRecorder", "keep_line"]
+__all__ = ["Decision", "Records", "ScanRecord", "ScanRecorder", "keep_line", "record_screening", "screen_record_name",
+           "weekly_screen_counts"]
 
 
 @dataclass(frozen=True)
@@ -177,3 +178,57 @@ class Records:
         session.flush()
         return row.id
 
+
+
+# -- the generation guard's screenings (kyodaku.guard) ---------------------------------------
+def screen_record_name(at: datetime) -> str:
+    """The scan record a screening at ``at`` belongs to: one per calendar month (UTC),
+    ``screen YYYY-MM``, so an inquiry about ``screen 2026-12`` is answered from them."""
+    return f"screen {at:%Y-%m}"
+
+
+def record_screening(session: Session, line: dict[str, Any], *, licensee: str, at: datetime) -> int:
+    """Record one screening (every one, cleared or not) in ``session`` under its month's
+    scan record (created on the month's first screening); returns the decision id."""
+    name = screen_record_name(at)
+    row = session.scalars(select(ScanRow).where(ScanRow.name == name, ScanRow.licensee == licensee,
+                                                ScanRow.use == "generation").order_by(ScanRow.id).limit(1)).first()
+    if row is None:
+        row = ScanRow(name=name, licensee=licensee, use="generation", on_date=at.date(), inputs=["screen"],
+                      started_at=at, totals={})
+        session.add(row)
+        session.flush()
+    totals = dict(row.totals or {})
+    totals["files"] = totals.get("files", 0) + 1
+    totals[line["verdict"]] = totals.get(line["verdict"], 0) + 1
+    row.totals = totals
+    row.finished_at = at
+    decision = _decision_row(row.id, "screen", line)
+    decision.created_at = at
+    session.add(decision)
+    session.flush()
+    return decision.id
+
+
+def weekly_screen_counts(session_factory: Any, holders: Iterable[str] | None, since: datetime) -> list[dict[str, Any]]:
+    """Per ISO week, holder and work: screened outputs blocked, sent to review, cleared by
+    a permit (and cleared otherwise), from the screenings since ``since``; ``holders``
+    None: every holder."""
+    with session_factory() as s:
+        q = (select(DecisionWorkRow.holder, DecisionWorkRow.work_id, DecisionWorkRow.verdict,
+                    DecisionWorkRow.permit_id, DecisionRow.created_at)
+             .join(DecisionRow, DecisionRow.id == DecisionWorkRow.decision_id)
+             .where(DecisionRow.source == "screen", DecisionRow.created_at >= since))
+        if holders is not None:
+            q = q.where(DecisionWorkRow.holder.in_(list(holders)))
+        counts: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for holder, work_id, verdict, permit_id, created in s.execute(q):
+            year, week, _ = created.isocalendar()
+            key = (f"{year}-W{week:02d}", holder, work_id)
+            c = counts.setdefault(key, {"week": key[0], "holder": holder, "work_id": work_id, "blocked": 0,
+                                        "review": 0, "cleared_by_permit": 0, "cleared": 0})
+            if verdict == "cleared":
+                c["cleared_by_permit" if permit_id is not None else "cleared"] += 1
+            elif verdict in ("blocked", "review"):
+                c[verdict] += 1
+        return [counts[k] for k in sorted(counts, key=lambda k: (k[0], k[1], k[2]), reverse=False)]

@@ -1,0 +1,56 @@
+"""What the guard's loaded state depends on, as one cheap value: when it changes, the
+reference set, indexes, policy view and aliases are loaded again.
+
+The registry's part is a handful of aggregates (counts, largest ids, latest revocation,
+withdrawal and fingerprinting times), the reference set's the modification times of the
+fingerprint stores' ``refs.json`` and the indexes' ``meta.json``, and the date (permits
+are valid per day).  One call costs a few milliseconds; :class:`~kyodaku.guard.screen.Guard`
+makes it at most once a second.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kyodaku.registry.models import (AliasRow, HolderRow, MediaRow, PermitEventRow, PermitRow, ReservationRow,
+                                     WorkRow)
+from kyodaku.workspace import Workspace
+
+__all__ = ["registry_stamp"]
+
+
+def _mtimes(folder: Path, name: str) -> tuple[tuple[str, int], ...]:
+    out = []
+    for p in sorted(folder.glob(f"*/{name}")):
+        try:
+            out.append((p.parent.name, p.stat().st_mtime_ns))
+        except OSError:
+            continue
+    return tuple(out)
+
+
+def registry_stamp(workspace: Workspace, policy_file: Path | None = None) -> tuple[Any, ...]:
+    """A value that changes whenever a screening's verdict could (see the module)."""
+    with workspace.session() as s:
+        parts: list[Any] = []
+        for q in (select(func.count(HolderRow.id), func.max(HolderRow.id)),
+                  select(func.count(WorkRow.id), func.max(WorkRow.id)),
+                  select(func.count(AliasRow.id), func.max(AliasRow.id)),
+                  select(func.count(MediaRow.id), func.max(MediaRow.id), func.max(MediaRow.fingerprinted_at)),
+                  select(func.count(PermitRow.id), func.max(PermitRow.id), func.max(PermitRow.revoked_at)),
+                  select(func.count(PermitEventRow.id), func.max(PermitEventRow.id)),
+                  select(func.count(ReservationRow.id), func.max(ReservationRow.id),
+                         func.max(ReservationRow.withdrawn_at))):
+            parts.append(tuple(s.execute(q).one()))
+    policy_mtime = None
+    if policy_file is not None:
+        try:
+            policy_mtime = Path(policy_file).stat().st_mtime_ns
+        except OSError:
+            policy_mtime = -1
+    return (tuple(parts), _mtimes(workspace.fingerprints_dir, "refs.json"), _mtimes(workspace.index_dir, "meta.json"),
+            policy_mtime, date.today().isoformat())
