@@ -55,7 +55,8 @@ def _status_of(exc: Exception) -> int:
 def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None,
                clock: Callable[[], datetime] | None = None) -> FastAPI:
     from kyodaku.service import pages
-    from kyodaku.service.api import auditor, common, holder, operator
+    from kyodaku.guard.screen import Guard
+    from kyodaku.service.api import auditor, common, holder, operator, screen
 
     settings = settings or load_settings()
     ws = workspace or Workspace.from_settings(settings, create=True)
@@ -70,10 +71,14 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     desk.max_upload_bytes = settings.max_upload_bytes  # type: ignore[attr-defined]
     app.state.desk = desk
     app.state.settings = settings
+    app.state.guard = Guard(ws, settings.licensee, policy_file=settings.policy_file,
+                            keep_prompts=settings.screen_keep_prompts, max_pixels=settings.screen_max_pixels,
+                            max_seconds=settings.screen_max_seconds, clock=clock or utcnow)
     app.include_router(common.router, prefix="/api/v1")
     app.include_router(holder.router, prefix="/api/v1/holder")
     app.include_router(operator.router, prefix="/api/v1/operator")
     app.include_router(auditor.router, prefix="/api/v1/auditor")
+    app.include_router(screen.router, prefix="/api/v1/screen")
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("kyodaku.service").joinpath("static"))),
               name="static")
