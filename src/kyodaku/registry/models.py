@@ -106,6 +106,9 @@ class WorkRow(Base):
     media: Mapped[list[MediaRow]] = relationship(
         back_populates="work", cascade="all, delete-orphan", order_by="MediaRow.id"
     )
+    keyword_sets: Mapped[list[KeywordSetRow]] = relationship(
+        back_populates="work", cascade="all, delete-orphan", order_by="KeywordSetRow.id"
+    )
 
 
 class AliasRow(Base):
@@ -118,6 +121,22 @@ class AliasRow(Base):
     lang: Mapped[str | None] = mapped_column(String(35))
 
     work: Mapped[WorkRow] = relationship(back_populates="aliases")
+
+
+class KeywordSetRow(Base):
+    """Descriptive keywords that together call up a work without its name (the generation
+    guard's prompt screening); ``keywords`` is the set as a JSON list, normalised and sorted."""
+
+    __tablename__ = "work_keyword_sets"
+    __table_args__ = (UniqueConstraint("work_pk", "lang", "keywords", name="uq_work_keyword_sets_work_lang_keywords"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    work_pk: Mapped[int] = mapped_column(ForeignKey("works.id", ondelete="CASCADE"), index=True)
+    lang: Mapped[str] = mapped_column(String(35))
+    keywords: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    work: Mapped[WorkRow] = relationship(back_populates="keyword_sets")
 
 
 class MediaRow(Base):
