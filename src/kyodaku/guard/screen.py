@@ -233,29 +233,17 @@ class Guard:
     # -- prompts -----------------------------------------------------------------------------
     def screen_prompt(self, prompt: str, negative_prompt: str = "") -> ScreenResult:
         """Screen a prompt before generation: the works and holders it names (aliases,
-        titles; as ``kyodaku check-text``) and the keyword sets' hits (a suggested rewrite
-        with them).  The negative prompt names what is not wanted: it is never a hit."""
-        from kyodaku.guard.keywords import keyword_hits, suggest_rewrite
-
+        titles; as ``kyodaku check-text``, use ``generation``).  The negative prompt names
+        what is not wanted: it is never a hit (it is recorded, hashed like the prompt)."""
         t0 = time.perf_counter()
         loaded = self.state()
         scanner = loaded.scanner
         found = match_texts(scanner.aliases, [["prompt", prompt]]) if prompt.strip() else []
         decision = scanner.policy.decide([], licensee=self.licensee, use=USE, on=scanner.options.on,
                                          registry_view=scanner.view, captions=found)
-        hits = keyword_hits(self.workspace.registry, prompt)
         verdict, reason = decision.verdict, decision.reason
-        keywords = [_hit_json(h) for h in hits]
+        keywords: list[dict[str, Any]] = []
         rewrite = None
-        if hits:
-            positive, negative = suggest_rewrite(prompt, negative_prompt, hits)
-            rewrite = {"prompt": positive, "negative_prompt": negative}
-            blocking = [k for k in keywords if k.get("action", "block") == "block"]
-            if blocking and verdict != "blocked":
-                verdict = "blocked"
-                reason = f"the prompt has {len(blocking)} term(s) of a holder's keyword set"
-            elif verdict == "cleared":
-                verdict, reason = "review", f"the prompt has {len(keywords)} term(s) of a holder's keyword set"
         if verdict == "cleared" and not decision.captions:
             reason = "the prompt names no registered work or holder"
         line: dict[str, Any] = {"path": "prompt", "media": "prompt", "verdict": verdict, "reason": reason,
