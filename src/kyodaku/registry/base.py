@@ -20,6 +20,7 @@ __all__ = [
     "Alias",
     "Conflict",
     "Holder",
+    "KeywordSet",
     "Lookalike",
     "Media",
     "NotFound",
@@ -73,6 +74,19 @@ class Holder:
 class Alias:
     text: str
     lang: str | None = None
+
+
+@dataclass(frozen=True)
+class KeywordSet:
+    """Descriptive keywords that together call up a work without its name (``videogame``,
+    ``plumber``); a prompt with all of them is a hit of the generation guard."""
+
+    id: int
+    work_id: str
+    holder: str
+    lang: str
+    keywords: tuple[str, ...]
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -309,6 +323,19 @@ class Registry(ABC):
     @abstractmethod
     def requeue_media(self, media_ids: Iterable[int] | None = None) -> int:
         """Make media pending again (all when ``media_ids`` is None); returns how many."""
+
+    # -- keyword sets (the generation guard's prompt screening) ----------------------------
+    @abstractmethod
+    def add_keyword_set(self, work_id: str, lang: str, keywords: Iterable[str], *,
+                        by: str | None = None) -> KeywordSet:
+        """Add a set (keywords stripped, case-folded, deduplicated, sorted); the same set
+        again is returned as it is (no change, no audit entry)."""
+
+    @abstractmethod
+    def remove_keyword_set(self, set_id: int, *, by: str | None = None) -> KeywordSet: ...
+
+    @abstractmethod
+    def list_keyword_sets(self, work_id: str | None = None, holder: str | None = None) -> list[KeywordSet]: ...
 
     # -- permits ---------------------------------------------------------------------------
     @abstractmethod

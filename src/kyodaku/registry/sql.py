@@ -5,8 +5,10 @@ Only portable SQL: no SQLite pragmas or functions here (the workspace sets those
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+import unicodedata
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -29,6 +31,7 @@ from kyodaku.registry.base import (
     Alias,
     Conflict,
     Holder,
+    KeywordSet,
     Lookalike,
     Media,
     NotFound,
@@ -45,6 +48,7 @@ from kyodaku.registry.names import check_identifier, visible_text
 from kyodaku.registry.models import (
     AliasRow,
     HolderRow,
+    KeywordSetRow,
     LookalikeRow,
     MediaRow,
     PermitEventRow,
@@ -56,6 +60,25 @@ from kyodaku.registry.models import (
 __all__ = ["SqlRegistry"]
 
 _WORK_NUMBER = re.compile(r"^w(\d+)$")
+
+
+def keyword_list(keywords: Iterable[str]) -> list[str]:
+    """A keyword set as stored: each keyword NFKC, case-folded, inner spaces single;
+    deduplicated and sorted; 1 to 12 keywords of at most 60 characters."""
+    words = sorted({" ".join(unicodedata.normalize("NFKC", k).casefold().split()) for k in keywords} - {""})
+    if not words or len(words) > 12:
+        raise RegistryError(f"a keyword set has 1 to 12 keywords, got {len(words)}")
+    for w in words:
+        visible_text(w, "keyword", max_len=60)
+    return words
+
+
+def _keyword_set(row: KeywordSetRow, work_id: str, holder: str) -> KeywordSet:
+    return KeywordSet(row.id, work_id, holder, row.lang, tuple(json.loads(row.keywords)), row.created_at)
+
+
+def _keyword_json(k: KeywordSet) -> dict[str, object]:
+    return {"set_id": k.id, "work_id": k.work_id, "holder": k.holder, "lang": k.lang, "keywords": list(k.keywords)}
 
 
 _WORK_LOAD = (selectinload(WorkRow.aliases), selectinload(WorkRow.media))
@@ -361,6 +384,49 @@ class SqlRegistry(Registry):
             return [Lookalike(row.media_pk, work_id, slug, row.other_media_pk, other_work, other_slug,
                               row.distance, row.found_at)
                     for row, work_id, slug, other_work, other_slug in s.execute(q)]
+
+    # -- keyword sets ----------------------------------------------------------------------
+    def add_keyword_set(self, work_id: str, lang: str, keywords: Iterable[str], *,
+                        by: str | None = None) -> KeywordSet:
+        words = keyword_list(keywords)
+        lang = check_identifier(lang.strip().lower(), "keyword set lang") if lang.strip() else ""
+        if not lang:
+            raise RegistryError("a keyword set needs its language (ja, en, ...)")
+        with self._session() as s:
+            work = work_row(s, work_id)
+            text = json.dumps(words, ensure_ascii=False)
+            row = s.scalar(select(KeywordSetRow).where(KeywordSetRow.work_pk == work.id, KeywordSetRow.lang == lang,
+                                                       KeywordSetRow.keywords == text))
+            if row is not None:
+                return _keyword_set(row, work.work_id, work.holder.slug)
+            row = KeywordSetRow(work_pk=work.id, lang=lang, keywords=text, created_at=utcnow())
+            s.add(row)
+            s.flush()
+            kset = _keyword_set(row, work.work_id, work.holder.slug)
+            self._record(s, "keywords", {"event": "added", "by": self._by(by), **_keyword_json(kset)})
+            return kset
+
+    def remove_keyword_set(self, set_id: int, *, by: str | None = None) -> KeywordSet:
+        with self._session() as s:
+            row = s.get(KeywordSetRow, set_id)
+            if row is None:
+                raise NotFound(f"unknown keyword set {set_id}")
+            kset = _keyword_set(row, row.work.work_id, row.work.holder.slug)
+            s.delete(row)
+            s.flush()
+            self._record(s, "keywords", {"event": "removed", "by": self._by(by), **_keyword_json(kset)})
+            return kset
+
+    def list_keyword_sets(self, work_id: str | None = None, holder: str | None = None) -> list[KeywordSet]:
+        q = (select(KeywordSetRow, WorkRow.work_id, HolderRow.slug)
+             .join(WorkRow, KeywordSetRow.work_pk == WorkRow.id).join(HolderRow, WorkRow.holder_id == HolderRow.id)
+             .order_by(KeywordSetRow.id))
+        if work_id is not None:
+            q = q.where(WorkRow.work_id == work_id)
+        if holder is not None:
+            q = q.where(HolderRow.slug == holder)
+        with self._session() as s:
+            return [_keyword_set(row, wid, slug) for row, wid, slug in s.execute(q)]
 
     # -- permits ---------------------------------------------------------------------------
     def grant_permit(
