@@ -375,3 +375,8 @@ def reservation_list(home: HomeOption = None) -> None:
         withdrawn = f"{r.withdrawn_at:%Y-%m-%d %H:%M}" if r.withdrawn_at else ""
         table.add_row(str(r.id), r.holder, r.use, r.scope, f"{r.declared_at:%Y-%m-%d %H:%M}", withdrawn)
     console().print(table)
+
+
+from kyodaku.cli.keyword_cmds import keywords_app  # noqa: E402
+
+works_app.add_typer(keywords_app, name="keywords")
