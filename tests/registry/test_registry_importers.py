@@ -412,3 +412,24 @@ def test_import_reservations(workspace: Workspace, files, fmt: str) -> None:  # 
         import_reservations(workspace.registry, write(f"res3.{fmt}", [{"holder": "wesnoth-story", "use": "training",
                                                                         "works": ["w0001"]}]))
     assert len(workspace.registry.list_reservations()) == 2
+
+
+def test_catalog_keyword_sets_are_imported_once(workspace: Workspace, files) -> None:  # type: ignore[no-untyped-def]
+    """``keywords`` of a catalog row become the work's keyword sets; importing the file
+    again adds nothing (no second set, no audit entry)."""
+    from kyodaku.registry.importers import ImportSummary
+
+    ws = workspace
+    load_all(ws, files, "jsonl")
+    rows = catalog_rows(files)
+    with_sets = [{**rows[0], "keywords": [{"lang": "en", "keywords": ["videogame", "Plumber"]},
+                                          {"lang": "ja", "keywords": ["配管工", "ゲーム"]}]}, *rows[1:]]
+    for _ in range(2):
+        summary = ImportSummary()
+        import_catalog(ws.registry, ws, files.jsonl("kw.jsonl", with_sets), summary)
+        assert str(summary) == "0 new, 3 unchanged, 0 changed"
+        sets = ws.registry.list_keyword_sets(rows[0]["work_id"])
+        assert [(k.lang, k.keywords) for k in sets] == [("en", ("plumber", "videogame")), ("ja", ("ゲーム", "配管工"))]
+    bad = [{**rows[0], "keywords": [{"lang": "en", "keywords": "plumber"}]}]
+    with pytest.raises(ImportFailed):
+        import_catalog(ws.registry, ws, files.jsonl("bad.jsonl", bad), ImportSummary())

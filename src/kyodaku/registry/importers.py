@@ -162,6 +162,24 @@ def parse_alias(text: str) -> Alias:
     return Alias(text.strip())
 
 
+def _keyword_sets(row: Row) -> list[tuple[str, list[str]]]:
+    """The ``keywords`` field: ``[{"lang": "en", "keywords": ["videogame", "plumber"]}]``
+    (in CSV: ``en:videogame+plumber``)."""
+    out = []
+    for item in row.items("keywords"):
+        if isinstance(item, str) and ":" in item:
+            lang, _, words = item.partition(":")
+            item = {"lang": lang.strip(), "keywords": [w for w in words.split("+") if w.strip()]}
+        if (not isinstance(item, dict) or not isinstance(item.get("lang"), str)
+                or not isinstance(item.get("keywords"), list)
+                or not all(isinstance(w, str) for w in item["keywords"]) or not item["keywords"]):
+            raise FieldError("keywords", f"expected {{'lang': 'en', 'keywords': [...]}}, got {_json(item)}")
+        if not LANG.match(item["lang"]):
+            raise FieldError("keywords", f"bad language tag {item['lang']!r} (e.g. 'ja', 'en')")
+        out.append((item["lang"], list(item["keywords"])))
+    return out
+
+
 def _aliases(row: Row) -> list[Alias]:
     out = []
     for item in row.items("aliases"):
@@ -358,6 +376,7 @@ def import_catalog(registry: Registry, workspace: Workspace, path: str | Path,
         if kind is not None and kind not in WORK_KINDS:
             raise FieldError("kind", f"must be 'image' or 'video', got {kind!r}")
         aliases = _aliases(row)
+        keyword_sets = _keyword_sets(row)
         kind, files = _media_files(row, base, kind)
         existing = registry.get_work(wid) if wid is not None else None
         if existing is not None:
@@ -368,11 +387,15 @@ def import_catalog(registry: Registry, workspace: Workspace, path: str | Path,
                 summary.changes.append(f"line {row.line}: work {existing.work_id}: " + "; ".join(diff))
             else:
                 summary.unchanged += 1
+            for lang, words in keyword_sets:  # a set already there is left as it is
+                registry.add_keyword_set(existing.work_id, lang, words)
             return
         wid = wid or registry.next_work_id(reserved=explicit_ids)
         seen[wid] = row.line
         summary.new += 1
         work = registry.add_work(holder.slug, title, kind, work_id=wid, aliases=aliases)
+        for lang, words in keyword_sets:
+            registry.add_keyword_set(work.work_id, lang, words)
         media_ids.extend(_add_media(registry, workspace, work.work_id, files, stored))
 
     try:
