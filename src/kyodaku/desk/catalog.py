@@ -105,6 +105,26 @@ def set_aliases(service: Any, actor: Actor, work_id: str, aliases: Iterable[str]
     return updated
 
 
+def list_keyword_sets(service: Any, actor: Actor, work_id: str) -> list[Any]:
+    """A work's keyword sets (the generation guard's prompt screening): its holder's only."""
+    get_work(service, actor, work_id)
+    return service.workspace.registry.list_keyword_sets(work_id)
+
+
+def add_keyword_set(service: Any, actor: Actor, work_id: str, lang: str, keywords: Iterable[str]) -> Any:
+    work = get_work(service, actor, work_id)
+    actor.own_holder(work.holder)
+    return service.workspace.registry.add_keyword_set(work_id, lang, keywords, by=actor.username)
+
+
+def remove_keyword_set(service: Any, actor: Actor, work_id: str, set_id: int) -> Any:
+    work = get_work(service, actor, work_id)
+    actor.own_holder(work.holder)
+    if set_id not in {k.id for k in service.workspace.registry.list_keyword_sets(work_id)}:
+        raise NotFound(f"no keyword set {set_id} of work {work_id!r}")
+    return service.workspace.registry.remove_keyword_set(set_id, by=actor.username)
+
+
 def list_permits(service: Any, actor: Actor) -> list[Permit]:
     reg = service.workspace.registry
     if actor.sees_everything:

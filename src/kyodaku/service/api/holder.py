@@ -43,6 +43,15 @@ class AliasesIn(BaseModel):
     aliases: list[Annotated[str, Field(max_length=500)]] = Field(max_length=200)
 
 
+class KeywordSetIn(BaseModel):
+    lang: str = Field(min_length=1, max_length=35, pattern=r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+    keywords: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(min_length=1, max_length=12)
+
+
+def _keyword_json(k: Any) -> dict[str, Any]:
+    return {"id": k.id, "work_id": k.work_id, "holder": k.holder, "lang": k.lang, "keywords": list(k.keywords)}
+
+
 class PermitIn(BaseModel):
     licensee: str = Field(min_length=1, max_length=200, pattern=r"\S")
     use: str = Field(pattern="^(training|generation)$")
@@ -104,6 +113,24 @@ def add_work(actor: ApiActor, service: Desk, title: Annotated[str, Form(min_leng
 def set_aliases(work_id: Annotated[str, Field(max_length=64)], body: AliasesIn, actor: ApiActor,
                 service: Desk) -> dict[str, Any]:
     return work_json(catalog.set_aliases(service, actor, work_id, body.aliases))
+
+
+@router.get("/works/{work_id}/keywords")
+def list_keyword_sets(work_id: Annotated[str, Field(max_length=64)], actor: ApiActor,
+                      service: Desk) -> list[dict[str, Any]]:
+    return [_keyword_json(k) for k in catalog.list_keyword_sets(service, actor, work_id)]
+
+
+@router.post("/works/{work_id}/keywords", status_code=201)
+def add_keyword_set(work_id: Annotated[str, Field(max_length=64)], body: KeywordSetIn, actor: ApiActor,
+                    service: Desk) -> dict[str, Any]:
+    return _keyword_json(catalog.add_keyword_set(service, actor, work_id, body.lang, body.keywords))
+
+
+@router.delete("/works/{work_id}/keywords/{set_id}")
+def remove_keyword_set(work_id: Annotated[str, Field(max_length=64)], set_id: Id, actor: ApiActor,
+                       service: Desk) -> dict[str, Any]:
+    return _keyword_json(catalog.remove_keyword_set(service, actor, work_id, set_id))
 
 
 @router.post("/permits", status_code=201)
