@@ -69,3 +69,25 @@ def test_sign_verify_and_one_tampered_byte_fails(tmp_path) -> None:
     plain = tmp_path / "plain.png"
     plain.write_bytes(buf.getvalue())
     assert not verify_output(plain).signature_valid
+
+
+def test_kyodaku_verify_checks_the_signature_and_the_recorded_decision(workspace, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from kyodaku.cli.main import app
+    from kyodaku.guard.screen import Guard
+
+    decision = Guard(workspace, "acme-video-ai").screen_prompt("a quiet lake at dawn")
+    assert decision.verdict == "cleared"
+    chain, key = _chain()
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 200, 10)).save(buf, "PNG")
+    env = {"KYODAKU_HOME": None, "KYODAKU_DATABASE_URL": None, "KYODAKU_MODE": None, "COLUMNS": "200"}
+    run = CliRunner()
+    for decision_id, verdict, code in ((decision.decision_id, "cleared", 0), (decision.decision_id, "blocked", 1),
+                                       (10**6, "cleared", 1)):
+        out = tmp_path / f"{decision_id}-{verdict}.png"
+        out.write_bytes(sign_output(buf.getvalue(), "png", {"decision_id": decision_id, "verdict": verdict},
+                                    cert_chain_pem=chain, private_key_pem=key))
+        result = run.invoke(app, ["verify", str(out), "--home", str(workspace.home)], env=env)
+        assert result.exit_code == code, result.output

@@ -11,7 +11,7 @@ from rich.markup import escape
 from typer.core import TyperGroup
 
 from kyodaku import __version__
-from kyodaku.cli import desk_cmds, report_cmds, scan_cmds, screen_cmds
+from kyodaku.cli import desk_cmds, report_cmds, scan_cmds, screen_cmds, verify_cmds
 from kyodaku.cli.audit_cmds import audit_app
 from kyodaku.cli.common import ROOT_HOME, HELP_MARKUP, HomeOption, console, friendly_errors, safe_url, settings_for
 from kyodaku.cli.registry_cmds import (
@@ -76,6 +76,7 @@ scan_cmds.register(app)
 desk_cmds.register(app)
 report_cmds.register(app)
 screen_cmds.register(app)
+verify_cmds.register(app)
 
 
 def _version(value: bool) -> None:
