@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     screen_keep_prompts: bool = False
     screen_max_pixels: int = Field(default=40_000_000, ge=1)
     screen_max_seconds: float = Field(default=600.0, gt=0)
+    #: signed provenance of released outputs (``kyodaku.guard.provenance``): the operator's
+    #: PEM certificate chain (signer first) and ES256 private key; both or neither
+    c2pa_cert: Path | None = None
+    c2pa_key: Path | None = None
 
     @model_validator(mode="after")
     def _defaults_and_server_checks(self) -> Settings:
@@ -121,6 +125,8 @@ class Settings(BaseSettings):
             self.database_url = sqlite_url(self.home / "kyodaku.db")
         if self.cookie_secure is None:
             self.cookie_secure = self.mode == "server"
+        if (self.c2pa_cert is None) != (self.c2pa_key is None):
+            raise ValueError("KYODAKU_C2PA_CERT and KYODAKU_C2PA_KEY go together: set both or neither")
         if self.mode == "server":
             key = self.secret_key.get_secret_value() if self.secret_key is not None else ""
             if len(key) < MIN_SECRET_KEY_LENGTH:
