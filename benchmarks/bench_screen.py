@@ -162,6 +162,7 @@ def main() -> None:
                     base_p50 = p50 if name == "me" else base_p50
                     rows.append({"case": name, "clients": clients, "n": n, "p50_ms": round(p50 * 1000, 1),
                                  "p95_ms": round(p95 * 1000, 1), "p50_vs_me": round(p50 / base_p50, 1)})
+                    print(json.dumps(rows[-1]), flush=True)  # as it is measured: a cut run keeps its rows
             print(json.dumps({"set": str(args.set), "cpus": os.cpu_count(), "verdicts": verdicts, "rows": rows},
                              indent=1))
     finally:
