@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kyodaku.audit import AuditLog
-from kyodaku.fingerprint.registry import video_methods
 from kyodaku.corpus import Item, iter_items
 from kyodaku.corpus.items import media_problem
 from kyodaku.media.images import load_image
 from kyodaku.media.sniff import FORMAT_KIND, SNIFF_BYTES, VIDEO_SUFFIX, read_head, sniff_format
 from kyodaku.media.types import MediaError
-from kyodaku.video.decode import probe
 from kyodaku.policy.decide import MatchRules, Policy, RegistryView, default_policy
 from kyodaku.records.store import ScanRecorder
 from kyodaku.scan.captions import item_texts, match_texts
+from kyodaku.scan.crossmedia import match_video
 from kyodaku.scan.matcher import Matcher
 from kyodaku.scan.parallel import default_workers, ordered_map
 from kyodaku.scan.refset import ReferenceSet
@@ -90,7 +89,7 @@ def match_item(item: Item, matcher: Matcher) -> dict[str, Any]:
         return {"media": kind, "error": problem}
     try:
         if kind == "video":
-            matches = matcher.match_fingerprints(_video_fingerprints(item, matcher, fmt))
+            matches = _match_video(item, matcher, fmt)
         else:  # an image, or a file that could not be opened: load_image says why
             matches = matcher.match_image(load_image(source, max_side=QUERY_MAX_SIDE))
     except MediaError as exc:
@@ -103,28 +102,15 @@ def match_item(item: Item, matcher: Matcher) -> dict[str, Any]:
             "seconds": round(time.perf_counter() - t0, 4)}
 
 
-def _probe_video(path: str) -> dict[str, Any]:
-    """No video reference to match against: decode until the first frame, so that a video
-    that cannot be decoded is an error, not a clear (raises MediaError)."""
-    probe(path)
-    return {}
-
-
-def _video_fingerprints(item: Item, matcher: Matcher, fmt: str | None = None) -> dict[str, Any]:
-    methods = [m for m in video_methods() if m.name in matcher.refs.indexes]
-
-    def fingerprints(path: str) -> dict[str, Any]:
-        if not methods:
-            return _probe_video(path)
-        return {m.name: m.query_video(path) for m in methods}  # type: ignore[attr-defined]
-
+def _match_video(item: Item, matcher: Matcher, fmt: str | None = None) -> list[Any]:
+    """A video's matches with registered videos and pictures (:mod:`kyodaku.scan.crossmedia`)."""
     if item.data is None:
-        return fingerprints(str(item.path))
+        return match_video(matcher, str(item.path))
     # a video inside a shard: the decoder wants a file (named for what its bytes are)
     with tempfile.NamedTemporaryFile(suffix=VIDEO_SUFFIX.get(fmt or "", ".mp4")) as tmp:
         tmp.write(item.data)
         tmp.flush()
-        return fingerprints(tmp.name)
+        return match_video(matcher, tmp.name)
 
 
 def _task(item: Item) -> dict[str, Any]:
