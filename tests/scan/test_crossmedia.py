@@ -35,15 +35,13 @@ def _shown(pic: np.ndarray) -> np.ndarray:
     return frame
 
 
-def test_a_static_shot_is_one_keyframe_and_a_repeated_shot_is_stored_once():
+def test_a_static_shot_is_one_keyframe_and_each_cut_starts_another():
     frames = _still(1, 2.0) + _still(2, 2.0) + [(t + 4.0, f) for t, f in _still(1, 1.5)]
     frames = [(round(i * 0.5, 3), f) for i, (_t, f) in enumerate(frames)]
-    shot = select_keyframes(frames, dedup="shot")
+    shot = select_keyframes(frames)
     assert len(shot) == 3
     assert shot[0].segments == [[0.0, 2.0]] and shot[0].frames == 4
-    glob = select_keyframes(frames, dedup="global")
-    assert len(glob) == 2
-    assert glob[0].segments == [[0.0, 2.0], [4.0, 5.5]] and glob[0].frames == 7
+    assert shot[2].segments == [[4.0, 5.5]] and shot[2].frames == 3
 
 
 def test_featureless_frames_stand_for_nothing():

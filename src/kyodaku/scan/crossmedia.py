@@ -36,7 +36,7 @@ def match_video(matcher: Matcher, path: str | os.PathLike) -> list[Match]:
            for m in video_methods() if m.name in matcher.refs.indexes}
     matches = matcher.match_fingerprints(fps) if fps else []
     if has_pictures(matcher):
-        keyframes, _info = video_keyframes(path, dedup="shot")
+        keyframes, _info = video_keyframes(path)
         matches = _merge(matches, match_keyframes(matcher, keyframes))
     elif not fps:
         probe(path)
