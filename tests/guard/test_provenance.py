@@ -82,7 +82,8 @@ def test_kyodaku_verify_checks_the_signature_and_the_recorded_decision(workspace
     chain, key = _chain()
     buf = io.BytesIO()
     Image.new("RGB", (32, 32), (10, 200, 10)).save(buf, "PNG")
-    env = {"KYODAKU_HOME": None, "KYODAKU_DATABASE_URL": None, "KYODAKU_MODE": None, "COLUMNS": "200"}
+    env = {"KYODAKU_HOME": None, "KYODAKU_DATABASE_URL": workspace.database_url, "KYODAKU_MODE": None,
+           "COLUMNS": "200"}
     run = CliRunner()
     for decision_id, verdict, code in ((decision.decision_id, "cleared", 0), (decision.decision_id, "blocked", 1),
                                        (10**6, "cleared", 1)):

@@ -11,6 +11,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from kyodaku.desk import catalog
+from kyodaku.records.store import record_screening
 from tests.service.conftest import LICENSEE, csrf_of, kumo_decision
 
 # a body each write route accepts when the caller is allowed (so a refusal is tenancy,
@@ -19,6 +20,7 @@ JSON_BODIES = {
     "/api/v1/holder/claims/{claim_id}/dispute": {"note": "x"},
     "/api/v1/holder/permits/{permit_id}/revoke": {"note": "x"},
     "/api/v1/holder/works/{work_id}/aliases": {"aliases": ["x"]},
+    "/api/v1/holder/works/{work_id}/keywords": {"lang": "en", "keywords": ["x"]},
     "/api/v1/operator/claims/{claim_id}/actions": {"action": "acknowledge", "note": ""},
 }
 # routes with no id of another tenant in them: checked by the list assertions below
@@ -28,6 +30,7 @@ NO_TENANT_IDS = {
     "/api/v1/holder/permits", "/api/v1/holder/webhooks", "/api/v1/operator/overdue", "/api/v1/operator/webhooks",
     "/api/v1/operator/deliveries/run", "/api/v1/auditor/scans", "/api/v1/auditor/claims-log",
     "/api/v1/auditor/scans/{scan_id}/report",  # not a holder's record: holders get 403 (asserted below)
+    "/api/v1/screen/prompt", "/api/v1/screen/output", "/api/v1/screen/weekly",  # asserted below
 }
 
 
@@ -38,7 +41,12 @@ def kumo_ids(web):
     inquiry = d.service.file_inquiry(d.kumo, corpus="corpus-v1")
     permit = catalog.grant_permit(d.service, d.kumo, licensee=LICENSEE, use="generation", valid_from=date(2026, 1, 1))
     key_id, _ = d.service.add_api_key(d.kumo, "kumo's")
-    return {"claim_id": claim.id, "inquiry_id": inquiry.id, "work_id": "w402", "permit_id": permit.id,
+    keywords = catalog.add_keyword_set(d.service, d.kumo, "w402", "en", ["kumo keyword"])
+    with d.workspace.session() as s:  # a screening that matched kumo's work (its evidence is kumo's)
+        screened = record_screening(s, {"path": "gen.png", "verdict": "blocked", "media": "image", "matches": [
+            {"work_id": "w402", "holder": "kumo", "score": 1.0, "verdict": "blocked", "method": "pdq"}]},
+            licensee=LICENSEE, at=d.service.clock())
+    return {"set_id": keywords.id, "decision_id": screened, "index": 0, "claim_id": claim.id, "inquiry_id": inquiry.id, "work_id": "w402", "permit_id": permit.id,
             "key_id": key_id, "scan_id": d.scan_id}
 
 
@@ -79,6 +87,12 @@ def test_lists_show_only_the_callers_records(web, kumo_ids):
     assert web.client.get(f"/api/v1/auditor/scans/{kumo_ids['scan_id']}/report", headers=web.api("hoshi")).status_code == 403
     assert web.client.get("/api/v1/operator/overdue", headers=web.api("hoshi")).status_code == 403
     assert web.client.post("/api/v1/operator/deliveries/run", headers=web.api("hoshi")).status_code == 403
+    assert web.client.post("/api/v1/screen/prompt", headers=web.api("hoshi"), json={"prompt": "x"}).status_code == 403
+    assert web.client.post("/api/v1/screen/output", headers=web.api("hoshi"),
+                           files={"file": ("x.png", b"x", "image/png")}).status_code == 403
+    weekly = web.client.get("/api/v1/screen/weekly", headers=web.api("hoshi")).json()
+    assert all(r["holder"] == "hoshi" for r in weekly), weekly
+    assert any(r["holder"] == "kumo" for r in web.client.get("/api/v1/screen/weekly", headers=web.api("kumo")).json())
     r = web.client.post("/api/v1/holder/claims", headers=web.api("hoshi"),
                         json={"decision_id": kumo_decision(web.desk), "work_ids": ["w402"]})
     assert r.status_code == 404
