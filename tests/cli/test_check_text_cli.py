@@ -35,13 +35,24 @@ def test_check_text_flags_an_unpermitted_work_and_style(workspace):
     r = _run(workspace, "check-text", "星空探偵っぽいイラスト", "--licensee", "acme", "--on", "2026-06-01")
     assert r.exit_code == 3, r.output
     assert "REVIEW" in r.output and "w1" in r.output and "asks_style" in r.output and "星空探偵" in r.output
+    # what it found leads, in the text's words, not the image scan's ("the registry said: no registered work ...")
+    said = " ".join(r.output.split())
+    assert said.startswith("REVIEW: the text asks for the style of w1 'Hoshizora Tantei' (holder kumo) ('星空探偵'), "
+                           "so it goes to review: no permit of acme for training covers all its works"), said
+    assert "registered work matched" not in said and "the registry said" not in said
+    r = _run(workspace, "check-text", "Kumo no Shiro poster", "--licensee", "acme", "--on", "2026-06-01")
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert said.startswith("CLEARED: the text names w2 'Kumo no Shiro' (holder hoshi); permit 1 (hoshi -> acme, "
+                           "training, valid 2025-01-01..open) covers it"), said
+    assert "no registered work matched" not in said
     r = _run(workspace, "check-text", "Kumo no Shiro poster", "--licensee", "acme", "--on", "2026-06-01", "--json")
     assert r.exit_code == 0, r.output
     result = json.loads(r.output)
     assert result["verdict"] == "cleared" and result["captions"][0]["work_id"] == "w2"
     assert result["captions"][0]["permit_id"] is not None
     r = _run(workspace, "check-text", "a cat on a sofa", "--licensee", "acme")
-    assert r.exit_code == 0 and "names no registered work" in r.output
+    assert r.exit_code == 0 and "CLEARED: the text names no registered work or holder" in r.output
     r = _run(workspace, "check-text", "x", "--licensee", "acme", "--use", "selling")
     assert r.exit_code == 1 and "--use" in r.output
 

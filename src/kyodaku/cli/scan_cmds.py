@@ -15,6 +15,7 @@ from rich.table import Table
 
 from kyodaku.cli.common import (HomeOption, check_licensee, console, fail, friendly_errors, open_workspace,
                                 parse_date)
+from kyodaku.cli.explain import explain, explain_text
 from kyodaku.cli.progress import known_total, scan_progress
 from kyodaku.policy.decide import Policy
 from kyodaku.report.html import DEFAULT_MAX_EVIDENCE
@@ -267,37 +268,54 @@ def check(
     if as_json:
         print(json.dumps(line, ensure_ascii=False, indent=1))
     else:
-        _explain(line)
-        _explain_lookalikes(line, workspace.registry.list_lookalikes())
+        from kyodaku.policy.decide import default_policy
+
+        policy = options.policy or default_policy()
+        _explain(line, explain(line, titles=_titles(workspace, _work_ids(line)), licensee=options.licensee,
+                               use=options.use, review=policy.review_threshold,
+                               lookalikes=workspace.registry.list_lookalikes()))
     raise typer.Exit(CHECK_EXIT[line["verdict"]])
 
 
-def _explain_lookalikes(line: dict[str, Any], pairs: list[Any]) -> None:
-    """Say when matched works are registered near-identical pictures: the match cannot
-    tell them apart, and neither could a person."""
-    matched = {m["work_id"] for m in line.get("matches") or []}
-    for p in pairs:
-        if p.work_id in matched and p.other_work_id in matched:
-            console().print(f"  note: {p.work_id} and {p.other_work_id} are near-identical registered pictures "
-                            f"(PDQ distance {p.distance}/256): a copy of either matches both"
-                            + (f"; holders {escape(p.holder)} and {escape(p.other_holder)} both claim it"
-                               if p.conflict else ""))
+def _work_ids(line: dict[str, Any]) -> set[str]:
+    """The works a line names: matched, explaining a match, or named in its text."""
+    ids = set()
+    for m in line.get("matches") or []:
+        ids.add(str(m.get("work_id")))
+        by = (m.get("evidence") or {}).get("explained_by") if isinstance(m.get("evidence"), dict) else None
+        if by is not None:
+            ids.add(str(by))
+    ids.update(str(c["work_id"]) for c in line.get("captions") or [] if c.get("work_id"))
+    return ids
+
+
+def _titles(workspace: Any, work_ids: set[str]) -> dict[str, str]:
+    out = {}
+    for work_id in sorted(work_ids):
+        work = workspace.registry.get_work(work_id)
+        if work is not None:
+            out[work_id] = work.title
+    return out
 
 
 #: ``kyodaku check`` exit status per verdict (1 is taken by usage and workspace errors)
 CHECK_EXIT = {"cleared": 0, "blocked": 2, "review": 3, "error": 4}
 
 
-def _explain(line: dict[str, Any]) -> None:
+def _explain(line: dict[str, Any], sentences: list[str]) -> None:
+    """The verdict, why in sentences (:func:`kyodaku.cli.explain.explain`), the policy's
+    reason, and the evidence tables."""
     c = console()
     verdict = line["verdict"]
     c.print(f"{escape(line['path'])}: [{_STYLE.get(verdict, 'bold')}]{verdict.upper()}[/]")
-    c.print(f"  reason: {escape(str(line.get('reason')))}")
+    for sentence in sentences:
+        c.print(f"  - {escape(sentence)}")
+    c.print(f"  [dim]policy: {escape(str(line.get('reason')))}[/dim]")
     _explain_captions(line.get("captions") or [])
     matches = line.get("matches") or []
     if not matches:
         return
-    table = Table(show_header=True)
+    table = Table(show_header=True, title="evidence")
     for col in ("work", "holder", "score", "method", "verdict", "evidence"):
         table.add_column(col)
     for m in matches[:10]:
@@ -305,6 +323,7 @@ def _explain(line: dict[str, Any]) -> None:
         parts = [f"{k}={v}" for k, v in ev.items() if not isinstance(v, (list, dict))][:5]
         if m.get("query_segment"):
             parts.append(f"query {m['query_segment'][0]:.1f}-{m['query_segment'][1]:.1f}s")
+        if m.get("ref_segment"):
             parts.append(f"ref {m['ref_segment'][0]:.1f}-{m['ref_segment'][1]:.1f}s")
         v = m.get("verdict", "")
         table.add_row(m["work_id"], escape(str(m.get("holder", ""))), f"{m['score']:.3f}", m.get("method", ""),
@@ -356,6 +375,12 @@ def check_text_cmd(
     else:
         c = console()
         verdict = result["verdict"]
-        c.print(f"[{_STYLE.get(verdict, 'bold')}]{verdict.upper()}[/]: {escape(result['reason'])}")
+        ids = {str(x["work_id"]) for x in result["captions"] if x.get("work_id")}
+        first, *rest = explain_text(result, titles=_titles(workspace, ids), licensee=options.licensee,
+                                    use=options.use)
+        # what it found leads; the policy's reason (worded for a scanned file) is not repeated
+        c.print(f"[{_STYLE.get(verdict, 'bold')}]{verdict.upper()}[/]: {escape(first)}")
+        for sentence in rest:
+            c.print(f"  - {escape(sentence)}")
         _explain_captions(result["captions"])
     raise typer.Exit(CHECK_EXIT[result["verdict"]])
