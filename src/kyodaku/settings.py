@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     - ``screen_max_pixels`` (``KYODAKU_SCREEN_MAX_PIXELS``, default 40 000 000) and
       ``screen_max_seconds`` (``KYODAKU_SCREEN_MAX_SECONDS``, default 600): the largest
       image and the longest video screened; larger ones are refused (413), never cleared.
+    - ``c2pa_cert`` / ``c2pa_key`` (``KYODAKU_C2PA_CERT`` / ``KYODAKU_C2PA_KEY``, both or
+      neither): the operator's PEM certificate chain (signer first) and ES256 key that sign
+      cleared outputs (``sign=true`` on ``POST /api/v1/screen/output``, ``kyodaku screen
+      --signed-out``).  Server mode refuses to start when they are missing or do not load.
+    - ``c2pa_trust_anchors`` (``KYODAKU_C2PA_TRUST_ANCHORS``): PEM root certificates that
+      ``kyodaku verify`` trusts; unset, a signature is never reported trusted.
     """
 
     model_config = SettingsConfigDict(env_prefix="KYODAKU_", extra="ignore", validate_default=True)
@@ -118,6 +124,8 @@ class Settings(BaseSettings):
     #: PEM certificate chain (signer first) and ES256 private key; both or neither
     c2pa_cert: Path | None = None
     c2pa_key: Path | None = None
+    #: PEM root certificates ``kyodaku verify`` trusts (unset: no signature is trusted)
+    c2pa_trust_anchors: Path | None = None
 
     @model_validator(mode="after")
     def _defaults_and_server_checks(self) -> Settings:
@@ -138,7 +146,23 @@ class Settings(BaseSettings):
                     "server mode needs KYODAKU_DATABASE_URL of a database server (e.g. postgresql://...); "
                     "set KYODAKU_ALLOW_SQLITE=1 to run on SQLite anyway"
                 )
+            self._check_signing()
         return self
+
+    def _check_signing(self) -> None:
+        """Server mode: configured signing and trust files must exist and load (a desk
+        that would answer every ``sign=true`` with an error does not start)."""
+        if self.c2pa_cert is None and self.c2pa_trust_anchors is None:
+            return
+        from kyodaku.guard.provenance import SigningKey, SigningKeyError, load_trust_anchors
+
+        try:
+            if self.c2pa_cert is not None and self.c2pa_key is not None:
+                SigningKey.load(self.c2pa_cert, self.c2pa_key)
+            if self.c2pa_trust_anchors is not None:
+                load_trust_anchors(self.c2pa_trust_anchors)
+        except SigningKeyError as e:
+            raise ValueError(f"server mode: {e}") from None
 
     @property
     def licensee_given(self) -> bool:

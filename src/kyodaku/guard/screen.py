@@ -10,7 +10,9 @@ loads them again if so: a new work or a revoked permit counts from the next scre
 without a restart.
 
 Every screening is a recorded decision (source ``screen``, :mod:`kyodaku.records`) with
-its audit entry, committed together.  ``kyodaku serve`` (``POST /api/v1/screen/*``),
+its audit entry, committed together; the decision's line holds the ``registry_digest`` of
+the state it was screened against (:func:`kyodaku.guard.stamp.registry_digest`), which a
+signed output's manifest repeats (:func:`kyodaku.guard.provenance.sign_screened`).  ``kyodaku serve`` (``POST /api/v1/screen/*``),
 ``kyodaku screen`` and programs call :meth:`Guard.screen_output` and
 :meth:`Guard.screen_prompt`.  Nothing unreadable is cleared: a file that is no image or
 video, truncated or undecodable is an ``error`` (:class:`ScreenRefused`, recorded too).
@@ -33,7 +35,7 @@ from kyodaku.audit.outbox import drain_quietly, record
 from kyodaku.corpus import iter_items
 from kyodaku.guard.evidence import save_query_frames
 from kyodaku.guard.limits import check_limits
-from kyodaku.guard.stamp import registry_stamp
+from kyodaku.guard.stamp import registry_digest, registry_stamp
 from kyodaku.media.sniff import FORMAT_SUFFIX, SNIFF_BYTES, sniff_format
 from kyodaku.policy.decide import Policy, default_policy
 from kyodaku.records.store import record_screening
@@ -99,11 +101,15 @@ class ScreenResult:
     rewrite: dict[str, str] | None = None
     seconds: float = 0.0
     line: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: when the decision was recorded, and the digest of the registry state it was made against
+    at: datetime | None = None
+    registry_digest: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"decision_id": self.decision_id, "verdict": self.verdict, "reason": self.reason,
                                "kind": self.kind, "works": [w.to_json() for w in self.works],
-                               "captions": list(self.captions), "seconds": round(self.seconds, 4)}
+                               "captions": list(self.captions), "seconds": round(self.seconds, 4),
+                               "registry_digest": self.registry_digest}
         if self.kind == "prompt":
             out["keywords"] = list(self.keywords)
             out["rewrite"] = self.rewrite
@@ -125,6 +131,11 @@ class _Loaded:
     matcher: Matcher
     stamp: tuple[Any, ...]
     on: str
+    #: :func:`registry_digest` of ``stamp``, recorded with every decision made on this state
+    digest: str = ""
+
+    def __post_init__(self) -> None:
+        self.digest = registry_digest(self.stamp)
 
 
 class Guard:
@@ -212,7 +223,7 @@ class Guard:
         if problem is not None:
             line = {"path": name, "media": problem.kind, "verdict": "error", "reason": problem.message,
                     "matches": []}
-            result = self._record(line, "output", prompt, t0)
+            result = self._record(line, "output", prompt, t0, digest=loaded.digest)
             raise ScreenRefused(problem.message, problem.status, result)
         items = list(iter_items([str(path)]))
         if not items:
@@ -225,7 +236,7 @@ class Guard:
             found["texts"] = [*found.get("texts", []), ["prompt", prompt]]
         line = loaded.scanner.decide(name, found)
         line.pop("seconds", None)
-        result = self._record(line, "output", prompt, t0, query=path)
+        result = self._record(line, "output", prompt, t0, query=path, digest=loaded.digest)
         if result.verdict == "error":
             raise ScreenRefused(str(result.reason), 422, result)
         return result
@@ -252,7 +263,8 @@ class Guard:
             line["captions"] = [c.to_json() for c in decision.captions]
         if keywords:
             line["keywords"] = keywords
-        return self._record(line, "prompt", prompt, t0, negative_prompt=negative_prompt, rewrite=rewrite)
+        return self._record(line, "prompt", prompt, t0, negative_prompt=negative_prompt, rewrite=rewrite,
+                            digest=loaded.digest)
 
     # -- the record --------------------------------------------------------------------------
     def _prompt_fields(self, prompt: str | None, negative: str | None) -> dict[str, Any]:
@@ -267,12 +279,13 @@ class Guard:
 
     def _record(self, line: dict[str, Any], kind: str, prompt: str | None, t0: float, *,
                 query: Path | None = None, negative_prompt: str | None = None,
-                rewrite: dict[str, str] | None = None) -> ScreenResult:
+                rewrite: dict[str, str] | None = None, digest: str | None = None) -> ScreenResult:
         now = self.clock()
         captions = line.get("captions") or []
         if not self.keep_prompts:  # a caption match quotes the text it was found in
             captions = [{k: v for k, v in c.items() if k != "text"} for c in captions]
-        kept = {**line, **self._prompt_fields(prompt, negative_prompt), "captions": captions, "screen": kind}
+        kept = {**line, **self._prompt_fields(prompt, negative_prompt), "captions": captions, "screen": kind,
+                "registry_digest": digest}
         if not captions:
             kept.pop("captions")
         with self.workspace.session() as s:
@@ -297,7 +310,7 @@ class Guard:
         return ScreenResult(decision_id, line["verdict"], line.get("reason"),
                             kind if kind == "prompt" else str(line.get("media") or "unknown"), works,
                             tuple(line.get("captions") or ()), tuple(line.get("keywords") or ()), rewrite,
-                            time.perf_counter() - t0, kept)
+                            time.perf_counter() - t0, kept, now, digest)
 
     def _audit_log(self) -> AuditLog:
         if self._audit is None:

@@ -6,10 +6,17 @@ withdrawal and fingerprinting times), the reference set's the modification times
 fingerprint stores' ``refs.json`` and the indexes' ``meta.json``, and the date (permits
 are valid per day).  One call costs a few milliseconds; :class:`~kyodaku.guard.screen.Guard`
 makes it at most once a second.
+
+:func:`registry_digest` turns a stamp into one stable string (``sha256:`` and 64 hex
+digits): the guard records it with every decision (``registry_digest`` in the decision's
+line) and a signed output's screening assertion carries it, so ``kyodaku verify`` can tell
+that the manifest names the registry state the decision was made against.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +27,7 @@ from kyodaku.registry.models import (AliasRow, HolderRow, MediaRow, PermitEventR
                                      WorkRow)
 from kyodaku.workspace import Workspace
 
-__all__ = ["registry_stamp"]
+__all__ = ["registry_digest", "registry_stamp"]
 
 
 def _mtimes(folder: Path, name: str) -> tuple[tuple[str, int], ...]:
@@ -54,3 +61,11 @@ def registry_stamp(workspace: Workspace, policy_file: Path | None = None) -> tup
             policy_mtime = -1
     return (tuple(parts), _mtimes(workspace.fingerprints_dir, "refs.json"), _mtimes(workspace.index_dir, "meta.json"),
             policy_mtime, date.today().isoformat())
+
+
+def registry_digest(stamp: tuple[Any, ...]) -> str:
+    """A stable digest string of a :func:`registry_stamp` value: the same registry and
+    reference-set state gives the same string (canonical JSON, datetimes as ISO text)."""
+    text = json.dumps(stamp, default=lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v),
+                      separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()

@@ -1,6 +1,14 @@
 """The generation guard at the desk: operators screen prompts and outputs before they are
 shown (:class:`kyodaku.guard.screen.Guard`, the same calls as ``kyodaku screen``); holders
-open the evidence of screenings that matched their works and read weekly counts."""
+open the evidence of screenings that matched their works and read weekly counts.
+
+``sign=true`` on ``POST /output``: a cleared output comes back as the signed file itself
+(C2PA manifest, :func:`kyodaku.guard.provenance.sign_screened`) with its decision id and
+verdict in ``X-Kyodaku-Decision-Id`` / ``X-Kyodaku-Verdict``; any other verdict answers the
+usual JSON (nothing but a cleared output is signed).  A desk without a signing certificate
+(``KYODAKU_C2PA_CERT`` / ``KYODAKU_C2PA_KEY``) answers 409, and a cleared output whose format
+cannot carry a manifest 415; both after the screening, which is recorded as always, with
+the screening's JSON (``decision_id``, ``verdict``, ...) and a ``detail``."""
 
 from __future__ import annotations
 
@@ -13,6 +21,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kyodaku.guard.evidence import evidence_image
+from kyodaku.guard.provenance import NotSignable, SigningKey, SigningKeyError, sign_screened
 from kyodaku.guard.screen import Guard, ScreenRefused
 from kyodaku.records.store import weekly_screen_counts
 from kyodaku.service.api.common import Id
@@ -34,6 +43,41 @@ def guard_of(request: Request) -> Guard:
     return request.app.state.guard
 
 
+#: why a desk without its signing chain and key cannot sign
+NO_SIGNING = ("this desk has no signing certificate: set KYODAKU_C2PA_CERT and KYODAKU_C2PA_KEY to return signed "
+              "outputs (the screening was recorded; its verdict is in this answer)")
+
+
+def signing_of(request: Request) -> SigningKey:
+    """The desk's signing chain and key, loaded once (server mode checked them at startup);
+    :class:`SigningKeyError` when none are configured or they do not load."""
+    state = request.app.state
+    signing = getattr(state, "signing", None)
+    if signing is None:
+        settings = state.settings
+        if settings.c2pa_cert is None or settings.c2pa_key is None:
+            raise SigningKeyError(NO_SIGNING)
+        signing = state.signing = SigningKey.load(settings.c2pa_cert, settings.c2pa_key)
+    return signing
+
+
+def _signed_or_json(request: Request, result: Any, path: Any) -> Any:
+    body = result.to_json()
+    try:
+        signing = signing_of(request)
+    except SigningKeyError as exc:
+        return JSONResponse({**body, "detail": str(exc)}, status_code=409)
+    if result.verdict != "cleared":
+        return body
+    try:
+        signed, mime = sign_screened(result, path.read_bytes(), signing)
+    except NotSignable as exc:
+        return JSONResponse({**body, "detail": f"{exc} (the screening was recorded)"}, status_code=415)
+    return Response(signed, media_type=mime, headers={"X-Kyodaku-Decision-Id": str(result.decision_id),
+                                                      "X-Kyodaku-Verdict": result.verdict,
+                                                      "X-Kyodaku-Registry-Digest": str(result.registry_digest)})
+
+
 def _refused(exc: ScreenRefused) -> JSONResponse:
     body: dict[str, Any] = {"detail": str(exc), "verdict": "error"}
     if exc.result is not None:
@@ -49,13 +93,26 @@ def screen_prompt(body: PromptIn, actor: ApiActor, request: Request) -> dict[str
     return guard_of(request).screen_prompt(body.prompt, body.negative_prompt).to_json()
 
 
-@router.post("/output", responses={413: {"description": "over a size, pixel or duration limit"},
-                                   422: {"description": "not an image or video, truncated or undecodable"}})
+@router.post("/output", responses={
+    200: {"description": "the screening (JSON); with sign=true and a cleared verdict, the signed file itself",
+          "content": {"application/json": {}, "image/png": {}, "image/jpeg": {}, "image/webp": {},
+                      "video/mp4": {}}},
+    409: {"description": "sign=true on a desk without a signing certificate (the screening is recorded)"},
+    413: {"description": "over a size, pixel or duration limit"},
+    415: {"description": "sign=true, cleared, but the format cannot carry a C2PA manifest (recorded)"},
+    422: {"description": "not an image or video, truncated or undecodable"}})
 async def screen_output(actor: ApiActor, request: Request, file: Annotated[UploadFile, File()],
-                        prompt: Annotated[str | None, Form(max_length=MAX_PROMPT)] = None) -> Any:
+                        prompt: Annotated[str | None, Form(max_length=MAX_PROMPT)] = None,
+                        sign: Annotated[bool, Form()] = False) -> Any:
     """Screen a generated image or video (multipart ``file``, optional ``prompt``) for the
     desk's licensee, use ``generation``: the verdict ``kyodaku scan --use generation`` gives
-    the same file, with the matched works and links to their evidence images."""
+    the same file, with the matched works and links to their evidence images.
+
+    ``sign=true``: a cleared output is answered with the signed file (C2PA manifest: created
+    by a trained algorithm, and the screening's decision id, verdict, registry digest and
+    time), headers ``X-Kyodaku-Decision-Id`` and ``X-Kyodaku-Verdict``; other verdicts answer
+    the JSON.  409 when the desk has no signing certificate, 415 when the format cannot
+    carry a manifest; the screening is recorded either way."""
     actor.require("operator")
     guard = guard_of(request)
     limit = request.app.state.settings.max_upload_bytes
@@ -63,9 +120,10 @@ async def screen_output(actor: ApiActor, request: Request, file: Annotated[Uploa
     def run() -> Any:
         with saved_upload(file, limit) as path:
             try:
-                return guard.screen_output(path, prompt or None, name=(file.filename or "upload")[:300]).to_json()
+                result = guard.screen_output(path, prompt or None, name=(file.filename or "upload")[:300])
             except ScreenRefused as exc:
                 return _refused(exc)
+            return _signed_or_json(request, result, path) if sign else result.to_json()
 
     return await run_in_threadpool(run)
 
