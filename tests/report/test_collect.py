@@ -88,3 +88,26 @@ def test_missing_results_is_a_report_error(tmp_path):
     with pytest.raises(ReportError):
         collect(tmp_path / "none.jsonl")
     assert first_item_id(tmp_path / "none.jsonl") is None
+
+
+def test_evidence_is_chosen_in_bounded_memory(tmp_path):
+    """A thousand blocks at 1.0 by path order, then the lines a person needs: a block at
+    0.6, a blocked video, a review item; three rows hold them, and the picker never keeps
+    more than twice its cap."""
+    lines = [{"path": f"a{i:04d}.png", "media": "image", "verdict": "blocked",
+              "matches": [_m("w1", "kumo", 1.0, "blocked")]} for i in range(1000)]
+    lines += [{"path": "z-low.png", "media": "image", "verdict": "blocked",
+               "matches": [_m("w1", "kumo", 0.6, "blocked")]},
+              {"path": "z.mp4", "media": "video", "verdict": "blocked", "matches": [
+                  {**_m("v1", "kumo", 1.0, "blocked"), "query_segment": [65.0, 70.5]}]},
+              {"path": "z-review.png", "media": "image", "verdict": "review",
+               "matches": [_m("w1", "kumo", 0.4, "review")]}]
+    p = tmp_path / "many.jsonl"
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    kumo = collect(p, max_evidence=3).holders["kumo"]
+    assert len(kumo.picker._pool) < 6
+    assert [r.item_id for r in kumo.evidence(3)] == ["z-review.png", "z-low.png", "z.mp4"]
+    assert kumo.evidence_total == 1003
+    assert [r.item_id for r in kumo.evidence(1)] == ["z-review.png"]
+    more = collect(p, max_evidence=5).holders["kumo"].evidence(5)
+    assert [r.item_id for r in more] == ["z-review.png", "z-low.png", "a0000.png", "a0001.png", "z.mp4"]

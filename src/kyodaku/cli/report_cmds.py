@@ -27,7 +27,8 @@ from kyodaku.report.html import (
 from kyodaku.workspace import Workspace
 
 MaxEvidenceOption = Annotated[int, typer.Option(
-    "--max-evidence", min=0, help="Evidence rows (with thumbnails) per rights holder; the counts are always complete.")]
+    "--max-evidence", min=0, help="At most this many evidence rows (with thumbnails) per rights holder: review "
+    "items, then the lowest-scoring blocks, each verdict and medium once; the counts are always complete.")]
 
 
 def register(app: typer.Typer) -> None:

@@ -69,8 +69,8 @@ def scan(
                                                      "a file list) and exclusions.jsonl.", file_okay=False)] = None,
     report: Annotated[Path | None, typer.Option("--report", help="After the scan, write an offline HTML report "
                                                 "of it here (see `kyodaku report`).", dir_okay=False)] = None,
-    max_evidence: Annotated[int, typer.Option("--max-evidence", min=0, help="With --report: evidence rows "
-                                              "(with thumbnails) per rights holder.")] = DEFAULT_MAX_EVIDENCE,
+    max_evidence: Annotated[int, typer.Option("--max-evidence", min=0, help="With --report: at most this many "
+                                              "evidence rows per rights holder.")] = DEFAULT_MAX_EVIDENCE,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted scan: keep the lines already "
                                          "in --out and scan only what they lack.")] = False,
     force: Annotated[bool, typer.Option("--force", "-f", help="Replace an --out file that already holds "

@@ -4,9 +4,12 @@ The report of a million-item scan must stay a few megabytes and be built in boun
 memory, so the results file is read line by line and only counters are kept per line:
 verdicts, per rights holder what their works did to the items (blocked, review, cleared
 by a permit, ...), the permits that cleared items, the rights signals read, and a score
-histogram.  Evidence rows (which get thumbnails later) are kept for the first
-``max_evidence`` blocked and review items of each holder, and a few error and
-signal rows; every count stays exact whatever the caps.
+histogram.  Evidence rows (which get thumbnails later) are chosen for a person, at most
+``max_evidence`` per holder (:class:`EvidencePicker`): review items first, then the
+lowest-scoring blocks (a block at 1.000 is the obvious case; one near the threshold is
+where a person checks the machine), with at least one row of each verdict and medium
+(image, video) the holder has when the cap allows; and a few error and signal rows.
+Every count stays exact whatever the caps.
 
 A line that is not a result line (not JSON, no ``path`` or ``verdict``: a file cut short
 by a crash, a hand edit) is counted and named in the report's warnings, never skipped
@@ -70,6 +73,60 @@ class Evidence:
     ref_name: str | None = None
 
 
+_Key = tuple[int, float, str]
+
+
+def evidence_key(verdict: str, score: float | None, item_id: str) -> _Key:
+    """The order evidence rows are shown in: review items first (strongest first), then
+    blocked items from the lowest score up, then by item."""
+    if verdict == "review":
+        return (0, -(score or 0.0), item_id)
+    return (1, score if score is not None else 0.0, item_id)
+
+
+class EvidencePicker:
+    """The evidence rows of one holder, chosen in one streaming pass with bounded memory:
+    the ``cap`` rows that come first by :func:`evidence_key`, and the first of each
+    (verdict, medium) so that every kind the holder has is shown once."""
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._pool: list[tuple[_Key, Evidence]] = []
+        self._worst: _Key | None = None  # rows after this cannot be among the cap first
+        self.firsts: dict[tuple[str, str], tuple[_Key, Evidence]] = {}
+
+    def wants(self, key: _Key, kind: tuple[str, str]) -> bool:
+        """Whether a row with ``key`` would be kept (build it only then)."""
+        if self.cap <= 0:
+            return False
+        first = self.firsts.get(kind)
+        return first is None or key < first[0] or self._worst is None or key < self._worst
+
+    def add(self, key: _Key, kind: tuple[str, str], row: Evidence) -> None:
+        first = self.firsts.get(kind)
+        if first is None or key < first[0]:
+            self.firsts[kind] = (key, row)
+        if self._worst is None or key < self._worst:
+            self._pool.append((key, row))
+            if len(self._pool) >= 2 * self.cap:
+                self._trim()
+
+    def _trim(self) -> None:
+        self._pool.sort(key=lambda kr: kr[0])
+        del self._pool[self.cap:]
+        if self._pool and len(self._pool) >= self.cap:
+            self._worst = self._pool[-1][0]
+
+    def rows(self, limit: int) -> list[Evidence]:
+        """At most ``limit`` rows: one of each (verdict, medium) first (in key order), then
+        the rest in key order; shown in key order."""
+        self._trim()
+        firsts = sorted(self.firsts.values(), key=lambda kr: kr[0])[:limit]
+        chosen = {id(r) for _, r in firsts}
+        rest = [kr for kr in self._pool if id(kr[1]) not in chosen][: max(0, limit - len(firsts))]
+        return [r for _, r in sorted(firsts + rest, key=lambda kr: kr[0])]
+
+
 @dataclass
 class HolderStats:
     slug: str
@@ -77,8 +134,7 @@ class HolderStats:
     reserved: int = 0  # blocked / review items because of the holder's opt-out reservation
     permits: Counter = field(default_factory=Counter)  # permit id -> items it cleared
     works: Counter = field(default_factory=Counter)  # work id -> items matched (not weak)
-    blocked_rows: list[Evidence] = field(default_factory=list)
-    review_rows: list[Evidence] = field(default_factory=list)
+    picker: EvidencePicker = field(default_factory=lambda: EvidencePicker(0))
 
     @property
     def matched(self) -> int:
@@ -86,8 +142,16 @@ class HolderStats:
         return sum(n for c, n in self.items.items() if c != "weak")
 
     def evidence(self, limit: int) -> list[Evidence]:
-        """Blocked rows first, then review rows, at most ``limit``."""
-        return (self.blocked_rows + self.review_rows)[:limit]
+        """The chosen rows (see :class:`EvidencePicker`), at most ``limit``."""
+        return self.picker.rows(min(limit, self.picker.cap))
+
+    @property
+    def blocked_rows(self) -> list[Evidence]:
+        return [r for r in self.evidence(self.picker.cap) if r.verdict == "blocked"]
+
+    @property
+    def review_rows(self) -> list[Evidence]:
+        return [r for r in self.evidence(self.picker.cap) if r.verdict == "review"]
 
     @property
     def evidence_total(self) -> int:
@@ -111,10 +175,12 @@ class ScanResults:
     warnings: list[str] = field(default_factory=list)
     first_id: str | None = None
 
+    max_evidence: int = 10
+
     def holder(self, slug: str) -> HolderStats:
         stats = self.holders.get(slug)
         if stats is None:
-            stats = self.holders[slug] = HolderStats(slug)
+            stats = self.holders[slug] = HolderStats(slug, picker=EvidencePicker(self.max_evidence))
         return stats
 
 
@@ -206,7 +272,7 @@ def collect(results: str | Path, max_evidence: int = 10) -> ScanResults:
     path = Path(results)
     if not path.is_file():
         raise ReportError(f"no results file at {path}")
-    out = ScanResults(histogram={v: [0] * HIST_BINS for v in VERDICTS})
+    out = ScanResults(histogram={v: [0] * HIST_BINS for v in VERDICTS}, max_evidence=max_evidence)
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
             _read(f, path, out, max_evidence)
@@ -277,6 +343,9 @@ def _add(out: ScanResults, line: dict[str, Any], max_evidence: int) -> None:
         elif category in ("blocked", "review"):
             if "reserved:" in str(m.get("reason", "")):
                 stats.reserved += 1
-            rows = stats.blocked_rows if category == "blocked" else stats.review_rows
-            if len(rows) < max_evidence:
-                rows.append(_row(line, m))
+            score = m.get("score")
+            score = float(score) if isinstance(score, (int, float)) and math.isfinite(score) else None
+            key = evidence_key(category, score, line["path"])
+            kind = (category, str(line.get("media") or "unknown"))
+            if stats.picker.wants(key, kind):
+                stats.picker.add(key, kind, _row(line, m))

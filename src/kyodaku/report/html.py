@@ -117,13 +117,14 @@ def scan_info(workspace: Workspace, results_path: str | Path, **known: Any) -> S
 
 
 def _timecode(seconds: float | None) -> str:
+    """``mm:ss.s`` from the start of the video (``h:mm:ss.s`` from an hour on)."""
     if seconds is None:
         return ""
-    ms = round(max(0.0, float(seconds)) * 1000)
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, ms = divmod(rest, 1000)
-    return f"{h}:{m:02d}:{s:02d}.{ms:03d}"
+    tenths = round(max(0.0, float(seconds)) * 10)
+    h, rest = divmod(tenths, 36_000)
+    m, rest = divmod(rest, 600)
+    s, t = divmod(rest, 10)
+    return (f"{h}:" if h else "") + f"{m:02d}:{s:02d}.{t}"
 
 
 def _environment() -> Any:
