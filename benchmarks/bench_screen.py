@@ -6,7 +6,11 @@ the same run as the baseline.  Not a timed test.
     .venv/bin/python benchmarks/bench_screen.py --set /work/evalsets/xsmall --work /tmp/bench-screen
 
 The workspace under ``--work`` is built once (holders, catalog, permits, fingerprints) and
-reused.
+reused.  ``--cases me,prompt`` measures only those; ``--src DIR`` (repeatable) runs the
+server from another checkout's ``src`` (a ``git worktree`` of an earlier commit), one after
+the other in the same run, for before/after figures (each against its own ``/me``).
+``--in-process`` also times :meth:`Guard.screen_prompt` itself, with the audit drain in the
+request (``kyodaku screen``) and in the background (``kyodaku serve``), in this process.
 """
 
 from __future__ import annotations
@@ -114,13 +118,55 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=50, help="requests per measurement")
     ap.add_argument("--video-n", type=int, default=50)
     ap.add_argument("--clients", type=int, default=4)
+    ap.add_argument("--cases", default="me,prompt,image,video", help="comma-separated: me, prompt, image, video")
+    ap.add_argument("--src", type=Path, action="append", default=[],
+                    help="run the server from this src folder (repeatable; default: the installed kyodaku)")
+    ap.add_argument("--in-process", action="store_true", help="also time Guard.screen_prompt in this process")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     home, key = prepare(args.set, args.work)
-    image, video = image_query(args.set, args.work), video_query(args.set, args.work)
+    if args.in_process:
+        in_process(home, args.n)
+    wanted = {c.strip() for c in args.cases.split(",")} | {"me"}
+    image = image_query(args.set, args.work) if "image" in wanted else None
+    video = video_query(args.set, args.work) if "video" in wanted else None
+    runs = []
+    for src in args.src or [None]:
+        runs.append({"src": str(src) if src else None,
+                     "rows": serve_and_measure(args, home, key, image, video, wanted, src)})
+    print(json.dumps({"set": str(args.set), "cpus": os.cpu_count(), "runs": runs}, indent=1))
+
+
+def in_process(home: Path, n: int) -> list[dict]:
+    """p50 / p95 of Guard.screen_prompt, audit drain in the call vs in the background."""
+    from kyodaku.guard.screen import Guard
+    from kyodaku.workspace import Workspace
+
+    ws = Workspace.open(home)
+    rows = []
+    for background in (False, True, False, True):
+        guard = Guard(ws, LICENSEE, background_drain=background)
+        guard.screen_prompt("warm up")
+
+        def call(g: Guard = guard) -> None:
+            g.screen_prompt("a lighthouse at dawn, oil painting", "blurry")
+
+        xs = measure(call, n, 1)
+        guard.close()
+        rows.append({"case": "in-process prompt", "drain": "background" if background else "in the call", "n": n,
+                     "p50_ms": round(pct(xs, 0.5) * 1000, 2), "p95_ms": round(pct(xs, 0.95) * 1000, 2)})
+        print(json.dumps(rows[-1]), flush=True)
+    ws.dispose()
+    return rows
+
+
+def serve_and_measure(args: argparse.Namespace, home: Path, key: str, image: Path | None, video: Path | None,
+                      wanted: set[str], src: Path | None) -> list[dict]:
     port = free_port()
     env = {**os.environ, "KYODAKU_HOME": str(home), "KYODAKU_LICENSEE": LICENSEE, "KYODAKU_DELIVERY_INTERVAL": "0",
            "KYODAKU_RATE_LIMIT_PER_MINUTE": "0"}
+    if src is not None:
+        env["PYTHONPATH"] = str(Path(src).resolve())
     server = subprocess.Popen([sys.executable, "-m", "uvicorn", "kyodaku.service.app:app_from_env", "--factory",
                                "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -133,7 +179,8 @@ def main() -> None:
                         break
                 except httpx.TransportError:
                     time.sleep(0.2)
-            img, vid = image.read_bytes(), video.read_bytes()
+            img = image.read_bytes() if image else b""
+            vid = video.read_bytes() if video else b""
             verdicts = {}
 
             def me() -> None:
@@ -149,8 +196,9 @@ def main() -> None:
                 verdicts[name] = r.json()["verdict"]
 
             cases = [("me", me, args.n), ("prompt", prompt, args.n),
-                     ("image 1024 px", lambda: output(image.name, img), args.n),
-                     ("video 10 s 720p", lambda: output(video.name, vid), args.video_n)]
+                     ("image 1024 px", lambda: output("query-1024.jpg", img), args.n),
+                     ("video 10 s 720p", lambda: output("query-720p-10s.mp4", vid), args.video_n)]
+            cases = [c for c in cases if c[0].split()[0] in wanted]
             for _, call, _n in cases:  # warm up: the guard loads the reference set on first use
                 call()
             rows = []
@@ -161,10 +209,12 @@ def main() -> None:
                     p50, p95 = pct(xs, 0.5), pct(xs, 0.95)
                     base_p50 = p50 if name == "me" else base_p50
                     rows.append({"case": name, "clients": clients, "n": n, "p50_ms": round(p50 * 1000, 1),
-                                 "p95_ms": round(p95 * 1000, 1), "p50_vs_me": round(p50 / base_p50, 1)})
+                                 "p95_ms": round(p95 * 1000, 1), "p50_vs_me": round(p50 / base_p50, 2),
+                                 "src": str(src) if src else None})
                     print(json.dumps(rows[-1]), flush=True)  # as it is measured: a cut run keeps its rows
-            print(json.dumps({"set": str(args.set), "cpus": os.cpu_count(), "verdicts": verdicts, "rows": rows},
-                             indent=1))
+            if verdicts:
+                print(json.dumps({"verdicts": verdicts}), flush=True)
+            return rows
     finally:
         server.terminate()
         server.wait(10)

@@ -130,3 +130,30 @@ def test_the_guard_checks_for_changes_at_most_every_interval(guarded) -> None:
     assert guard.screen_output(copy).verdict == "blocked"  # not checked again yet
     guard.reload()
     assert guard.screen_output(copy).verdict == "cleared"
+
+
+def test_background_drain_commits_the_entry_before_the_answer_and_logs_it_after(guarded) -> None:
+    """kyodaku serve's guard appends audit entries to the file log off the request path:
+    the decision and its outbox entry are committed when the screening returns; a flush
+    (or the drain thread, milliseconds later) puts every one in the signed log."""
+    from sqlalchemy import select
+
+    from kyodaku.audit.log import AuditLog, verify
+    from kyodaku.audit.outbox import AuditOutboxRow
+
+    ws, _guard, _tmp = guarded
+    guard = Guard(ws, LICENSEE, clock=lambda: NOW, background_drain=True)
+    ids = [guard.screen_prompt(f"a quiet lake, take {i}").decision_id for i in range(5)]
+    with ws.session() as s:
+        committed = [r.data["decision"] for r in s.scalars(select(AuditOutboxRow)
+                                                          .where(AuditOutboxRow.kind == "screen"))]
+    assert sorted(committed) == sorted(ids)  # durable before the file log has them
+    assert guard.flush_audit()
+    with ws.session() as s:
+        assert all(s.scalars(select(AuditOutboxRow.logged).where(AuditOutboxRow.kind == "screen")))
+    log = AuditLog.for_workspace(ws)
+    logged = [json.loads(x)["data"]["decision"] for f in (ws.home / "audit").glob("*.jsonl")
+              for x in f.read_text().splitlines() if json.loads(x)["kind"] == "screen"]
+    assert sorted(logged) == sorted(ids)
+    assert verify(log.path).ok
+    guard.close()

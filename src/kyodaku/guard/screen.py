@@ -33,6 +33,7 @@ from typing import Any
 from kyodaku.audit import AuditLog
 from kyodaku.audit.outbox import drain_quietly, record
 from kyodaku.corpus import iter_items
+from kyodaku.guard.drain import Drainer
 from kyodaku.guard.evidence import save_query_frames
 from kyodaku.guard.limits import check_limits
 from kyodaku.guard.stamp import registry_digest, registry_stamp
@@ -145,7 +146,7 @@ class Guard:
     def __init__(self, workspace: Workspace, licensee: str, *, policy: Policy | None = None,
                  policy_file: Path | None = None, keep_prompts: bool = False, max_pixels: int = 40_000_000,
                  max_seconds: float = 600.0, clock: Callable[[], datetime] = utcnow,
-                 reload_every: float = RELOAD_CHECK_SECONDS) -> None:
+                 reload_every: float = RELOAD_CHECK_SECONDS, background_drain: bool = False) -> None:
         self.workspace = workspace
         self.licensee = licensee
         self.policy_file = policy_file
@@ -160,6 +161,9 @@ class Guard:
         self._loaded: _Loaded | None = None
         self._checked = 0.0
         self._audit: AuditLog | None = None
+        #: append audit entries to the file log off the request path (kyodaku serve); the
+        #: entry is committed with the decision before the answer either way
+        self._drainer = Drainer(workspace.session, self._audit_log) if background_drain else None
 
     # -- the loaded state ----------------------------------------------------------------------
     def _policy(self) -> Policy:
@@ -296,7 +300,10 @@ class Guard:
                                     if k.endswith("_sha256")},
                                  "works": [[m["work_id"], m.get("holder"), round(float(m["score"]), 4),
                                             m.get("verdict")] for m in line.get("matches", [])]}, now)
-        drain_quietly(self.workspace.session, self._audit_log)
+        if self._drainer is not None:
+            self._drainer.kick()
+        else:
+            drain_quietly(self.workspace.session, self._audit_log)
         matches = list(line.get("matches") or [])
         urls: dict[int, str] = {}
         if query is not None and matches:
@@ -311,6 +318,14 @@ class Guard:
                             kind if kind == "prompt" else str(line.get("media") or "unknown"), works,
                             tuple(line.get("captions") or ()), tuple(line.get("keywords") or ()), rewrite,
                             time.perf_counter() - t0, kept, now, digest)
+
+    def flush_audit(self, timeout: float = 30.0) -> bool:
+        """Wait until every screening so far is in the signed file log (background drain)."""
+        return self._drainer.flush(timeout) if self._drainer is not None else True
+
+    def close(self) -> None:
+        if self._drainer is not None:
+            self._drainer.close()
 
     def _audit_log(self) -> AuditLog:
         if self._audit is None:

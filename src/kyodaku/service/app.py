@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.state.settings = settings
     app.state.guard = Guard(ws, settings.licensee, policy_file=settings.policy_file,
                             keep_prompts=settings.screen_keep_prompts, max_pixels=settings.screen_max_pixels,
-                            max_seconds=settings.screen_max_seconds, clock=clock or utcnow)
+                            max_seconds=settings.screen_max_seconds, clock=clock or utcnow,
+                            background_drain=True)  # audit file log appended off the request path
     app.include_router(common.router, prefix="/api/v1")
     app.include_router(holder.router, prefix="/api/v1/holder")
     app.include_router(operator.router, prefix="/api/v1/operator")
