@@ -109,6 +109,17 @@ def test_a_blocked_output_is_never_signed(signing_web) -> None:
     # and sign=false answers the JSON, cleared or not
     plain = client.post("/api/v1/screen/output", headers=key, files={"file": ("out.png", CLEAN)})
     assert plain.status_code == 200 and plain.json()["verdict"] == "cleared"
+    assert plain.json()["registry_digest"].startswith("sha256:")
+    # cleared, but BMP carries no manifest: 415, the screening recorded
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(art.artwork(499)).save(buf, "BMP")
+    bmp = client.post("/api/v1/screen/output", headers=key, files={"file": ("out.bmp", buf.getvalue())},
+                      data={"sign": "true"})
+    assert bmp.status_code == 415 and bmp.json()["verdict"] == "cleared", bmp.text
+    assert "cannot carry a C2PA manifest" in bmp.json()["detail"]
+    assert Records(ws.session).decision(bmp.json()["decision_id"]).verdict == "cleared"
 
 
 def test_sign_on_a_desk_without_a_certificate_is_409_and_still_recorded(web) -> None:  # noqa: F811
@@ -199,3 +210,16 @@ def test_server_mode_refuses_signing_files_that_do_not_load(tmp_path) -> None:
         SigningKey.load(certs.cert, certs.cert)
     # local mode does not check at startup (kyodaku screen --signed-out does when it signs)
     assert load_settings(home=tmp_path / "home", c2pa_cert=tmp_path / "missing.pem", c2pa_key=certs.key)
+
+
+def test_the_registry_digest_is_stable_and_follows_the_registry(desk) -> None:  # noqa: F811
+    from datetime import date
+
+    ws = desk.workspace
+    guard = Guard(ws, LICENSEE, reload_every=0.0)
+    first, second = guard.screen_prompt("a quiet field"), guard.screen_prompt("a quiet lake")
+    assert first.registry_digest == second.registry_digest
+    assert Records(ws.session).decision(first.decision_id).line["registry_digest"] == first.registry_digest
+    ws.registry.grant_permit("kumo", LICENSEE, "generation", valid_from=date(2026, 1, 1))
+    third = guard.screen_prompt("a quiet field")
+    assert third.registry_digest != first.registry_digest and third.registry_digest.startswith("sha256:")
