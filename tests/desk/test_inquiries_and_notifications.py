@@ -25,13 +25,14 @@ def test_inquiry_answer_matches_the_scan(desk):
     (scan,) = inq.answer["scans"]
     assert scan["licensee"] == LICENSEE and scan["use"] == "training" and scan["scan_date"] == "2026-06-01"
     assert scan["files_scanned"] == 4 and scan["matched_items"] == 2
-    assert scan["verdicts"] == {"blocked": 2} and scan["works_matched"] == {"w402": 2}
+    assert scan["counts"] == {"matched": 2, "blocked": 2, "review": 0, "permitted": 0, "not_reserved": 0, "weak": 0}
+    assert scan["works_matched"] == {"w402": 2}
     assert scan["permits_in_force"] == []
     assert sorted(i["item"].rsplit("/", 1)[-1] for i in scan["items"]) == ["kumo_copy.png", "kumo_copy2.jpg"]
     # hoshi's copy was cleared by its permit, and the answer says which permit
     h = desk.service.file_inquiry(desk.hoshi, corpus="corpus-v1")
     (hs,) = h.answer["scans"]
-    assert hs["verdicts"] == {"cleared": 1} and len(hs["permits_in_force"]) == 1
+    assert hs["counts"]["permitted"] == 1 and hs["matched_items"] == 1 and len(hs["permits_in_force"]) == 1
     assert hs["items"][0]["works"][0]["permit_id"] == hs["permits_in_force"][0]["permit_id"]
     with pytest.raises(NotFound):
         desk.service.inquiry(desk.hoshi, inq.id)
@@ -55,7 +56,7 @@ class _Receiver(BaseHTTPRequestHandler):
     got: list[tuple[dict[str, str], bytes]] = []
     fail_first = 0
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         if type(self).fail_first > 0:
             type(self).fail_first -= 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from kyodaku.audit.outbox import record
 from kyodaku.desk.auth import Actor
 from kyodaku.desk.models import InquiryRow
 from kyodaku.desk.outbox import emit
+from kyodaku.records.counts import HolderCounts
 from kyodaku.records.holder_view import holder_verdict, scrub_item
 from kyodaku.records.store import Records, ScanRecord
 from kyodaku.registry.base import NotFound, RegistryError
@@ -125,26 +125,28 @@ def compute_answer(records: Records, registry: Any, holder: str, corpus: str, wo
     answer: dict[str, Any] = {"corpus": corpus, "holder": holder, "works": list(work_ids) or "all",
                               "answered_at": now.isoformat(), "scans": []}
     for scan in scans:
-        verdicts: Counter[str] = Counter()
-        matched_works: Counter[str] = Counter()
+        # the report's and the auditor page's counting (kyodaku.records.counts)
+        counts = records.holder_counts(scan.id, holder, work_ids or None).get(holder) or HolderCounts(holder)
         items = []
+        total = 0
         for it in _scan_items(records, scan, holder, work_ids):
-            verdicts[it["verdict"]] += 1
-            matched_works.update(w["work_id"] for w in it["works"])
+            total += 1
             if len(items) < ITEMS_IN_ANSWER:
                 items.append(it)
         answer["scans"].append({
             "scan_id": scan.id, "name": scan.name, "licensee": scan.licensee, "use": scan.use,
             "scan_date": scan.on.isoformat(), "started_at": scan.started_at.isoformat(),
             "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
-            "files_scanned": scan.totals.get("files"), "matched_items": sum(verdicts.values()),
-            "verdicts": dict(verdicts), "works_matched": dict(matched_works),
+            "files_scanned": scan.totals.get("files"), "matched_items": counts.matched,
+            "counts": counts.to_json(), "works_matched": dict(counts.works),
             "permits_in_force": _permits_in_force(registry, holder, scan),
-            "items": items, "items_listed": len(items)})
+            "items": items, "items_listed": len(items), "items_recorded": total})
     n = sum(s["matched_items"] for s in answer["scans"])
+    blocked = sum(s["counts"]["blocked"] for s in answer["scans"])
+    answer["summary_counts"] = {"matched": n, "blocked": blocked, "scans": len(scans)}
     answer["summary"] = (f"no recorded scan named {corpus!r}" if not scans else
-                         f"{n} item(s) matched works of {holder} in {len(scans)} recorded scan(s); "
-                         f"{sum(s['verdicts'].get('blocked', 0) for s in answer['scans'])} blocked")
+                         f"{n} item(s) with a match of {holder}'s works at or above review in {len(scans)} "
+                         f"recorded scan(s); {blocked} blocked for its works")
     return answer
 
 

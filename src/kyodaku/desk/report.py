@@ -4,15 +4,16 @@ log with response times.  Read-only; for auditors and operators."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from datetime import datetime
 from statistics import median
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kyodaku.desk.auth import Actor
-from kyodaku.records.models import DecisionRow, DecisionWorkRow
+from kyodaku.records.counts import COUNT_LABELS, HolderCounts
+from kyodaku.records.models import DecisionRow
 
 __all__ = ["claims_log", "corpus_report"]
 
@@ -24,33 +25,25 @@ def _hours(a: datetime, b: datetime) -> float:
 def corpus_report(service: Any, actor: Actor, scan_id: int) -> dict[str, Any]:
     actor.require("auditor", "operator")
     scan = service.records.scan(scan_id)
-    coverage: dict[str, Counter[str]] = defaultdict(Counter)
     reservations: Counter[str] = Counter()
     with service.workspace.session() as s:
-        rows = s.execute(select(DecisionWorkRow.holder, DecisionWorkRow.verdict,
-                                func.count(func.distinct(DecisionWorkRow.decision_id)))
-                         .join(DecisionRow).where(DecisionRow.scan_id == scan_id)
-                         .group_by(DecisionWorkRow.holder, DecisionWorkRow.verdict)).all()
-        for holder, verdict, n in rows:
-            coverage[holder][verdict] += n
-        permitted = s.execute(select(DecisionWorkRow.holder, func.count(func.distinct(DecisionWorkRow.decision_id)))
-                              .join(DecisionRow).where(DecisionRow.scan_id == scan_id,
-                                                       DecisionWorkRow.permit_id.is_not(None))
-                              .group_by(DecisionWorkRow.holder)).all()
         for line in s.scalars(select(DecisionRow.line).where(DecisionRow.scan_id == scan_id)):
             for sig in line.get("signals", []) or []:
                 if sig.get("status") in ("reserved", "unreadable", "invalid"):
                     reservations[f"{sig.get('source')}:{sig.get('status')}"] += 1
+    # the report's and the inquiry's counting (kyodaku.records.counts): an item once per
+    # holder, in the most severe category of that holder's own matches
+    counts = service.records.holder_counts(scan_id)
     holders = service.workspace.registry.list_holders()
     names = {h.slug: h for h in holders}
     per_holder = []
-    for slug in sorted(set(coverage) | set(names)):
-        c = coverage.get(slug, Counter())
+    for slug in sorted(set(counts) | set(names)):
+        c = counts.get(slug) or HolderCounts(slug)
         h = names.get(slug)
+        n = c.to_json()
         per_holder.append({"holder": slug, "name": h.name if h else slug, "jurisdiction": h.jurisdiction if h else "",
-                           "matched": sum(c.values()), "blocked": c.get("blocked", 0),
-                           "review": c.get("review", 0), "cleared": c.get("cleared", 0),
-                           "cleared_by_permit": dict(permitted).get(slug, 0)})
+                           **n, "cleared_by_permit": n["permitted"],
+                           "cleared": n["permitted"] + n["not_reserved"]})
     totals = dict(scan.totals)
     files = int(totals.get("files", 0) or 0)
     excluded = int(totals.get("blocked", 0) or 0) + int(totals.get("error", 0) or 0) + int(totals.get("review", 0) or 0)
@@ -59,7 +52,7 @@ def corpus_report(service: Any, actor: Actor, scan_id: int) -> dict[str, Any]:
         "scan_date": scan.on.isoformat(), "sources": list(scan.inputs),
         "started_at": scan.started_at.isoformat(), "finished_at": scan.finished_at.isoformat() if scan.finished_at else None,
         "totals": totals, "files": files, "excluded": excluded, "kept": files - excluded,
-        "consent_coverage": per_holder, "reservations_honoured": dict(reservations),
+        "consent_coverage": per_holder, "count_labels": COUNT_LABELS, "reservations_honoured": dict(reservations),
     }
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from kyodaku.records.counts import HolderCounts, count_lines
 from kyodaku.records.models import DecisionRow, DecisionWorkRow, ScanRow
 from kyodaku.registry.base import NotFound, utcnow
 
@@ -170,6 +171,19 @@ class Records:
                 sub = sub.where(DecisionWorkRow.work_id.in_(list(work_ids)))
             q = q.where(DecisionRow.id.in_(sub))
         return q.limit(limit) if limit else q
+
+    def holder_counts(self, scan_id: int, holder: str | None = None,
+                      work_ids: Iterable[str] | None = None) -> dict[str, HolderCounts]:
+        """Per holder (or only ``holder``; only matches of ``work_ids`` when given): its
+        items in one scan, counted by :func:`kyodaku.records.counts.count_lines` (the
+        report's, the auditor page's and the inquiry's counting).  Items cleared without
+        any match are not recorded, and count for no holder anyway."""
+        works = list(work_ids) if work_ids is not None else None
+        q = self._decisions_query(scan_id, holder, works, None).with_only_columns(DecisionRow.line)
+        with self._sessions() as s:
+            lines = (line or {} for line in s.scalars(q.execution_options(yield_per=1000)))
+            return count_lines(lines, holders={holder} if holder is not None else None,
+                               works=set(works) if works is not None else None)
 
     def record_decision(self, session: Session, source: str, line: dict[str, Any]) -> int:
         """A decision made outside a scan (a claim upheld, a one-file check), in ``session``."""

@@ -25,17 +25,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from kyodaku.records.counts import CATEGORIES as _CATEGORIES
+from kyodaku.records.counts import CATEGORY_LABELS as _CATEGORY_LABELS
+from kyodaku.records.counts import HolderCounts, holder_categories
+
 VERDICTS = ("blocked", "review", "error", "cleared")
 #: what a holder's work did to an item, most severe first (an item counts once per holder,
-#: in the most severe category among that holder's matches)
-CATEGORIES = ("blocked", "review", "permitted", "not_reserved", "weak")
-CATEGORY_LABELS = {
-    "blocked": "blocked",
-    "review": "review",
-    "permitted": "cleared by permit",
-    "not_reserved": "cleared, not reserved (opt-out)",
-    "weak": "weak match (below review)",
-}
+#: in the most severe category among that holder's matches: kyodaku.records.counts, the
+#: same counting as the desk's auditor page and inquiry answers)
+CATEGORIES = _CATEGORIES
+CATEGORY_LABELS = _CATEGORY_LABELS
 HIST_BINS = 20
 #: error, signal and warning rows kept for the report (their counts stay exact)
 MAX_LISTED = 50
@@ -128,18 +127,15 @@ class EvidencePicker:
 
 
 @dataclass
-class HolderStats:
-    slug: str
-    items: Counter = field(default_factory=Counter)  # category -> items
-    reserved: int = 0  # blocked / review items because of the holder's opt-out reservation
-    permits: Counter = field(default_factory=Counter)  # permit id -> items it cleared
-    works: Counter = field(default_factory=Counter)  # work id -> items matched (not weak)
+class HolderStats(HolderCounts):
+    """A holder's counts (:class:`kyodaku.records.counts.HolderCounts`: ``items`` per
+    category, ``matched``, ``works``, ``permits``, ``reserved``) and its evidence rows."""
+
     picker: EvidencePicker = field(default_factory=lambda: EvidencePicker(0))
 
     @property
-    def matched(self) -> int:
-        """Items with a match at or above the review threshold."""
-        return sum(n for c, n in self.items.items() if c != "weak")
+    def slug(self) -> str:
+        return self.holder
 
     def evidence(self, limit: int) -> list[Evidence]:
         """The chosen rows (see :class:`EvidencePicker`), at most ``limit``."""
@@ -187,17 +183,6 @@ class ScanResults:
 def _text(value: Any) -> str:
     text = "" if value is None else str(value)
     return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
-
-
-def _category(match: dict[str, Any]) -> str:
-    verdict = match.get("verdict")
-    if verdict in ("blocked", "review"):
-        return verdict
-    if match.get("permit_id") is not None:
-        return "permitted"
-    if str(match.get("reason", "")).startswith("opt-out"):
-        return "not_reserved"
-    return "weak"
 
 
 def _segment(value: Any) -> tuple[float, float] | None:
@@ -322,27 +307,14 @@ def _add(out: ScanResults, line: dict[str, Any], max_evidence: int) -> None:
         out.signal_items += 1
         if len(out.signal_rows) < MAX_LISTED:
             out.signal_rows.append(_row(line, matches[0] if matches else None))
-    # per holder: the most severe of the holder's matches (matches come strongest first)
-    best: dict[str, tuple[int, dict[str, Any]]] = {}
-    for m in matches:
-        rank = CATEGORIES.index(_category(m))
-        holder = str(m.get("holder") or "(unknown holder)")
-        if holder not in best or rank < best[holder][0]:
-            best[holder] = (rank, m)
-    if all(rank == len(CATEGORIES) - 1 for rank, _ in best.values()):  # none, or only weak ones
+    # per holder: the most severe of the holder's matches (kyodaku.records.counts)
+    best = holder_categories(line)
+    if all(cat == "weak" for cat, _ in best.values()):  # none, or only weak ones
         out.unmatched += 1
-    for holder, (rank, m) in best.items():
+    for holder, (category, m) in best.items():
         stats = out.holder(holder)
-        category = CATEGORIES[rank]
-        stats.items[category] += 1
-        if category != "weak":
-            stats.works[str(m["work_id"])] += 1
-        if category == "permitted":
-            permit = m["permit_id"]
-            stats.permits[permit if isinstance(permit, (int, str)) else str(permit)] += 1
-        elif category in ("blocked", "review"):
-            if "reserved:" in str(m.get("reason", "")):
-                stats.reserved += 1
+        stats.add(category, m)
+        if category in ("blocked", "review"):
             score = m.get("score")
             score = float(score) if isinstance(score, (int, float)) and math.isfinite(score) else None
             key = evidence_key(category, score, line["path"])

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kyodaku import __version__
+from kyodaku.records.counts import COUNT_LABELS
 from kyodaku.report.charts import COLORS, holder_bars, score_histogram
 from kyodaku.report.collect import (
     CATEGORIES,
@@ -202,7 +203,8 @@ def _context(workspace: Workspace, results: ScanResults, info: ScanInfo, results
     ctx = {
         "info": info, "results": results, "results_name": results_path.name,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__,
-        "verdicts": VERDICTS, "categories": categories, "labels": CATEGORY_LABELS, "colors": COLORS,
+        "verdicts": VERDICTS, "categories": categories, "labels": CATEGORY_LABELS, "count_labels": COUNT_LABELS,
+        "colors": COLORS,
         "sections": sections, "bars": bars, "hist": hist, "signal_rows": signal_rows,
         "max_evidence": max_evidence, "registered_holders": len(holders),
         "evidence_capped": budget <= 0,
