@@ -130,13 +130,13 @@ def main() -> None:
             matches = []
             for wid, c in comps.items():
                 if a.details:
-                    ev = {k: v for k, v in c.evidence.items() if k != "frame_weights"}
+                    ev = dict(c.evidence)
                     print(f"{rel} {wid} {c.score:.3f} q={c.query_segment} r={c.ref_segment} {ev}")
                 if c.score > 0.01:
                     matches.append({"work_id": wid, "score": c.score,
                                     "query_segment": list(c.query_segment) if c.query_segment else None,
                                     "ref_segment": list(c.ref_segment) if c.ref_segment else None,
-                                    "evidence": {k: v for k, v in c.evidence.items() if k != "frame_weights"}})
+                                    "evidence": dict(c.evidence)})
             matches.sort(key=lambda m: -m["score"])
             blocked = any(m["score"] >= THRESHOLD and holder.get(m["work_id"]) not in allowed for m in matches)
             f.write(json.dumps({"path": rel, "verdict": "blocked" if blocked else "cleared",

@@ -1,16 +1,23 @@
 """The conformance test base class every fingerprint method's tests inherit (as
 python-threatexchange does with SignalType): shapes and dtypes, determinism, a copy
-matches, unrelated art does not, degenerate inputs do not crash, scores stay in 0..1.
+matches, unrelated art does not, degenerate inputs do not crash, scores stay in 0..1,
+the reference store gives back what it was given, and a method that maps pixels
+(:class:`~kyodaku.fingerprint.base.MapsPixels`) maps a copy so that the appearance check
+finds it intact.  ``tests/fingerprint/test_registry.py`` fails when a registered method
+has no subclass of this base.
 
 A subclass sets ``method`` and may override the input hooks (video methods make videos).
 """
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
-from kyodaku.fingerprint.base import Fingerprint, FingerprintMethod
+from kyodaku.fingerprint.base import ChecksAppearance, Fingerprint, FingerprintMethod, MapsPixels
 from kyodaku.fingerprint.registry import all_methods
+from kyodaku.fingerprint.store import MethodStore, RefEntry
 from tests import art
 
 
@@ -78,3 +85,29 @@ class MethodConformance:
             fp = self.query(x)
             c = self.method.compare(fp, ref)
             assert 0.0 <= c.score < 0.3
+
+    def test_store_gives_back_what_it_was_given(self, tmp_path):
+        fps = [self.ref(self.original(9)), self.ref(self.original(10))]
+        store = MethodStore(tmp_path / self.method.name, self.method)
+        store.append([RefEntry(i + 1, f"w{i}", fp) for i, fp in enumerate(fps)])
+        again = MethodStore(tmp_path / self.method.name, self.method)  # from disk
+        assert len(again) == 2 and again.work_of(1) == "w1"
+        for i, fp in enumerate(fps):
+            got = again.get(i)
+            assert got.method == self.method.name and np.array_equal(got.vectors, fp.vectors)
+            assert np.array_equal(got.points[:, :fp.points.shape[1]], fp.points)
+            assert got.info == json.loads(json.dumps(fp.info))
+            c = self.method.compare(self.query(self.copy_of(9 + i)), got)
+            assert c.score >= 0.8, c
+
+    def test_pixel_map_lets_the_appearance_check_find_a_copy_intact(self):
+        if not isinstance(self.method, MapsPixels):
+            return  # this method's matches are not checked pixel by pixel (declared so)
+        checker = all_methods()["appearance"]
+        assert isinstance(checker, ChecksAppearance)
+        original, copy = self.original(11), self.copy_of(11)
+        q, r = self.query(copy), self.ref(original)
+        to_ref = self.method.pixel_map(q, r, self.method.compare(q, r))
+        assert to_ref is not None and to_ref.shape == (3, 3) and np.isfinite(to_ref).all()
+        found = checker.check(copy, checker.reference(original), to_ref)
+        assert found is not None and found.shows_copy, found

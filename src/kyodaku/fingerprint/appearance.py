@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod, resize_map
+from kyodaku.fingerprint.base import ChecksAppearance, Comparison, Fingerprint, FingerprintMethod, resize_map
 from kyodaku.media.types import LoadedImage
 
 #: altered share of a reference above which a match is a variant, not a copy.  Measured on
@@ -120,7 +120,7 @@ class Appearance:
                 "compared_px": self.compared_px}
 
 
-class AppearanceMethod(FingerprintMethod):
+class AppearanceMethod(FingerprintMethod, ChecksAppearance):
     name = "appearance"
     #: 2: lossless thumbnails (lossy WebP's 4:2:0 chroma left 0.4% of a painted
     #: sprite's pixels over ``residual_px``: as much as a changed face)
@@ -129,6 +129,7 @@ class AppearanceMethod(FingerprintMethod):
     dim = 8  # one byte per row: the encoded thumbnail
     vote_radius = 0
     search = "none"
+    findable_from = None  # checks what the other methods found; finds nothing itself
 
     #: thumbnail side, px
     side = 256

@@ -8,17 +8,36 @@ millions is not its job: the matcher puts every reference vector of a method in 
 method to ``compare`` only the few candidates that got votes.
 
 Methods are registered in one place, :mod:`kyodaku.fingerprint.registry`.
+
+What a method can do beyond ``reference`` / ``query`` / ``compare`` it declares by
+inheriting a capability (as python-threatexchange's signal types inherit ``FileHasher``,
+``BytesHasher``...); the matcher asks ``isinstance``, never ``getattr``:
+
+* :class:`VerifiesVotes`: checks the index's votes itself (geometric verification of
+  the voting rows) instead of comparing whole fingerprints;
+* :class:`MapsPixels`: maps query pixels onto reference pixels for a comparison (what
+  the appearance check needs: a method without it leaves its matches unchecked);
+* :class:`ResolvesLookAlikes`: explains away look-alikes among its own candidates;
+* :class:`ScoresUnderRules`: caps its scores by the loaded policy;
+* :class:`ChecksAppearance`: compares a query with a reference pixel by pixel under a map;
+* :class:`VideoMethod`: fingerprints whole video files.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from os import PathLike
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
 from kyodaku.media.types import LoadedImage
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kyodaku.fingerprint.appearance import Appearance
+    from kyodaku.policy import MatchRules
 
 
 @dataclass
@@ -58,6 +77,13 @@ class Comparison:
     support: np.ndarray | None = field(default=None, repr=False)
     #: for geometric methods, the 2x3 affine map from query points to reference points
     transform: np.ndarray | None = field(default=None, repr=False)
+    #: what explains this comparison's evidence better (a key of the comparisons a
+    #: :class:`ResolvesLookAlikes` method resolved, then the matcher's work id); the
+    #: matcher decides on this field, ``evidence`` only reports it
+    explained_by: Any = field(default=None, repr=False)
+    #: a temporal method's run, frame by frame: (query t, reference t, weight); what
+    #: :meth:`ResolvesLookAlikes.resolve` weighs (not part of the evidence: it is large)
+    frame_weights: list[list[float]] | None = field(default=None, repr=False)
 
 
 def evidence_score(evidence: float, mid: float, rise: float, tail: float) -> float:
@@ -98,6 +124,11 @@ class FingerprintMethod(ABC):
     #: "knn": nearest neighbours in a dense descriptor space (local features, frames);
     #: "none": not indexed, only consulted to verify what other methods found (appearance)
     search: ClassVar[str] = "radius"
+    #: distinct query vectors that must vote for a reference before it is compared
+    min_votes: ClassVar[int] = 1
+    #: a reference whose fingerprint has fewer vectors than this gives this method
+    #: nothing to find it by (None: the method does not find references, it checks them)
+    findable_from: ClassVar[int | None] = 1
 
     @abstractmethod
     def reference(self, image: LoadedImage) -> Fingerprint:
@@ -127,3 +158,62 @@ class FingerprintMethod(ABC):
     def key(self) -> str:
         """Name and version: fingerprints of another version are not comparable."""
         return f"{self.name}@{self.version}"
+
+
+_K = TypeVar("_K")
+_M = TypeVar("_M", bound="FingerprintMethod")
+
+
+class VerifiesVotes(ABC):
+    """A method that verifies the votes an index found (query row, reference row,
+    distance) itself, e.g. by RANSAC over those correspondences; the matcher calls
+    :meth:`verify` instead of ``compare`` for an indexed candidate."""
+
+    @abstractmethod
+    def verify(self, query: Fingerprint, ref: Fingerprint, q_idx: np.ndarray, r_idx: np.ndarray,
+               distances: np.ndarray) -> Comparison: ...
+
+
+class MapsPixels(ABC):
+    """A method whose comparisons locate the reference in the query: the 3x3 map from
+    the query image's pixels to the reference image's (None when a comparison has no
+    geometry).  The appearance check runs on the matches of these methods."""
+
+    @abstractmethod
+    def pixel_map(self, query: Fingerprint, ref: Fingerprint, comparison: Comparison) -> np.ndarray | None: ...
+
+
+class ResolvesLookAlikes(ABC):
+    """A method that explains away look-alikes among one query's comparisons with several
+    references (same keys in, same keys out; an explained one names its explainer's key
+    in :attr:`Comparison.explained_by`, and in its evidence)."""
+
+    @abstractmethod
+    def resolve(self, comparisons: Mapping[_K, Comparison]) -> dict[_K, Comparison]: ...
+
+
+class ScoresUnderRules(ABC):
+    """A method that caps its own scores by the loaded policy's matching rules; the
+    matcher uses :meth:`under_rules`'s copy."""
+
+    @abstractmethod
+    def under_rules(self: _M, rules: MatchRules) -> _M: ...
+
+
+class ChecksAppearance(ABC):
+    """The pixel-by-pixel check of a query against a reference under a pixel map."""
+
+    @abstractmethod
+    def check(self, image: LoadedImage, ref: Fingerprint, to_ref: np.ndarray) -> Appearance | None: ...
+
+
+class VideoMethod(FingerprintMethod):
+    """A method of video files (``media = "video"``): fingerprints decoded from a path."""
+
+    media: ClassVar[str] = "video"
+
+    @abstractmethod
+    def reference_video(self, path: str | PathLike[str]) -> Fingerprint: ...
+
+    @abstractmethod
+    def query_video(self, path: str | PathLike[str]) -> Fingerprint: ...

@@ -24,7 +24,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod, evidence_score, resize_map
+from kyodaku.fingerprint.base import (
+    Comparison,
+    Fingerprint,
+    FingerprintMethod,
+    MapsPixels,
+    VerifiesVotes,
+    evidence_score,
+    resize_map,
+)
 from kyodaku.media.types import LoadedImage
 
 #: ORB's patch size; smaller images have no keypoints
@@ -136,7 +144,7 @@ def _stretched(gray: np.ndarray, clip: float = 0.005) -> np.ndarray:
 
 
 
-class OrbMethod(FingerprintMethod):
+class OrbMethod(FingerprintMethod, VerifiesVotes, MapsPixels):
     name = "orb"
     #: 4: keypoint positions on coarse pyramid levels corrected (:func:`_positions`);
     #: 5: intensities stretched before detection (:func:`_stretched`)
@@ -146,6 +154,10 @@ class OrbMethod(FingerprintMethod):
     vote_radius = 64
     vote_k = 3
     search = "knn"
+    #: a reference needs votes from this many distinct query keypoints to be verified
+    min_votes = 4
+    #: a reference with fewer keypoints than this is not found by them (too plain)
+    findable_from = 20
 
     ref_side = 640
     ref_features = 500

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cache
 
 from kyodaku.fingerprint.appearance import AppearanceMethod
-from kyodaku.fingerprint.base import FingerprintMethod
+from kyodaku.fingerprint.base import FingerprintMethod, VideoMethod
 from kyodaku.fingerprint.local import OrbMethod
 from kyodaku.fingerprint.pdq import PdqMethod
 
@@ -30,11 +30,11 @@ def all_methods() -> dict[str, FingerprintMethod]:
 
 
 def image_methods() -> list[FingerprintMethod]:
-    return [m for m in all_methods().values() if m.media == "image"]
+    return [m for m in all_methods().values() if not isinstance(m, VideoMethod)]
 
 
-def video_methods() -> list[FingerprintMethod]:
-    return [m for m in all_methods().values() if m.media == "video"]
+def video_methods() -> list[VideoMethod]:
+    return [m for m in all_methods().values() if isinstance(m, VideoMethod)]
 
 
 def get_method(name: str) -> FingerprintMethod:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from kyodaku.fingerprint.registry import video_methods
 from kyodaku.scan.matcher import Match, Matcher
 from kyodaku.video.decode import probe
 from kyodaku.video.keyframes import Keyframe, video_keyframes
@@ -32,8 +31,7 @@ def match_video(matcher: Matcher, path: str | os.PathLike) -> list[Match]:
     """Every match of the video at ``path``: with registered videos and with registered
     pictures (raises MediaError for a file that is not a decodable video).  The video
     is decoded whatever the reference set holds: nothing is cleared unread."""
-    fps = {m.name: matcher.methods[m.name].query_video(path)  # type: ignore[attr-defined]
-           for m in video_methods() if m.name in matcher.refs.indexes}
+    fps = {m.name: m.query_video(path) for m in matcher.video_methods() if m.name in matcher.refs.indexes}
     matches = matcher.match_fingerprints(fps) if fps else []
     if has_pictures(matcher):
         keyframes, _info = video_keyframes(path)

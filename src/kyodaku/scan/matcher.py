@@ -27,7 +27,17 @@ import cv2
 import numpy as np
 
 from kyodaku.fingerprint.appearance import ALTERED_MAX, Appearance
-from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
+from kyodaku.fingerprint.base import (
+    ChecksAppearance,
+    Comparison,
+    Fingerprint,
+    FingerprintMethod,
+    MapsPixels,
+    ResolvesLookAlikes,
+    ScoresUnderRules,
+    VerifiesVotes,
+    VideoMethod,
+)
 from kyodaku.media.types import LoadedImage
 from kyodaku.policy.decide import default_policy
 from kyodaku.policy.rules import MatchRules
@@ -37,8 +47,6 @@ from kyodaku.scan.refset import ReferenceSet
 #: look (a dark sky, a busy texture, many crops of one scene) collect votes from every
 #: query, and eight of them left a pasted figure's work unverified
 MAX_CANDIDATES = 24
-#: a candidate needs this many distinct query vectors voting for it (per method)
-MIN_VOTES = {"pdq": 1, "orb": 4}
 #: share of a weaker match's evidence that must come from a stronger match's evidence
 #: for it to count as explained by that match
 EXPLAINED_SHARE = 0.5
@@ -119,6 +127,10 @@ class Matcher:
         self.methods = {name: _under_rules(m, self.rules) for name, m in refs.methods.items()}
         self._appearance_rows: dict[int, int] | None = None
 
+    def video_methods(self) -> list[VideoMethod]:
+        """The reference set's video methods, under this matcher's rules."""
+        return [m for m in self.methods.values() if isinstance(m, VideoMethod)]
+
     def match_image(self, image: LoadedImage) -> list[Match]:
         fps = {name: m.query(image) for name, m in self.methods.items()
                if m.media == "image" and name in self.refs.indexes}
@@ -144,11 +156,12 @@ class Matcher:
             name, ref, comparison = m.basis
             ref_store = self.refs.stores[name]
             row = self._appearance_rows.get(int(ref_store.refs[ref]["media_id"]))
-            pixel_map = getattr(self.methods[name], "pixel_map", None)
-            to_ref = pixel_map(fps[name], ref_store.get(ref), comparison) if row is not None and pixel_map else None
-            if to_ref is not None:
+            method, checker = self.methods[name], self.methods["appearance"]
+            to_ref = method.pixel_map(fps[name], ref_store.get(ref), comparison) \
+                if row is not None and isinstance(method, MapsPixels) else None
+            if to_ref is not None and isinstance(checker, ChecksAppearance):
                 try:
-                    found = self.methods["appearance"].check(image, store.get(row), to_ref)  # type: ignore[attr-defined]
+                    found = checker.check(image, store.get(row), to_ref)
                 except (ValueError, np.linalg.LinAlgError, cv2.error):
                     found = None  # a degenerate alignment: the match keeps its score
         memo[m.work_id] = found
@@ -220,11 +233,11 @@ class Matcher:
                 if c.transform is not None and (hit.work_id not in geometry
                                                 or c.score > geometry[hit.work_id][2].score):
                     geometry[hit.work_id] = (name, hit.ref, c)
-                if "explained_by" in c.evidence:
+                if c.explained_by is not None:
                     # the same evidence is better explained by another work, whatever
                     # other methods say about this one
                     caps[hit.work_id] = min(caps.get(hit.work_id, 1.0), c.score)
-                    explained[hit.work_id] = c.evidence["explained_by"]
+                    explained[hit.work_id] = c.explained_by
                     if hit.uncapped is not None and c.transform is not None:
                         uncapped[hit.work_id] = max(uncapped.get(hit.work_id, 0.0), hit.uncapped)
                 cur = per_work.get(hit.work_id)
@@ -269,31 +282,27 @@ class Matcher:
         n_q = len(fp)
         pairs = np.unique(owners.astype(np.int64) * n_q + q_rows)
         refs, votes = np.unique(pairs // n_q, return_counts=True)
-        keep = votes >= MIN_VOTES.get(method.name, 1)
+        keep = votes >= method.min_votes
         refs, votes = refs[keep], votes[keep]
         order = np.argsort(-votes, kind="stable")[:MAX_CANDIDATES]
         hits = []
-        verify = getattr(method, "verify", None)
         for ref in refs[order]:
             ref_fp = store.get(int(ref))
-            if verify is not None:
+            if isinstance(method, VerifiesVotes):
                 sel = owners == ref
-                comp = verify(fp, ref_fp, q_rows[sel], r_rows[sel] - int(store.offsets[ref]), dists[sel])
+                comp = method.verify(fp, ref_fp, q_rows[sel], r_rows[sel] - int(store.offsets[ref]), dists[sel])
             else:
                 comp = method.compare(fp, ref_fp)
             hits.append(_Hit(store.work_of(int(ref)), int(ref), comp))
-        resolve = getattr(method, "resolve", None)
-        if resolve is not None and len(hits) > 1:
+        if isinstance(method, ResolvesLookAlikes) and len(hits) > 1:
             # the method explains away look-alikes among its own candidates (episodes that
             # reuse another episode's scene art)
-            resolved = resolve({i: h.comparison for i, h in enumerate(hits)})
+            resolved = method.resolve({i: h.comparison for i, h in enumerate(hits)})
             for i, h in enumerate(hits):
                 h.comparison = resolved[i]
-                by = h.comparison.evidence.get("explained_by")
+                by = h.comparison.explained_by
                 if isinstance(by, int):
-                    h.comparison.evidence["explained_by"] = hits[by].work_id
-        for h in hits:
-            h.comparison.evidence.pop("frame_weights", None)  # internal to resolve; large
+                    h.comparison.explained_by = h.comparison.evidence["explained_by"] = hits[by].work_id
         return hits
 
 
@@ -307,8 +316,7 @@ def _in_band(strength: float, band: tuple[float, float]) -> float:
 def _under_rules(method: FingerprintMethod, rules: MatchRules) -> FingerprintMethod:
     """``method`` as it scores under ``rules``: a method that caps scores by the policy
     (``under_rules``) gets its copy; the others are used as they are."""
-    under = getattr(method, "under_rules", None)
-    return under(rules) if under is not None else method
+    return method.under_rules(rules) if isinstance(method, ScoresUnderRules) else method
 
 
 def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None], rules: MatchRules) -> None:
@@ -372,7 +380,7 @@ def _suppress_explained(hits: list[_Hit], cap: float) -> list[_Hit]:
                 ratio = len(s_weak) / len(s_strong)
                 weak.uncapped = weak.comparison.score
                 weak.comparison.score = min(weak.comparison.score, cap * ratio**4)
-                weak.comparison.evidence["explained_by"] = strong.work_id
+                weak.comparison.explained_by = weak.comparison.evidence["explained_by"] = strong.work_id
                 break
     return sorted(ranked, key=lambda h: -h.comparison.score)
 

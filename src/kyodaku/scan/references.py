@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from kyodaku.audit.registry import append, conflict_entry
 from kyodaku.fingerprint.base import Fingerprint
+from kyodaku.fingerprint.local import OrbMethod
 from kyodaku.fingerprint.registry import all_methods, image_methods, video_methods
 from kyodaku.fingerprint.store import RefEntry, stored_meta
 from kyodaku.media.images import load_image
@@ -26,7 +27,7 @@ REF_MAX_SIDE = 1024
 REF_TIMEOUT = 1800.0
 #: a reference image with no PDQ hash (featureless) and fewer local keypoints than this
 #: can hardly be found in copies: the registrant is told
-PLAIN_MAX_KEYPOINTS = 20
+PLAIN_MAX_KEYPOINTS = OrbMethod.findable_from
 #: two reference pictures of different works at most this many PDQ bits (of 256) apart
 #: are near-identical: copies of either match both.  Half PDQ's usual match threshold (31).
 #: Measured on the evaluation sets' catalogs: distinct works sit 36 or more bits from any
@@ -70,14 +71,16 @@ class FingerprintSummary:
 def too_plain(fps: dict[str, Fingerprint]) -> bool:
     """Whether an image reference's fingerprints leave nothing to find it by: no PDQ hash
     (every view featureless) and next to no local keypoints."""
-    pdq, orb = fps.get("pdq"), fps.get("orb")
-    return pdq is not None and len(pdq) == 0 and (orb is None or len(orb) < PLAIN_MAX_KEYPOINTS)
+    methods = all_methods()
+    finders = [(fp, methods[name].findable_from) for name, fp in fps.items() if name in methods]
+    finders = [(fp, least) for fp, least in finders if least is not None]
+    return bool(finders) and all(len(fp) < least for fp, least in finders)
 
 
 def fingerprint_file(path: str, kind: str) -> dict[str, Fingerprint]:
     """Every registered method's reference fingerprint of one file (raises MediaError)."""
     if kind == "video":
-        return {m.name: m.reference_video(path) for m in video_methods()}  # type: ignore[attr-defined]
+        return {m.name: m.reference_video(path) for m in video_methods()}
     image = load_image(path, max_side=REF_MAX_SIDE)
     return {m.name: m.reference(image) for m in image_methods()}
 

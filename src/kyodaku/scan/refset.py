@@ -15,6 +15,7 @@ from kyodaku.fingerprint.registry import all_methods
 from kyodaku.fingerprint.store import MethodStore, RefEntry
 from kyodaku.index import load_index, make_index
 from kyodaku.index.base import VectorIndex
+from kyodaku.index.faiss_index import FaissIndex
 
 
 #: k-NN methods: exact FAISS flat search below this many vectors, IVF above
@@ -69,7 +70,9 @@ def outgrown(method: FingerprintMethod, index: VectorIndex, n: int) -> bool:
     planned for."""
     if _structure(method, n) != _structure(method, len(index)):
         return True
-    return _replan(getattr(index, "structure", None), getattr(index, "params", {}), n)
+    if not isinstance(index, FaissIndex):
+        return False  # exact and MIH indexes have no lists to plan
+    return _replan(index.structure, index.params, n)
 
 
 def _replan(structure: str | None, params: dict, n: int) -> bool:

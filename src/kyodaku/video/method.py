@@ -57,15 +57,17 @@ import math
 import os
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from kyodaku.fingerprint.base import Comparison, Fingerprint, FingerprintMethod
+from kyodaku.fingerprint.base import Comparison, Fingerprint, ResolvesLookAlikes, ScoresUnderRules, VideoMethod
 from kyodaku.index.faiss_index import single_thread_if
 from kyodaku.media.types import LoadedImage
 
 from .decode import sample_frames
+
+_K = TypeVar("_K")
 from .frames import (
     GRID,
     SCALE_FACTOR,
@@ -79,7 +81,7 @@ from .frames import (
 _LOCAL = threading.local()
 
 
-class VideoFrames(FingerprintMethod):
+class VideoFrames(VideoMethod, ResolvesLookAlikes, ScoresUnderRules):
     """Local binary features (ORB) of frames sampled at 2/s; temporal alignment."""
 
     name: ClassVar[str] = "video_frames"
@@ -368,12 +370,11 @@ class VideoFrames(FingerprintMethod):
             "weight": round(w, 3), "mean_inliers": round(best["mean_inliers"], 1),
             "mean_coverage": round(best["mean_coverage"], 3), "mirrored": bool(best["variant"]),
             "scale": round(best["scale"], 3), "query_frames": int(query.info.get("frames") or 0),
-            # [query t, reference t, weight] of every frame of the run: what resolve() needs
-            "frame_weights": best["frame_weights"],
         }
         if details:
             evidence["pairs"] = best["pairs"]
-        return Comparison(round(float(score), 4), evidence, qseg, rseg)
+        # [query t, reference t, weight] of every frame of the run: what resolve() needs
+        return Comparison(round(float(score), 4), evidence, qseg, rseg, frame_weights=best["frame_weights"])
 
     def score_of(self, weight: float, frames: int) -> float:
         """The calibrated score of a run of ``frames`` frames weighing ``weight``."""
@@ -381,7 +382,7 @@ class VideoFrames(FingerprintMethod):
         # a run of one frame is no temporal evidence whatever its weight
         return round(float(min(score, self.single_frame_cap) if frames < 2 else score), 4)
 
-    def resolve(self, comparisons: Mapping[str, Comparison]) -> dict[str, Comparison]:
+    def resolve(self, comparisons: Mapping[_K, Comparison]) -> dict[_K, Comparison]:
         """Explain away look-alikes among one query's comparisons with several references.
 
         Episodes may share scene art and characters: a stretch of the query that copies
@@ -399,8 +400,8 @@ class VideoFrames(FingerprintMethod):
         """
         from .align import explain_away
 
-        keyed = {k: c for k, c in comparisons.items() if c.evidence.get("frame_weights")}
-        runs = {k: [(f[0], f[2]) for f in c.evidence["frame_weights"]] for k, c in keyed.items()}
+        keyed = {k: c for k, c in comparisons.items() if c.frame_weights}
+        runs = {k: [(f[0], f[2]) for f in c.frame_weights or ()] for k, c in keyed.items()}
         kept = explain_away(runs, ratio=self.resolve_ratio, period=1.0 / self.fps)
         out = dict(comparisons)
         for k, (weight, frames, by) in kept.items():
@@ -410,7 +411,8 @@ class VideoFrames(FingerprintMethod):
             score = min(c.score, self.score_of(weight, frames))
             if score < c.score:
                 ev = {**c.evidence, "raw_score": c.score, "explained_by": by, "weight": round(weight, 3)}
-                out[k] = Comparison(score, ev, c.query_segment, c.ref_segment)
+                out[k] = Comparison(score, ev, c.query_segment, c.ref_segment, explained_by=by,
+                                    frame_weights=c.frame_weights)
         return out
 
     def _align(self, qt: np.ndarray, rt: np.ndarray, pairs: list[tuple],
