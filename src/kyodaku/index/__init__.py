@@ -12,6 +12,10 @@ Backends
 ``faiss``  :class:`~kyodaku.index.faiss_index.FaissIndex`: IndexBinaryFlat /
            IndexBinaryMultiHash / IndexBinaryHNSW / IndexBinaryIVF, IndexFlatL2 /
            IndexHNSWFlat / IndexIVFFlat.
+``he``     :class:`~kyodaku.index.hamming.HammingIndex` (binary only, opt-in: never chosen
+           by "auto"): visual vocabulary + inverted file + Hamming-embedding signatures
+           for local descriptors (16 bytes of RAM a descriptor with 64-bit signatures;
+           full descriptors memory-mapped on disk).
 
 ``make_index(kind, dim, expected_size=..., backend="auto")`` picks by expected size:
 below :data:`EXACT_MAX` vectors ``exact``; above, ``mih`` for binary vectors and FAISS for
@@ -49,7 +53,7 @@ FLOAT_FLAT_MAX = 50_000
 #: binary vectors, backend="faiss": IndexBinaryFlat up to this many, IndexBinaryMultiHash above
 BINARY_FLAT_MAX = 2_000_000
 
-BACKENDS = ("auto", "exact", "mih", "faiss")
+BACKENDS = ("auto", "exact", "mih", "faiss", "he")
 
 
 def faiss_structure(kind: str, expected_size: int | None) -> str:
@@ -73,7 +77,8 @@ def make_index(
 
     ``expected_size``: how many vectors it will hold (all fingerprint vectors, e.g. 8 PDQ
     hashes per reference image), used to pick the backend and its parameters.
-    ``backend``: "auto", "exact", "mih" or "faiss".  ``structure``: FAISS structure
+    ``backend``: "auto", "exact", "mih", "faiss" or "he" (Hamming embedding, binary
+    only; "auto" never picks it).  ``structure``: FAISS structure
     ("flat", "multihash", "hnsw", "ivf"; default by size).  Other keyword arguments go to
     the index class (e.g. ``b=`` for mih, ``nprobe=`` for FAISS IVF)."""
     if backend not in BACKENDS:
@@ -89,6 +94,10 @@ def make_index(
             backend = "mih" if kind == "binary" else "faiss"
     if backend == "exact":
         return ExactIndex(kind, dim, **params)
+    if backend == "he":
+        from kyodaku.index.hamming import HammingIndex
+
+        return HammingIndex(kind, dim, **params)
     if backend == "mih":
         params.setdefault("b", default_substring_bits(expected_size))
         return MIHIndex(kind, dim, **params)
@@ -113,6 +122,10 @@ def load_index(directory: str | Path) -> VectorIndex:
         from kyodaku.index.faiss_index import FaissIndex
 
         return FaissIndex.load(directory)
+    if backend == "he":
+        from kyodaku.index.hamming import HammingIndex
+
+        return HammingIndex.load(directory)
     raise ValueError(f"{directory / 'meta.json'}: unknown index backend {backend!r}")
 
 
