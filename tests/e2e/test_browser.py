@@ -183,3 +183,27 @@ def test_holder_files_operator_upholds_holder_sees_it(server, browser, tmp_path)
     holder_ctx.close()
     op_ctx.close()
     assert time.monotonic() - started < 60
+
+
+def test_claim_form_error_path_in_japanese(server, browser, tmp_path):
+    """Filed without a work on a Japanese desk: the form comes back in Japanese with the
+    error beside the works, the upload kept and the matched work pre-selected; filing it
+    then needs no new upload (issue 23, item 7)."""
+    output = tmp_path / "generated.png"
+    art.save(art.paste(art.artwork(402), art.artwork(90, (720, 960)), 0.5), output)
+    ctx, holder = signed_in(browser, server, "kumo-staff")
+    holder.get_by_role("link", name="日本語").click()
+    holder.wait_for_url(f"{server.url}/claims")
+    holder.get_by_label("出力（画像または動画）").set_input_files(str(output))
+    holder.get_by_role("button", name="申立てを行う").click()
+    holder.wait_for_load_state()
+    assert holder.locator("html").get_attribute("lang") == "ja"
+    assert "Field required" not in holder.content()
+    assert holder.locator("#err-work_ids").inner_text() == "出力が複製している貴社の作品を 1 点以上選んでください。"
+    assert "generated.png" in holder.locator("#kept-upload").inner_text()
+    assert holder.get_by_role("checkbox", name="w402").is_checked()  # the match, pre-selected
+    accessible(holder)
+    holder.get_by_role("button", name="申立てを行う").click()
+    holder.wait_for_url(f"{server.url}/claims/*")
+    assert holder.locator("#evidence").inner_text() == "証拠"
+    ctx.close()

@@ -28,7 +28,8 @@ NO_TENANT_IDS = {
     "/api/v1/me", "/api/v1/claims", "/api/v1/inquiries", "/api/v1/works", "/api/v1/permits",
     "/api/v1/holder/claims", "/api/v1/holder/claims/upload", "/api/v1/holder/inquiries", "/api/v1/holder/works",
     "/api/v1/holder/permits", "/api/v1/holder/webhooks", "/api/v1/operator/overdue", "/api/v1/operator/webhooks",
-    "/api/v1/operator/deliveries/run", "/api/v1/auditor/scans", "/api/v1/auditor/claims-log",
+    "/api/v1/operator/deliveries/run", "/api/v1/operator/claims/actions",
+    "/api/v1/auditor/scans", "/api/v1/auditor/claims-log",
     "/api/v1/auditor/scans/{scan_id}/report",  # not a holder's record: holders get 403 (asserted below)
     "/api/v1/screen/prompt", "/api/v1/screen/output", "/api/v1/screen/weekly",  # asserted below
 }
@@ -87,6 +88,8 @@ def test_lists_show_only_the_callers_records(web, kumo_ids):
     assert web.client.get(f"/api/v1/auditor/scans/{kumo_ids['scan_id']}/report", headers=web.api("hoshi")).status_code == 403
     assert web.client.get("/api/v1/operator/overdue", headers=web.api("hoshi")).status_code == 403
     assert web.client.post("/api/v1/operator/deliveries/run", headers=web.api("hoshi")).status_code == 403
+    assert web.client.post("/api/v1/operator/claims/actions", headers=web.api("hoshi"),
+                           json={"action": "acknowledge", "claim_ids": [kumo_ids["claim_id"]]}).status_code == 403
     assert web.client.post("/api/v1/screen/prompt", headers=web.api("hoshi"), json={"prompt": "x"}).status_code == 403
     assert web.client.post("/api/v1/screen/output", headers=web.api("hoshi"),
                            files={"file": ("x.png", b"x", "image/png")}).status_code == 403

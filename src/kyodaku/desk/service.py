@@ -13,7 +13,10 @@ registered, inquiries, and (through the registry) works, aliases and permits.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
+import shutil
 import urllib.parse
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -28,17 +31,22 @@ from kyodaku.audit import AuditLog
 from kyodaku.audit.outbox import drain_quietly, record
 from kyodaku.desk import auth, inquiries
 from kyodaku.desk.auth import Actor, Forbidden
-from kyodaku.desk.claims import (Claim, claim_view, claims_query, evidence_from_line, keep_upload, transition,
-                                 visible_claim)
+from kyodaku.desk.claims import (MAX_UPLOAD_DEFAULT, Claim, claim_view, claims_query, evidence_from_line,
+                                 keep_upload, transition, visible_claim)
 from kyodaku.desk.lifecycle import DeadlinePolicy
 from kyodaku.desk.models import AccountRow, ApiKeyRow, ClaimEventRow, ClaimRow, WebhookRow
 from kyodaku.desk.outbox import SmtpSettings, check_webhook_target, deliver_pending, emit
+from kyodaku.records.holder_view import holder_verdict
 from kyodaku.records.store import Records
 from kyodaku.registry.base import Conflict, NotFound, RegistryError, utcnow
 from kyodaku.registry.models import HolderRow, WorkRow
 from kyodaku.workspace import Workspace
 
 __all__ = ["DeskService"]
+
+#: uploads kept per holder while claim forms come back (oldest removed first)
+PENDING_KEPT = 5
+_PENDING_TOKEN = re.compile(r"^[0-9a-f]{64}(\.[a-z0-9]{1,8})?$")
 
 
 def webhook_target(url: str) -> str:
@@ -243,6 +251,94 @@ class DeskService:
             raise
         self._drain()
         return self.claim(actor, claim_id)
+
+    # -- a claim form being completed (pages) ------------------------------------------------
+    def hold_claim_upload(self, actor: Actor, upload: Path, upload_name: str, holder: str | None = None) -> str:
+        """Keep an upload while its claim form comes back to the holder (a field to fix, a
+        warning to confirm), so it need not be sent again.  Checked as a claim's upload is
+        (size, decodable media); kept in the holder's own pending folder, the newest
+        :data:`PENDING_KEPT` only (older ones are removed).  Returns its token (a file
+        name, good only for this holder's accounts)."""
+        from kyodaku.desk import storage
+
+        with self.workspace.session() as s:
+            holder_id = self._holder_for(s, actor, holder).id
+        storage.check_size(upload, upload_name, int(getattr(self, "max_upload_bytes", MAX_UPLOAD_DEFAULT)))
+        storage.check_media(upload, upload_name)
+        ext = storage.extension_for(upload) or Path(upload_name).suffix
+        folder = self.uploads_dir / "pending" / str(holder_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with upload.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)
+        clean = "".join(c for c in ext.lower()[:8] if c.isalnum() or c == ".")
+        dest = folder / f"{digest.hexdigest()}{clean}"
+        tmp = dest.with_name(dest.name + ".part")
+        shutil.copyfile(upload, tmp)
+        tmp.replace(dest)
+        kept = sorted((p for p in folder.iterdir() if p.is_file()), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in kept[PENDING_KEPT:]:
+            old.unlink(missing_ok=True)
+        return dest.name
+
+    def pending_upload(self, actor: Actor, token: str, holder: str | None = None) -> Path:
+        """The upload kept under ``token`` for this holder (NotFound when it is gone)."""
+        with self.workspace.session() as s:
+            holder_id = self._holder_for(s, actor, holder).id
+        path = self.uploads_dir / "pending" / str(holder_id) / token
+        if not _PENDING_TOKEN.match(token or "") or not path.is_file():
+            raise NotFound("the kept upload is gone: attach the file again")
+        return path
+
+    def drop_pending_upload(self, actor: Actor, token: str, holder: str | None = None) -> None:
+        try:
+            self.pending_upload(actor, token, holder).unlink(missing_ok=True)
+        except NotFound:
+            pass
+
+    def subject_matches(self, actor: Actor, *, upload: Path | None = None, decision_id: int | None = None,
+                        holder: str | None = None) -> list[dict[str, Any]]:
+        """The holder's works a claim's subject matched, strongest first, one entry per
+        work (``work_id``, ``score``, ``verdict``): an upload is checked as a claim's is,
+        a decision read from its record (NotFound if it matched none of the holder's works)."""
+        with self.workspace.session() as s:
+            slug = self._holder_for(s, actor, holder).slug
+        if upload is not None:
+            from kyodaku.scan.pipeline import ScanOptions, check_file
+
+            line = check_file(self.workspace, str(upload),
+                              ScanOptions(self.licensee, "generation", self.clock().date(), workers=0))
+        else:
+            decision = self.records.decision(int(decision_id))  # type: ignore[arg-type]
+            if slug not in decision.holders:
+                raise NotFound(f"no decision {decision_id} about works of {slug}")
+            line = decision.line
+        view = holder_verdict(line.get("verdict"), line.get("matches", []), {slug},
+                              captions=line.get("captions", []) or [])
+        best: dict[str, dict[str, Any]] = {}
+        for m in view["matches"]:
+            wid = m.get("work_id")
+            if wid and (wid not in best or float(m.get("score", 0)) > best[wid]["score"]):
+                best[wid] = {"work_id": wid, "score": float(m.get("score", 0)), "verdict": m.get("verdict")}
+        return sorted(best.values(), key=lambda m: -m["score"])
+
+    def act_many(self, actor: Actor, claim_ids: Iterable[int], action: str,
+                 note: str = "") -> list[tuple[int, Claim | None, str | None]]:
+        """One lifecycle step on several claims (an operator's bulk action): each claim
+        moved, audited and notified exactly as :meth:`act` does one, in its own
+        transaction; a claim that cannot take the step is reported, the others still
+        move.  Returns (claim id, the claim after, None) or (claim id, None, why not)."""
+        actor.require("operator")
+        out: list[tuple[int, Claim | None, str | None]] = []
+        for claim_id in dict.fromkeys(claim_ids):
+            try:
+                out.append((claim_id, self.act(actor, claim_id, action, note), None))
+            except Forbidden:
+                raise
+            except RegistryError as exc:
+                out.append((claim_id, None, str(exc)))
+        return out
 
     def claim(self, actor: Actor, claim_id: int) -> Claim:
         with self.workspace.session() as s:

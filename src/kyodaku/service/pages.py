@@ -26,7 +26,7 @@ from kyodaku.desk.lifecycle import actions_for
 from kyodaku.desk.report import claims_log, corpus_report
 from kyodaku.corpus import Item
 from kyodaku.desk.auth import Forbidden
-from kyodaku.registry.base import RegistryError
+from kyodaku.registry.base import NotFound, RegistryError
 from kyodaku.registry.names import InvisibleCharacter, visible_text
 from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
 from kyodaku.service.api.common import Id, inquiry_csv_response
@@ -148,30 +148,133 @@ def home(request: Request, service: Desk, session: Page) -> HTMLResponse:
 
 
 # -- claims -----------------------------------------------------------------------------
+def _claims_page(request: Request, service: Any, session: Any, *, status: int = 200, state: str | None = None,
+                 overdue: bool = False, form: dict[str, Any] | None = None,
+                 bulk: list[tuple[int, Any, str | None]] | None = None) -> HTMLResponse:
+    """The claims list, with the claim form (holders) or the bulk actions (operators);
+    ``form``: the claim form as it comes back (fields, errors, warnings, matched works)."""
+    claims = service.claims(session.actor, state=state or None, overdue=overdue)
+    works = catalog.list_works(service, session.actor) if session.actor.role == "holder" else []
+    return render(request, "claims.html", session, status=status, claims=claims, works=works, state=state,
+                  overdue=overdue, form=form or {}, bulk=bulk, bulk_actions=BULK_ACTIONS,
+                  bulk_failed=any(why for _, _, why in bulk or ()))
+
+
+#: the operator's actions the claims list offers on several claims at once
+BULK_ACTIONS = ("acknowledge", "start_review", "reject")
+
+
 @router.get("/claims", response_class=HTMLResponse)
 def claims_page(request: Request, service: Desk, session: Page, state: str | None = None,
                 overdue: bool = False) -> HTMLResponse:
-    claims = service.claims(session.actor, state=state or None, overdue=overdue)
-    works = catalog.list_works(service, session.actor) if session.actor.role == "holder" else []
-    return render(request, "claims.html", session, claims=claims, works=works, state=state, overdue=overdue,
-                  decision_id=request.query_params.get("decision", ""))
+    form: dict[str, Any] = {}
+    decision = request.query_params.get("decision", "").strip()
+    if decision and session.actor.role == "holder":
+        form = {"decision_id": decision}
+        if decision.isdigit():  # the works the decision matched come pre-selected
+            try:
+                form["matched"] = service.subject_matches(session.actor, decision_id=int(decision))
+            except RegistryError:
+                form["matched"] = []
+            form["selected"] = [m["work_id"] for m in form["matched"]]
+    return _claims_page(request, service, session, state=state, overdue=overdue, form=form)
 
 
 @router.post("/claims")
-def file_claim_page(service: Desk, session: PostedPage,
-                    work_ids: Annotated[list[str], Form()], description: Annotated[str, Form(max_length=10_000)] = "",
+def file_claim_page(request: Request, service: Desk, session: PostedPage,
+                    work_ids: Annotated[list[str], Form()] = [],  # noqa: B006
+                    description: Annotated[str, Form(max_length=10_000)] = "",
                     decision_id: Annotated[str, Form(max_length=12)] = "",
+                    pending: Annotated[str, Form(max_length=100)] = "",
+                    pending_name: Annotated[str, Form(max_length=1000)] = "",
+                    confirm: Annotated[str, Form(max_length=10)] = "",
+                    step: Annotated[str, Form(max_length=10)] = "",
                     file: Annotated[UploadFile | None, File()] = None) -> Response:
-    if file is not None and file.filename:
-        with saved_upload(file) as upload:
-            claim = service.file_claim(session.actor, work_ids=work_ids, description=description, upload=upload,
-                                       upload_name=file.filename)
-    else:
-        if not decision_id.strip().isdigit():
-            raise RegistryError("attach the output file or give the decision id it was recorded under")
-        claim = service.file_claim(session.actor, work_ids=work_ids, description=description,
-                                   decision_id=int(decision_id))
+    """File a claim.  A form that cannot be filed comes back with what to fix beside each
+    field, in the reader's language, and the upload kept (422); one whose chosen works
+    are not among those the output matched comes back with a warning to confirm (200);
+    ``step=check`` only checks the output and pre-selects the works it matched."""
+    actor = session.actor
+    actor.require("holder")
+    t = translator(session.lang)
+    errors: dict[str, str] = {}
+    upload: Any = None
+    decision: int | None = None
+    try:
+        if file is not None and file.filename:
+            with saved_upload(file) as tmp:
+                pending = service.hold_claim_upload(actor, tmp, file.filename)
+            pending_name = file.filename
+        if pending:
+            upload = service.pending_upload(actor, pending)
+    except NotFound:
+        errors["file"] = t("claim_err_upload_gone")
+        pending = pending_name = ""
+    except Forbidden:
+        raise
+    except RegistryError as exc:
+        errors["file"] = t("claim_err_upload", reason=str(exc))
+        pending = pending_name = ""
+    if upload is None and "file" not in errors:
+        text = decision_id.strip()
+        if not text:
+            errors["file"] = t("claim_err_no_subject")
+        elif not text.isdigit():
+            errors["decision_id"] = t("claim_err_decision_id", value=text)
+        else:
+            decision = int(text)
+    matched: list[dict[str, Any]] = []
+    if upload is not None or decision is not None:
+        try:
+            matched = service.subject_matches(actor, upload=upload, decision_id=decision if upload is None else None)
+        except NotFound:
+            errors["decision_id"] = t("claim_err_no_decision", id=decision)
+    matched_ids = [m["work_id"] for m in matched]
+    own = {w.work_id for w in catalog.list_works(service, actor)}
+    chosen = list(dict.fromkeys(w.strip() for w in work_ids if w.strip()))
+    if not chosen:
+        if step != "check":
+            errors["work_ids"] = t("claim_err_no_work")
+    elif unknown := [w for w in chosen if w not in own]:
+        errors["work_ids"] = t("claim_err_unknown_work", works=", ".join(unknown))
+    warnings: list[str] = []
+    missed = [w for w in chosen if w not in matched_ids]
+    if chosen and missed and (upload is not None or decision is not None) and not errors:
+        warnings.append(t("claim_warn_not_matched", works=", ".join(missed),
+                          matched=", ".join(matched_ids) or t("claim_matched_none")))
+    form = {"decision_id": decision_id.strip() if upload is None else "", "description": description,
+            "pending": pending if upload is not None else "", "pending_name": pending_name if upload is not None else "",
+            "matched": matched, "selected": chosen or matched_ids, "errors": errors, "warnings": warnings,
+            "checked": upload is not None or decision is not None}
+    if errors or step == "check" or (warnings and not confirm):
+        return _claims_page(request, service, session, status=422 if errors else 200, form=form)
+    try:
+        claim = service.file_claim(actor, work_ids=chosen, description=description, upload=upload,
+                                   upload_name=pending_name or None, decision_id=decision if upload is None else None)
+    except Forbidden:
+        raise
+    except RegistryError as exc:
+        errors["form"] = t("claim_not_filed", reason=str(exc))
+        return _claims_page(request, service, session, status=422, form=form)
+    if pending:
+        service.drop_pending_upload(actor, pending)
     return _back(f"/claims/{claim.id}")
+
+
+@router.post("/claims/bulk", response_class=HTMLResponse)
+def bulk_act_page(request: Request, service: Desk, session: PostedPage,
+                  action: Annotated[str, Form(max_length=40)] = "",
+                  claim_ids: Annotated[list[int], Form()] = [],  # noqa: B006
+                  note: Annotated[str, Form(max_length=10_000)] = "") -> HTMLResponse:
+    """An operator's action on the claims ticked in the list: each claim moved and audited
+    as a single action is; the page says which moved and why the others did not."""
+    session.actor.require("operator")
+    t = translator(session.lang)
+    if action not in BULK_ACTIONS or not claim_ids:
+        error = t("bulk_choose_action") if action not in BULK_ACTIONS else t("bulk_choose_claims")
+        return _claims_page(request, service, session, status=422, bulk=[(0, None, error)])
+    results = service.act_many(session.actor, [i for i in claim_ids if 0 < i < 2**31], action, note)
+    return _claims_page(request, service, session, bulk=results)
 
 
 @router.get("/claims/{claim_id}", response_class=HTMLResponse)

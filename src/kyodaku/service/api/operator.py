@@ -21,6 +21,10 @@ class ActionIn(BaseModel):
     note: str = Field(default="", max_length=10_000)
 
 
+class BulkActionIn(ActionIn):
+    claim_ids: list[Annotated[int, Field(ge=1, le=2**31 - 1)]] = Field(min_length=1, max_length=500)
+
+
 class WebhookIn(BaseModel):
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
 
@@ -29,6 +33,18 @@ class WebhookIn(BaseModel):
 def act(claim_id: Id, body: ActionIn, actor: ApiActor, service: Desk) -> dict[str, Any]:
     actor.require("operator")
     return service.act(actor, claim_id, body.action, body.note).to_json(service.clock())
+
+
+@router.post("/claims/actions")
+def act_many(body: BulkActionIn, actor: ApiActor, service: Desk) -> dict[str, Any]:
+    """One step on several claims: each moved and audited as a single action is; the
+    answer lists, per claim, its new state or why it did not move."""
+    actor.require("operator")
+    now = service.clock()
+    results = [{"claim": cid, "ok": True, "state": c.state, "claim_detail": c.to_json(now)} if c is not None else
+               {"claim": cid, "ok": False, "error": why}
+               for cid, c, why in service.act_many(actor, body.claim_ids, body.action, body.note)]
+    return {"action": body.action, "moved": sum(r["ok"] for r in results), "results": results}
 
 
 @router.get("/overdue")
