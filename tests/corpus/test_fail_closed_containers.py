@@ -9,7 +9,6 @@ import json
 import os
 import tarfile
 from datetime import date
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
+
 from kyodaku.fingerprint.base import Fingerprint
 from kyodaku.fingerprint.local import OrbMethod
 from kyodaku.fingerprint.pdq import PdqMethod, trim_borders
 from tests import art
 from tests.fingerprint.conformance import MethodConformance
-
-import cv2
-import numpy as np
 
 
 class TestPdq(MethodConformance):

@@ -23,7 +23,6 @@ from kyodaku.media.types import LoadedImage, MediaError
 from tests.media.hostile import EXPECT, make_all
 
 
-
 def _permissions_enforced() -> bool:
     """False when this process reads mode-000 files anyway (root, CAP_DAC_OVERRIDE)."""
     import tempfile
@@ -187,11 +186,12 @@ def _rss_run(path: Path, small: Path, **kw) -> dict:
 def test_bomb_peak_rss_in_subprocess(files):
     """Peak RSS (C allocations by Pillow included) barely moves when loading the bombs."""
     small = files["bmp"]
-    for name, limit_mb in (("bomb_png", 400), ("mid_bomb_png", 81), ("tiff_bomb_tif", 900), ("jpeg_bomb_jpg", 3600)):
+    # each bomb's decoded size in MB, were it decoded
+    for name, _decoded_mb in (("bomb_png", 400), ("mid_bomb_png", 81), ("tiff_bomb_tif", 900), ("jpeg_bomb_jpg", 3600)):
         r = _rss_run(files[name], small)
         assert r["outcome"].startswith("error: image too large"), r
         assert r["seconds"] < 2.0, r
-        assert r["rss_delta_kb"] < 16 * 1024, (name, r)  # vs limit_mb MB for the decoded image
+        assert r["rss_delta_kb"] < 16 * 1024, (name, r)  # vs _decoded_mb MB for the decoded image
     # and even when the caller lifts kyodaku's limit, Pillow's own bomb check still holds
     r = _rss_run(files["bomb_png"], small, max_pixels=10**12)
     assert r["outcome"].startswith("error: image too large") and r["rss_delta_kb"] < 16 * 1024, r

@@ -15,7 +15,6 @@ from kyodaku.media.walk import WalkItem, iter_media, sniff_kind
 from tests.media.hostile import make_all
 
 
-
 def _permissions_enforced() -> bool:
     """False when this process reads mode-000 files anyway (root, CAP_DAC_OVERRIDE)."""
     import tempfile
@@ -367,7 +366,7 @@ def test_streams_inside_a_big_tree(tmp_path, monkeypatch):
 
 def test_deep_tree_no_recursion_limit(tmp_path):
     p = tmp_path
-    for i in range(60):
+    for _ in range(60):
         p = p / "d"
     touch(p / "deep.png")
     import sys

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kyodaku.registry.importers import check_media_files, register_work
 from kyodaku.registry.base import RegistryError
+from kyodaku.registry.importers import check_media_files, register_work
 from kyodaku.scan.pipeline import ScanOptions, check_file, scan_paths
 from kyodaku.scan.references import fingerprint_pending
 from tests import art

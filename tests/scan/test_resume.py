@@ -15,7 +15,6 @@ import pytest
 from kyodaku.scan.pipeline import resume_state
 from tests import art
 
-
 N = 200  # enough that the scan is still running after its first flushed batch
 
 

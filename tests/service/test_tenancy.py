@@ -47,8 +47,9 @@ def kumo_ids(web):
         screened = record_screening(s, {"path": "gen.png", "verdict": "blocked", "media": "image", "matches": [
             {"work_id": "w402", "holder": "kumo", "score": 1.0, "verdict": "blocked", "method": "pdq"}]},
             licensee=LICENSEE, at=d.service.clock())
-    return {"set_id": keywords.id, "decision_id": screened, "index": 0, "claim_id": claim.id, "inquiry_id": inquiry.id, "work_id": "w402", "permit_id": permit.id,
-            "key_id": key_id, "scan_id": d.scan_id}
+    return {"set_id": keywords.id, "decision_id": screened, "index": 0, "claim_id": claim.id,
+            "inquiry_id": inquiry.id, "work_id": "w402", "permit_id": permit.id, "key_id": key_id,
+            "scan_id": d.scan_id}
 
 
 def app_routes(app) -> list[tuple[str, set[str]]]:

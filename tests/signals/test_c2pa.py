@@ -12,14 +12,14 @@ import pytest
 c2pa = pytest.importorskip("c2pa")
 pytest.importorskip("cryptography")
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from PIL import Image
+from cryptography import x509  # noqa: E402 - after the importorskip
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402 - after the importorskip
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402 - after the importorskip
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402 - after the importorskip
+from PIL import Image  # noqa: E402 - after the importorskip
 
-from kyodaku.signals import read_signals
-from kyodaku.signals.c2pa_reader import read_c2pa, signals_from_store
+from kyodaku.signals import read_signals  # noqa: E402 - after the importorskip
+from kyodaku.signals.c2pa_reader import read_c2pa, signals_from_store  # noqa: E402 - after the importorskip
 
 
 def _name(cn: str) -> x509.Name:

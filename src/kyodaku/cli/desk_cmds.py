@@ -11,8 +11,17 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from kyodaku.cli.common import (HELP_MARKUP, HomeOption, console, err_console, fail, friendly_errors, open_workspace,
-                                settings_for, unknown_licensee)
+from kyodaku.cli.common import (
+    HELP_MARKUP,
+    HomeOption,
+    console,
+    err_console,
+    fail,
+    friendly_errors,
+    open_workspace,
+    settings_for,
+    unknown_licensee,
+)
 from kyodaku.desk import DeskService
 from kyodaku.workspace import WorkspaceError
 

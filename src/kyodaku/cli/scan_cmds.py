@@ -13,14 +13,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kyodaku.cli.common import (HomeOption, check_licensee, console, fail, friendly_errors, open_workspace,
-                                parse_date)
+from kyodaku.cli.common import HomeOption, check_licensee, console, fail, friendly_errors, open_workspace, parse_date
 from kyodaku.cli.explain import explain, explain_text
 from kyodaku.cli.progress import known_total, scan_progress
 from kyodaku.policy.decide import Policy
 from kyodaku.report.html import DEFAULT_MAX_EVIDENCE
-from kyodaku.scan.pipeline import (DEFAULT_FILE_TIMEOUT, ScanOptions, ScanSummary, check_file, resume_state,
-                                   scan_paths)
+from kyodaku.scan.pipeline import DEFAULT_FILE_TIMEOUT, ScanOptions, ScanSummary, check_file, resume_state, scan_paths
 
 USES = ("training", "generation")
 _STYLE = {"blocked": "bold red", "cleared": "green", "review": "yellow", "error": "magenta"}

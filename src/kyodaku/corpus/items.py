@@ -47,8 +47,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kyodaku.media.sniff import (FORMAT_KIND, IMAGE_EXTS, NOT_MEDIA, SNIFF_BYTES, VIDEO_EXTS, kind_for_name,
-                                 sniff_format, unsupported_reason)
+from kyodaku.media.sniff import (
+    FORMAT_KIND,
+    IMAGE_EXTS,
+    NOT_MEDIA,
+    SNIFF_BYTES,
+    VIDEO_EXTS,
+    kind_for_name,
+    sniff_format,
+    unsupported_reason,
+)
 from kyodaku.media.walk import iter_media
 
 #: manifest columns that may name a local file, and that may hold the media bytes

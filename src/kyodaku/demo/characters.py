@@ -8,10 +8,10 @@ import numpy as np
 from PIL import Image, ImageChops
 
 from kyodaku.demo.paint import (
-    Canvas,
-    Point,
     RGB,
     SPRITE_SIZE,
+    Canvas,
+    Point,
     bezier,
     blob,
     crescent,
@@ -58,7 +58,7 @@ def character(seed: int) -> Image.Image:
     # hair behind the head
     back_len = rng.uniform(650, 900) if long_hair else rng.uniform(430, 520)
     locks = []
-    for i in range(int(rng.integers(7, 12))):
+    for _ in range(int(rng.integers(7, 12))):
         x0 = cx + rng.uniform(-hr_x * 1.1, hr_x * 1.1)
         pts = bezier((x0, head_y - hr_y * 0.6), (x0 + rng.uniform(-120, 120), head_y + 100),
                      (x0 + rng.uniform(-160, 160), back_len - 120), (x0 + rng.uniform(-200, 200), back_len))
@@ -84,7 +84,7 @@ def character(seed: int) -> Image.Image:
         cv.paint(cape, cape_c, shade(cape_c, 0.5), texture=0.4, outline=ink, width=5)
         cv.pattern(cape, PATTERNS[int(rng.integers(0, len(PATTERNS)))], shade(cape_c, 1.4),
                    rng.uniform(20, 44), rng.uniform(0, math.pi), 120)
-        for k in range(int(rng.integers(3, 7))):  # folds
+        for _ in range(int(rng.integers(3, 7))):  # folds
             fx = cx + rng.uniform(-sw * 1.8, sw * 1.8)
             cv.line(bezier((fx * 0.3 + cx * 0.7, sh_y + 60), (fx, sh_y + 200), (fx, low - 200), (fx, low - 20), 10),
                     shade(cape_c, 0.4), 4)

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw
 
-
 SPRITE_SIZE = (900, 1200)
 SCENE_SIZE = (1280, 720)
 

@@ -7,9 +7,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from kyodaku.demo.paint import (
+    SCENE_SIZE,
     Canvas,
     Point,
-    SCENE_SIZE,
     bezier,
     blob,
     ellipse_pts,
@@ -118,7 +118,7 @@ def scene(seed: int, theme: str | None = None) -> Image.Image:
             px = pier_x + 10 + k * 56
             cv.paint([(px, ground_y + 50), (px + 14, ground_y + 50), (px + 14, ground_y + 130),
                       (px, ground_y + 130)], (90, 60, 40), (50, 30, 20), texture=0.5, outline=(30, 20, 15), width=2)
-        for k in range(int(rng.integers(2, 4))):  # warehouses on the far shore
+        for _ in range(int(rng.integers(2, 4))):  # warehouses on the far shore
             hx = rng.uniform(0, w - 220)
             _building(cv, rng, hx, ground_y - 40, rng.uniform(140, 220), rng.uniform(90, 160))
     else:

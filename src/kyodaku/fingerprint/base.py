@@ -26,8 +26,8 @@ inheriting a capability (as python-threatexchange's signal types inherit ``FileH
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from os import PathLike
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 

@@ -178,7 +178,7 @@ def _pil_open(f: BinaryIO, declared: tuple[int, int] | None, max_pixels: int) ->
         ) from None
     except MemoryError:
         raise MediaError("out of memory reading the image header") from None
-    except Exception as e:  # SyntaxError, struct.error, ValueError, OSError, EOFError...
+    except Exception as e:  # noqa: BLE001 - SyntaxError, struct.error, ValueError, OSError, EOFError...
         raise MediaError(f"corrupt image header: {_short(e)}") from None
 
 
@@ -193,7 +193,7 @@ def _orientation(im: Image.Image) -> int:
     try:
         value = im.getexif().get(_ORIENTATION_TAG, 1)
         return int(value) if value in _TRANSPOSE else 1
-    except Exception:  # malformed EXIF: keep the pixels as stored rather than fail
+    except Exception:  # noqa: BLE001 - malformed EXIF: keep the pixels as stored rather than fail
         return 1
 
 
@@ -305,13 +305,13 @@ def _decode(f: BinaryIO, max_side: int, max_pixels: int) -> tuple[np.ndarray, np
             raise MediaError(f"out of memory decoding a {im.size[0]}x{im.size[1]} image") from None
         except Image.DecompressionBombError as e:
             raise MediaError(f"image too large: {_short(e)}") from None
-        except Exception as e:  # OSError "image file is truncated", SyntaxError "broken PNG file"...
+        except Exception as e:  # noqa: BLE001 - OSError "image file is truncated", SyntaxError "broken PNG"...
             raise MediaError(f"truncated or corrupt image: {_short(e)}") from None
         try:
             return _to_arrays(im, max_side, _orientation(im))
         except MemoryError:
             raise MediaError(f"out of memory converting a {im.size[0]}x{im.size[1]} image") from None
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001 - a hostile file is an error line, never a crash
             raise MediaError(f"cannot convert image (mode {im.mode}): {_short(e)}") from None
 
 

@@ -57,8 +57,19 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kyodaku.media.sniff import (FORMAT_KIND, IMAGE_EXTS, NOT_MEDIA, SNIFF_BYTES, VIDEO_EXTS, Kind, kind_for_name,
-                                 read_head, sniff_format, sniff_kind, unsupported_reason)
+from kyodaku.media.sniff import (
+    FORMAT_KIND,
+    IMAGE_EXTS,
+    NOT_MEDIA,
+    SNIFF_BYTES,
+    VIDEO_EXTS,
+    Kind,
+    kind_for_name,
+    read_head,
+    sniff_format,
+    sniff_kind,
+    unsupported_reason,
+)
 
 __all__ = ["WalkItem", "iter_media", "sniff_kind", "kind_for_name", "IMAGE_EXTS", "VIDEO_EXTS", "SNIFF_BYTES"]
 

@@ -36,9 +36,9 @@ from kyodaku.registry.base import (
     Alias,
     Holder,
     Permit,
-    Reservation,
     Registry,
     RegistryError,
+    Reservation,
     Work,
     scope_text,
 )

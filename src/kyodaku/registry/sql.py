@@ -44,7 +44,6 @@ from kyodaku.registry.base import (
     WorkScope,
     utcnow,
 )
-from kyodaku.registry.names import check_identifier, visible_text
 from kyodaku.registry.models import (
     AliasRow,
     HolderRow,
@@ -56,6 +55,7 @@ from kyodaku.registry.models import (
     ReservationRow,
     WorkRow,
 )
+from kyodaku.registry.names import check_identifier, visible_text
 
 __all__ = ["SqlRegistry"]
 

@@ -8,6 +8,7 @@ flight one at a time, so only the file that really kills a worker becomes an err
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -15,8 +16,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
-
-import multiprocessing as mp
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -17,7 +17,6 @@ from kyodaku.index import load_index, make_index
 from kyodaku.index.base import VectorIndex
 from kyodaku.index.faiss_index import FaissIndex
 
-
 #: k-NN methods: exact FAISS flat search below this many vectors, IVF above
 KNN_FLAT_MAX = 20_000
 #: IVF: about this many vectors per list, and lists probed per query.  Measured on the

@@ -66,8 +66,6 @@ from kyodaku.index.faiss_index import single_thread_if
 from kyodaku.media.types import LoadedImage
 
 from .decode import sample_frames
-
-_K = TypeVar("_K")
 from .frames import (
     GRID,
     SCALE_FACTOR,
@@ -77,6 +75,8 @@ from .frames import (
     mirrored_x,
     verify_pair,
 )
+
+_K = TypeVar("_K")
 
 _LOCAL = threading.local()
 

@@ -13,7 +13,6 @@ from typing import Union
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision: str = '0002'
 down_revision: Union[str, Sequence[str], None] = '0001'
