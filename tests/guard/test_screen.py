@@ -157,3 +157,22 @@ def test_background_drain_commits_the_entry_before_the_answer_and_logs_it_after(
     assert sorted(logged) == sorted(ids)
     assert verify(log.path).ok
     guard.close()
+
+
+def test_a_prompt_with_a_works_keyword_set_is_review_with_a_rewrite(guarded) -> None:
+    ws, guard, _tmp = guarded
+    ws.registry.add_keyword_set("w402", "en", ["harbour", "crane"])
+    hit = guard.screen_prompt("a red crane over the harbour at dusk, oil painting", "blurry")
+    assert hit.verdict == "review" and "w402" in str(hit.reason)
+    assert [(k["work_id"], k["holder"], k["verdict"]) for k in hit.keywords] == [("w402", "kumo", "review")]
+    assert hit.rewrite and "crane" not in hit.rewrite["prompt"] and "harbour" not in hit.rewrite["prompt"]
+    assert "crane" in hit.rewrite["negative_prompt"] and "blurry" in hit.rewrite["negative_prompt"]
+    line = Records(ws.session).decision(hit.decision_id).line
+    assert line["keywords"][0]["work_id"] == "w402" and "matched" not in line["keywords"][0]  # prompt not kept
+    # the negative prompt is never a hit; one keyword of the set is not enough
+    assert guard.screen_prompt("a quiet field", "harbour, crane").verdict == "cleared"
+    assert guard.screen_prompt("a harbour at dawn").verdict == "cleared"
+    # a generation permit of the holder clears it (the hit is still reported, with the permit)
+    permit = ws.registry.grant_permit("kumo", LICENSEE, "generation", valid_from=date(2026, 1, 1))
+    ok = guard.screen_prompt("a red crane over the harbour at dusk")
+    assert ok.verdict == "cleared" and ok.rewrite is None and ok.keywords[0]["permit_id"] == permit.id

@@ -35,6 +35,7 @@ from kyodaku.audit.outbox import drain_quietly, record
 from kyodaku.corpus import iter_items
 from kyodaku.guard.drain import Drainer
 from kyodaku.guard.evidence import save_query_frames
+from kyodaku.guard.keywords import keyword_hits, suggest_rewrite
 from kyodaku.guard.limits import check_limits
 from kyodaku.guard.stamp import registry_digest, registry_stamp
 from kyodaku.media.sniff import FORMAT_SUFFIX, SNIFF_BYTES, sniff_format
@@ -45,6 +46,7 @@ from kyodaku.scan.captions import match_texts
 from kyodaku.scan.matcher import Matcher
 from kyodaku.scan.pipeline import ScanOptions, Scanner, match_item
 from kyodaku.scan.refset import ReferenceSet
+from kyodaku.text.matcher import CaptionMatch
 from kyodaku.workspace import Workspace
 
 __all__ = ["Guard", "MatchedWork", "RELOAD_CHECK_SECONDS", "ScreenRefused", "ScreenResult", "prompt_digest"]
@@ -248,23 +250,39 @@ class Guard:
     # -- prompts -----------------------------------------------------------------------------
     def screen_prompt(self, prompt: str, negative_prompt: str = "") -> ScreenResult:
         """Screen a prompt before generation: the works and holders it names (aliases,
-        titles; as ``kyodaku check-text``, use ``generation``).  The negative prompt names
-        what is not wanted: it is never a hit (it is recorded, hashed like the prompt)."""
+        titles; as ``kyodaku check-text``, use ``generation``) and the works whose
+        descriptive keyword sets it holds (:func:`kyodaku.guard.keywords.keyword_hits`).
+        A keyword hit is judged as a caption naming its work (``review`` without a
+        generation permit of the work's holder, cleared with one); when the verdict is not
+        ``cleared`` the answer suggests a ``rewrite`` (prompt and negative prompt).  The
+        negative prompt names what is not wanted: it is never a hit (it is recorded, hashed
+        like the prompt)."""
         t0 = time.perf_counter()
         loaded = self.state()
         scanner = loaded.scanner
         found = match_texts(scanner.aliases, [["prompt", prompt]]) if prompt.strip() else []
+        hits = keyword_hits(self.workspace.registry, prompt, negative_prompt) if prompt.strip() else []
+        as_captions = [CaptionMatch(h.work_id, h.holder, ", ".join(h.keywords), " ".join(h.matched), "names_work",
+                                    1.0, "prompt keywords") for h in hits]
         decision = scanner.policy.decide([], licensee=self.licensee, use=USE, on=scanner.options.on,
-                                         registry_view=scanner.view, captions=found)
+                                         registry_view=scanner.view, captions=[*found, *as_captions])
         verdict, reason = decision.verdict, decision.reason
-        keywords: list[dict[str, Any]] = []
+        judged = list(decision.captions)
+        named, by_keywords = judged[:len(found)], judged[len(found):]
+        keywords: list[dict[str, Any]] = [{**h.to_json(), "verdict": j.verdict, "reason": j.reason,
+                                           "permit_id": j.permit_id} for h, j in zip(hits, by_keywords, strict=True)]
         rewrite = None
+        if verdict != "cleared":
+            flagged = ([m for m, j in zip(found, named, strict=True) if j.verdict == "review"]
+                       + [h for h, j in zip(hits, by_keywords, strict=True) if j.verdict == "review"])
+            new_prompt, new_negative = suggest_rewrite(prompt, negative_prompt, flagged)
+            rewrite = {"prompt": new_prompt, "negative_prompt": new_negative}
         if verdict == "cleared" and not decision.captions:
             reason = "the prompt names no registered work or holder"
         line: dict[str, Any] = {"path": "prompt", "media": "prompt", "verdict": verdict, "reason": reason,
                                 "permit_id": decision.permit_id, "matches": []}
-        if decision.captions:
-            line["captions"] = [c.to_json() for c in decision.captions]
+        if named:
+            line["captions"] = [c.to_json() for c in named]
         if keywords:
             line["keywords"] = keywords
         return self._record(line, "prompt", prompt, t0, negative_prompt=negative_prompt, rewrite=rewrite,
@@ -286,12 +304,15 @@ class Guard:
                 rewrite: dict[str, str] | None = None, digest: str | None = None) -> ScreenResult:
         now = self.clock()
         captions = line.get("captions") or []
-        if not self.keep_prompts:  # a caption match quotes the text it was found in
+        keywords = line.get("keywords") or []
+        if not self.keep_prompts:  # a caption or keyword match quotes the text it was found in
             captions = [{k: v for k, v in c.items() if k != "text"} for c in captions]
-        kept = {**line, **self._prompt_fields(prompt, negative_prompt), "captions": captions, "screen": kind,
-                "registry_digest": digest}
-        if not captions:
-            kept.pop("captions")
+            keywords = [{k: v for k, v in h.items() if k != "matched"} for h in keywords]
+        kept = {**line, **self._prompt_fields(prompt, negative_prompt), "captions": captions, "keywords": keywords,
+                "screen": kind, "registry_digest": digest}
+        for key in ("captions", "keywords"):
+            if not kept[key]:
+                kept.pop(key)
         with self.workspace.session() as s:
             decision_id = record_screening(s, kept, licensee=self.licensee, at=now)
             record(s, "screen", {"decision": decision_id, "kind": kind, "licensee": self.licensee,
