@@ -223,3 +223,5 @@ def test_the_registry_digest_is_stable_and_follows_the_registry(desk) -> None:  
     ws.registry.grant_permit("kumo", LICENSEE, "generation", valid_from=date(2026, 1, 1))
     third = guard.screen_prompt("a quiet field")
     assert third.registry_digest != first.registry_digest and third.registry_digest.startswith("sha256:")
+    ws.registry.add_keyword_set("w402", "en", ["harbour", "crane"])
+    assert guard.screen_prompt("a quiet field").registry_digest != third.registry_digest

@@ -2,7 +2,8 @@
 reference set, indexes, policy view and aliases are loaded again.
 
 The registry's part is a handful of aggregates (counts, largest ids, latest revocation,
-withdrawal and fingerprinting times), the reference set's the modification times of the
+withdrawal and fingerprinting times; keyword sets too, so the digest covers what prompt
+screening matched against), the reference set's the modification times of the
 fingerprint stores' ``refs.json`` and the indexes' ``meta.json``, and the date (permits
 are valid per day).  One call costs a few milliseconds; :class:`~kyodaku.guard.screen.Guard`
 makes it at most once a second.
@@ -23,8 +24,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from kyodaku.registry.models import (AliasRow, HolderRow, MediaRow, PermitEventRow, PermitRow, ReservationRow,
-                                     WorkRow)
+from kyodaku.registry.models import (AliasRow, HolderRow, KeywordSetRow, MediaRow, PermitEventRow, PermitRow,
+                                     ReservationRow, WorkRow)
 from kyodaku.workspace import Workspace
 
 __all__ = ["registry_digest", "registry_stamp"]
@@ -47,6 +48,7 @@ def registry_stamp(workspace: Workspace, policy_file: Path | None = None) -> tup
         for q in (select(func.count(HolderRow.id), func.max(HolderRow.id)),
                   select(func.count(WorkRow.id), func.max(WorkRow.id)),
                   select(func.count(AliasRow.id), func.max(AliasRow.id)),
+                  select(func.count(KeywordSetRow.id), func.max(KeywordSetRow.id)),
                   select(func.count(MediaRow.id), func.max(MediaRow.id), func.max(MediaRow.fingerprinted_at)),
                   select(func.count(PermitRow.id), func.max(PermitRow.id), func.max(PermitRow.revoked_at)),
                   select(func.count(PermitEventRow.id), func.max(PermitEventRow.id)),
