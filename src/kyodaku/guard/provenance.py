@@ -19,8 +19,8 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 __all__ = ["ASSERTION", "SIGNABLE", "TRAINED", "NotSignable", "SigningKey", "SigningKeyError", "Verified",
@@ -113,7 +113,7 @@ class SigningKey:
         signing = cls(chain, key_pem)
         try:
             signing.sign(_TRIAL_PNG, "png", {"trial": True})
-        except Exception as e:  # c2pa refuses the chain (for example a self-signed signer)
+        except Exception as e:  # noqa: BLE001 - c2pa raises its own errors (e.g. a self-signed signer): all mean 'does not load'
             raise SigningKeyError(f"KYODAKU_C2PA_CERT={cert}: c2pa does not sign with this chain ({e})") from None
         return signing
 
@@ -209,7 +209,7 @@ def verify_output(path: str | Path, fmt: str | None = None, trust_anchors: bytes
                   else c2pa.Reader(mime, io.BytesIO(data)))
         with reader:
             report = json.loads(reader.json())
-    except Exception as e:  # no manifest, or one that cannot be read
+    except Exception as e:  # noqa: BLE001 - no manifest, or one c2pa cannot read: either way not verified
         return Verified(False, False, None, None, [f"no readable C2PA manifest: {e}"], bool(trust_anchors))
     codes = [s.get("code", "") for s in report.get("validation_status") or []]
     problems = [c for c in codes if c != _UNTRUSTED]

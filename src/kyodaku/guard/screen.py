@@ -44,7 +44,7 @@ from kyodaku.records.store import record_screening
 from kyodaku.registry.base import utcnow
 from kyodaku.scan.captions import match_texts
 from kyodaku.scan.matcher import Matcher
-from kyodaku.scan.pipeline import ScanOptions, Scanner, match_item
+from kyodaku.scan.pipeline import Scanner, ScanOptions, match_item
 from kyodaku.scan.refset import ReferenceSet
 from kyodaku.text.matcher import CaptionMatch
 from kyodaku.workspace import Workspace

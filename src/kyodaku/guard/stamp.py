@@ -24,8 +24,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from kyodaku.registry.models import (AliasRow, HolderRow, KeywordSetRow, MediaRow, PermitEventRow, PermitRow,
-                                     ReservationRow, WorkRow)
+from kyodaku.registry.models import (
+    AliasRow,
+    HolderRow,
+    KeywordSetRow,
+    MediaRow,
+    PermitEventRow,
+    PermitRow,
+    ReservationRow,
+    WorkRow,
+)
 from kyodaku.workspace import Workspace
 
 __all__ = ["registry_digest", "registry_stamp"]
