@@ -206,4 +206,7 @@ def test_claim_form_error_path_in_japanese(server, browser, tmp_path):
     holder.get_by_role("button", name="申立てを行う").click()
     holder.wait_for_url(f"{server.url}/claims/*")
     assert holder.locator("#evidence").inner_text() == "証拠"
+    main = holder.locator("main").inner_text()  # the verdict's reasons and times in Japanese too
+    assert "許諾なし" in main and "no permit" not in main and "check of the uploaded file" not in main
+    assert "JST (" in main
     ctx.close()

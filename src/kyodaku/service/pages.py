@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Any
@@ -26,6 +26,7 @@ from kyodaku.desk.lifecycle import actions_for
 from kyodaku.desk.report import claims_log, corpus_report
 from kyodaku.corpus import Item
 from kyodaku.desk.auth import Forbidden
+from kyodaku.records.reasons import evidence_reasons, match_reason
 from kyodaku.registry.base import NotFound, RegistryError
 from kyodaku.registry.names import InvisibleCharacter, visible_text
 from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
@@ -63,10 +64,64 @@ def _templates() -> Jinja2Templates:
     return Jinja2Templates(directory=str(folder))
 
 
+def _say(t: Any, key: str, params: dict[str, Any]) -> str:
+    """One reason in the page's language: its message with the use and verdict words
+    translated too."""
+    params = dict(params)
+    if params.get("use") in ("training", "generation"):
+        params["use"] = t(f"use_{params['use']}")
+    if "own" in params:
+        params["own"] = t(f"verdict_{params['own']}")
+    return t(key, **params)
+
+
+_SOURCE = re.compile(r"^(scan|check|claim|screen) decision (\d+)$")
+
+
+def page_helpers(lang: str, tz: Any) -> dict[str, Any]:
+    """What templates use to show data in the page's language: ``reason(match)``,
+    ``reasons(evidence)`` (message keys, :mod:`kyodaku.records.reasons`), ``source(text)``
+    (where evidence came from) and ``when(datetime)`` (the desk's time zone, JST, beside UTC)."""
+    t = translator(lang)
+
+    def source(text: str | None) -> str:
+        if text == "check of the uploaded file":
+            return t("source_upload")
+        m = _SOURCE.match(text or "")
+        return t("source_decision", kind=t(f"source_{m.group(1)}"), id=m.group(2)) if m else (text or "")
+
+    def when(at: datetime | None) -> str:
+        if at is None:
+            return ""
+        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        local, utc = at.astimezone(tz), at.astimezone(UTC)
+        return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({utc:%Y-%m-%d %H:%M} UTC)"
+
+    def summary(inq: Any, holder_view: bool = True) -> str:
+        answer = inq.answer or {}
+        counts = answer.get("summary_counts")
+        if not answer:
+            return t(f"state_{inq.state}")
+        if not answer.get("scans"):
+            return t("inquiry_no_scan", corpus=inq.corpus)
+        if not counts:
+            return str(answer.get("summary") or "")
+        if holder_view:
+            return t("inquiry_summary", n=counts["matched"], scans=counts["scans"], blocked=counts["blocked"])
+        return t("inquiry_summary_of", holder=inq.holder_name, n=counts["matched"], scans=counts["scans"],
+                 blocked=counts["blocked"])
+
+    return {"reason": lambda m: _say(t, *match_reason(m)), "summary": summary,
+            "reasons": lambda ev: "; ".join(_say(t, k, p) for k, p in evidence_reasons(ev)),
+            "source": source, "when": when}
+
+
 def render(request: Request, name: str, session: Any, status: int = 200, **ctx: Any) -> HTMLResponse:
     lang = session.lang if session is not None else request_lang(request)
+    desk = request.app.state.desk
     ctx.update(request=request, s=session, actor=session.actor if session else None, lang=lang,
-               t=translator(lang), csrf=session.csrf if session else "", now=request.app.state.desk.clock())
+               t=translator(lang), csrf=session.csrf if session else "", now=desk.clock(),
+               **page_helpers(lang, getattr(desk.deadlines, "tz", UTC)))
     return _templates().TemplateResponse(request, name, ctx, status_code=status)
 
 
