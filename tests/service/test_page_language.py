@@ -58,3 +58,20 @@ def test_inquiry_lists_summarise_in_the_pages_language(web):
         assert "item(s) with a match" not in text, page
     op = web.login("ops")
     assert "2 item(s) with a match of Kumo's works" in html.unescape(op.get("/inquiries").text)
+
+
+def test_the_letter_in_japanese_reasons_times_and_print_style(web):
+    inq = web.desk.service.file_inquiry(web.desk.kumo, corpus="corpus-v1")
+    b = web.login("kumo-staff")
+    b.get("/lang/ja")
+    letter = b.get(f"/inquiries/{inq.id}/letter").text
+    assert "許諾なし：acme-video-ai は kumo から w402 の学習の許諾を得ていません" in letter
+    assert "no permit" not in letter
+    assert "回答日時: 2026-06-05 10:00 JST (2026-06-05 01:00 UTC)" in letter  # not a raw ISO timestamp
+    assert "T01:00:00" not in letter
+    assert "@page" in letter and "@media print" in letter and "table-header-group" in letter
+    api = web.client.get(f"/api/v1/inquiries/{inq.id}/letter.html?lang=ja", headers=web.api("kumo")).text
+    assert "許諾なし：" in api
+    # the inquiry's two columns are no longer both headed 判定
+    page = b.get(f"/inquiries/{inq.id}").text
+    assert '<th scope="col">判定</th>' in page and '<th scope="col">判定記録</th>' in page

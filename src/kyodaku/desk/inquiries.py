@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -21,6 +22,7 @@ from sqlalchemy import select
 
 from kyodaku.audit.outbox import record
 from kyodaku.desk.auth import Actor
+from kyodaku.desk.lifecycle import local_and_utc
 from kyodaku.desk.models import InquiryRow
 from kyodaku.desk.outbox import emit
 from kyodaku.records.counts import HolderCounts
@@ -103,7 +105,8 @@ def _item(decision: Any, holder: str, works: set[str] | None) -> dict[str, Any]:
             "own_verdict": view["own_verdict"], "grounds": view["grounds"],
             "reason": view["reason"], "permit_id": view["permit_id"],
             "works": [{"work_id": m.get("work_id"), "score": round(float(m.get("score", 0)), 4),
-                       "verdict": m.get("verdict"), "permit_id": m.get("permit_id")} for m in view["matches"]]}
+                       "verdict": m.get("verdict"), "permit_id": m.get("permit_id"), "reason": m.get("reason")}
+                      for m in view["matches"]]}
 
 
 def _scan_items(records: Records, scan: ScanRecord, holder: str, work_ids: tuple[str, ...]) -> Iterator[dict[str, Any]]:
@@ -220,11 +223,16 @@ def _env() -> Environment:
     return Environment(loader=PackageLoader("kyodaku.desk", "templates"), autoescape=select_autoescape(["html"]))
 
 
-def answer_letter(service: Any, actor: Actor, inquiry_id: int, lang: str = "en") -> str:
-    """The answer as a self-contained HTML letter (prints to PDF from any browser)."""
+def answer_letter(service: Any, actor: Actor, inquiry_id: int, lang: str = "en",
+                  reasons: Callable[[dict[str, Any]], str] | None = None) -> str:
+    """The answer as a self-contained HTML letter (prints to PDF from any browser), times
+    in the desk's time zone beside UTC; ``reasons``: an item's reasons in ``lang`` (the
+    pages give their message-key renderer), else the stored wording."""
     inq = get_inquiry(service, actor, inquiry_id)
     with service.workspace.session() as s:
         titles = dict(s.execute(select(WorkRow.work_id, WorkRow.title)
                                 .join(HolderRow).where(HolderRow.slug == inq.holder)).all())
     return _env().get_template("letter.html").render(inq=inq, answer=inq.answer or {}, titles=titles,
-                                                     licensee=service.licensee, ja=lang == "ja")
+                                                     licensee=service.licensee, ja=lang == "ja",
+                                                     when=partial(local_and_utc, tz=service.deadlines.tz),
+                                                     reasons=reasons or (lambda it: it.get("reason") or ""))

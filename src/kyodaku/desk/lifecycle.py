@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -26,9 +26,24 @@ from pydantic import BaseModel, ValidationError, model_validator
 
 from kyodaku.registry.base import RegistryError
 
-__all__ = ["ACTIONS", "Action", "DeadlinePolicy", "InvalidTransition", "TERMINAL"]
+__all__ = ["ACTIONS", "Action", "DeadlinePolicy", "InvalidTransition", "TERMINAL", "local_and_utc"]
 
 TERMINAL = frozenset({"upheld", "resolved"})
+
+
+def local_and_utc(at: datetime | str | None, tz: tzinfo) -> str:
+    """``at`` in the desk's time zone with UTC beside it, for people:
+    ``2026-06-05 10:00 JST (2026-06-05 01:00 UTC)``; an ISO string is read first."""
+    if at is None or at == "":
+        return ""
+    if isinstance(at, str):
+        try:
+            at = datetime.fromisoformat(at)
+        except ValueError:
+            return at
+    at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    local, utc = at.astimezone(tz), at.astimezone(UTC)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({utc:%Y-%m-%d %H:%M} UTC)"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 

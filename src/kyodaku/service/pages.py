@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from kyodaku.desk import catalog
 from kyodaku.desk.inquiries import answer_letter
-from kyodaku.desk.lifecycle import actions_for
+from kyodaku.desk.lifecycle import actions_for, local_and_utc
 from kyodaku.desk.report import claims_log, corpus_report
 from kyodaku.corpus import Item
 from kyodaku.desk.auth import Forbidden
@@ -91,11 +91,7 @@ def page_helpers(lang: str, tz: Any) -> dict[str, Any]:
         return t("source_decision", kind=t(f"source_{m.group(1)}"), id=m.group(2)) if m else (text or "")
 
     def when(at: datetime | None) -> str:
-        if at is None:
-            return ""
-        at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-        local, utc = at.astimezone(tz), at.astimezone(UTC)
-        return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({utc:%Y-%m-%d %H:%M} UTC)"
+        return local_and_utc(at, tz)
 
     def summary(inq: Any, holder_view: bool = True) -> str:
         answer = inq.answer or {}
@@ -395,7 +391,9 @@ def inquiry_csv_page(inquiry_id: Id, service: Desk, session: Page) -> StreamingR
 
 @router.get("/inquiries/{inquiry_id}/letter", response_class=HTMLResponse)
 def inquiry_letter_page(inquiry_id: Id, service: Desk, session: Page) -> HTMLResponse:
-    return HTMLResponse(answer_letter(service, session.actor, inquiry_id, session.lang))
+    helpers = page_helpers(session.lang, getattr(service.deadlines, "tz", UTC))
+    return HTMLResponse(answer_letter(service, session.actor, inquiry_id, session.lang,
+                                      reasons=helpers["reasons"]))
 
 
 # -- catalog and permits ----------------------------------------------------------------

@@ -80,7 +80,10 @@ def inquiry_csv(inquiry_id: Id, actor: ApiActor, service: Desk) -> StreamingResp
 @router.get("/inquiries/{inquiry_id}/letter.html", response_class=HTMLResponse)
 def inquiry_letter(inquiry_id: Id, actor: ApiActor, service: Desk,
                    lang: Annotated[str, Query(pattern="^(en|ja)$")] = "en") -> HTMLResponse:
-    return HTMLResponse(answer_letter(service, actor, inquiry_id, lang))
+    from kyodaku.service.pages import page_helpers  # the pages' message-key reasons (imports this module)
+
+    reasons = page_helpers(lang, service.deadlines.tz)["reasons"]
+    return HTMLResponse(answer_letter(service, actor, inquiry_id, lang, reasons=reasons))
 
 
 @router.get("/works")
