@@ -6,8 +6,8 @@
 Baseline ("plain PDQ", as Meta's HMA does it): decode with Pillow, pdqhash.compute,
 look the hash up among the references' 8 dihedral PDQ hashes (FAISS IndexBinaryFlat,
 Hamming <= 31).  kyodaku: the scan's per-file work (safe decode, PDQ + ORB fingerprints,
-index votes, RANSAC verification, consent decision).  Both on one core (OpenCV and FAISS
-threads set to 1), on the set's query images, passes interleaved baseline / kyodaku /
+index votes, RANSAC verification, consent decision).  Both on one core (OpenCV, FAISS
+and OpenBLAS threads set to 1, as in a scan's workers), on the set's query images, passes interleaved baseline / kyodaku /
 baseline so that machine noise hits both; the ratio is what to read.
 """
 
@@ -78,6 +78,12 @@ def main() -> None:
     a = ap.parse_args()
     cv2.setNumThreads(1)
     faiss.omp_set_num_threads(1)
+    try:  # as a scan's workers do (OpenBLAS too); absent in checkouts before it
+        from kyodaku.scan.threads import one_thread_per_query
+
+        one_thread_per_query()
+    except ImportError:
+        pass
     files = sorted(p for p in (a.set_dir / "queries" / "images").iterdir() if p.suffix in (".jpg", ".png"))
     files = files[:: max(1, a.every)]
     if a.limit:

@@ -46,6 +46,7 @@ from kyodaku.scan.captions import match_texts
 from kyodaku.scan.matcher import Matcher
 from kyodaku.scan.pipeline import Scanner, ScanOptions, match_item
 from kyodaku.scan.refset import ReferenceSet
+from kyodaku.scan.threads import one_thread_per_query
 from kyodaku.text.matcher import CaptionMatch
 from kyodaku.workspace import Workspace
 
@@ -174,6 +175,7 @@ class Guard:
         return Policy.load(self.policy_file) if self.policy_file else default_policy()
 
     def _load(self, stamp: tuple[Any, ...]) -> _Loaded:
+        one_thread_per_query()  # requests come on threads: no native thread team per call
         policy = self._policy()
         on = self.clock().date()
         scanner = Scanner(self.workspace, ScanOptions(self.licensee, USE, on, workers=0, policy=policy, cache=False))

@@ -32,6 +32,7 @@ from kyodaku.scan.crossmedia import match_video
 from kyodaku.scan.matcher import Matcher
 from kyodaku.scan.parallel import default_workers, ordered_map
 from kyodaku.scan.refset import ReferenceSet
+from kyodaku.scan.threads import one_thread_per_query
 from kyodaku.signals import Signal, SignalReport, read_signals
 from kyodaku.text import AliasMatcher
 from kyodaku.workspace import Workspace
@@ -48,15 +49,7 @@ _WORKER: dict[str, Matcher] = {}
 
 def _init_worker(fingerprints_dir: str, index_dir: str, rules: MatchRules | None = None) -> None:
     """A worker's matcher, scoring under ``rules`` (the scan's policy; default: the packaged one)."""
-    import cv2
-
-    cv2.setNumThreads(1)
-    try:
-        import faiss
-
-        faiss.omp_set_num_threads(1)
-    except ImportError:  # pragma: no cover - faiss is a dependency
-        pass
+    one_thread_per_query()
     _WORKER["matcher"] = Matcher(ReferenceSet(Path(fingerprints_dir), Path(index_dir)), rules=rules)
 
 
