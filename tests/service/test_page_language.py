@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from kyodaku.records.reasons import evidence_reasons, match_reason
 from kyodaku.records.store import Records
+from tests.service.conftest import csrf_of
 
 
 def test_every_reason_of_a_real_scan_has_a_message_key(web):
@@ -75,3 +76,16 @@ def test_the_letter_in_japanese_reasons_times_and_print_style(web):
     # the inquiry's two columns are no longer both headed 判定
     page = b.get(f"/inquiries/{inq.id}").text
     assert '<th scope="col">判定</th>' in page and '<th scope="col">判定記録</th>' in page
+
+
+def test_error_pages_speak_the_pages_language(web):
+    b = web.login("kumo-staff")
+    b.get("/lang/ja")
+    forbidden = b.post("/claims/bulk", data={"csrf_token": csrf_of(b.get("/claims").text), "action": "acknowledge",
+                                             "claim_ids": ["1"]})
+    assert forbidden.status_code == 403
+    assert "このアカウントではこの操作はできません。" in forbidden.text and "cannot do this" not in forbidden.text
+    b.get("/lang/en")
+    en = b.post("/claims/bulk", data={"csrf_token": csrf_of(b.get("/claims").text), "action": "acknowledge",
+                                      "claim_ids": ["1"]})
+    assert en.status_code == 403 and "a holder account cannot do this" in en.text

@@ -121,9 +121,22 @@ def render(request: Request, name: str, session: Any, status: int = 200, **ctx: 
     return _templates().TemplateResponse(request, name, ctx, status_code=status)
 
 
+#: statuses whose detail says nothing a reader needs beyond the page's own explanation
+_GENERIC_ERRORS = (401, 403, 404, 429)
+
+
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """An error page in the reader's language: the status explained in it; the
+    service's own detail (English) kept, marked as English, only where it says what to
+    fix (not for 401, 403, 404, 429) or when the page is English."""
     session = optional_session(request, request.app.state.desk)
-    return render(request, "error.html", session, status=status, status_code=status, message=message)
+    lang = session.lang if session is not None else request_lang(request)
+    explained = translator(lang)(f"error_text_{status}")
+    if explained == f"error_text_{status}":
+        explained = ""
+    detail = message if lang == "en" or status not in _GENERIC_ERRORS or not explained else ""
+    return render(request, "error.html", session, status=status, status_code=status, message=detail,
+                  explained=explained)
 
 
 def _back(url: str) -> RedirectResponse:
