@@ -57,8 +57,13 @@ def test_inquiry_lists_summarise_in_the_pages_language(web):
         text = b.get(page).text
         assert "記録されたスキャン 1 件で、貴社の作品に要確認以上で一致した項目 2 件" in text, page
         assert "item(s) with a match" not in text, page
+    assert "(学習)" in b.get(f"/inquiries/{inq.id}").text and "(training)" not in b.get(f"/inquiries/{inq.id}").text
+    assert "1 点の画像" in b.get("/works").text
     op = web.login("ops")
     assert "2 item(s) with a match of Kumo's works" in html.unescape(op.get("/inquiries").text)
+    op.get("/lang/ja")
+    for page in ("/report", f"/report/{web.desk.scan_id}"):
+        assert "(学習)" in op.get(page).text and "(training)" not in op.get(page).text, page
 
 
 def test_the_letter_in_japanese_reasons_times_and_print_style(web):
