@@ -137,7 +137,14 @@ def test_operator_bulk_actions_each_audited_as_a_single_one(web):
                                       "claim_ids": [str(i) for i in ids]})
     assert r.status_code == 200
     assert [svc.claim(desk.operator, i).state for i in ids] == ["rejected", "acknowledged", "filed"]
-    assert f"Claim {ids[1]} not moved:" in r.text and f"Claim {ids[2]} not moved:" in r.text
+    assert f"Claim {ids[1]} not moved: it is acknowledged; this step needs it under review." in r.text
+    assert f"Claim {ids[2]} not moved: it is filed; this step needs it under review." in r.text
+    op.get("/lang/ja")
+    ja = op.post("/claims/bulk", data={"csrf_token": csrf_of(r.text), "action": "start_review", "note": "",
+                                       "claim_ids": [str(ids[0]), "999999"]})
+    assert "申立て 999999 は操作できませんでした：その申立てはありません。" in ja.text
+    assert f"申立て {ids[0]} は操作できませんでした：現在「棄却」です。" in ja.text
+    op.get("/lang/en")
     rejects = [e for e in _claim_entries(web) if e.get("action") == "reject"]
     assert [e["claim"] for e in rejects] == [ids[0]] and rejects[0]["note"] == "not a copy"
     assert op.post("/claims/bulk", data={"csrf_token": csrf_of(r.text), "action": "uphold",

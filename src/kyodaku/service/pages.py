@@ -22,7 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from kyodaku.desk import catalog
 from kyodaku.desk.inquiries import answer_letter
-from kyodaku.desk.lifecycle import actions_for, local_and_utc
+from kyodaku.desk.lifecycle import ACTIONS, actions_for, local_and_utc
 from kyodaku.desk.report import claims_log, corpus_report
 from kyodaku.corpus import Item
 from kyodaku.desk.auth import Forbidden
@@ -338,7 +338,25 @@ def bulk_act_page(request: Request, service: Desk, session: PostedPage,
         error = t("bulk_choose_action") if action not in BULK_ACTIONS else t("bulk_choose_claims")
         return _claims_page(request, service, session, status=422, bulk=[(0, None, error)])
     results = service.act_many(session.actor, [i for i in claim_ids if 0 < i < 2**31], action, note)
-    return _claims_page(request, service, session, bulk=results)
+    return _claims_page(request, service, session, bulk=[(cid, c, None if c is not None else
+                                                         _why_not(t, service, session.actor, cid, action, note, why))
+                                                        for cid, c, why in results])
+
+
+def _why_not(t: Any, service: Any, actor: Any, claim_id: int, action: str, note: str, why: str | None) -> str:
+    """Why a claim did not take a bulk step, in the page's language where the reason is
+    a known one (its state, a missing note, no such claim), else the service's words."""
+    step = ACTIONS[action]
+    try:
+        state = service.claim(actor, claim_id).state
+    except NotFound:
+        return t("bulk_no_claim")
+    if state not in step.sources:
+        return t("bulk_not_now", state=t(f"state_{state}"),
+                 needs=t("or").join(t(f"state_{s}") for s in step.sources))
+    if step.needs_note and not note.strip():
+        return t("bulk_needs_note")
+    return why or ""
 
 
 @router.get("/claims/{claim_id}", response_class=HTMLResponse)
