@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test install install-test eval clean
+.PHONY: demo test lint install install-test eval clean
 
 # runtime dependencies only (no Ray, Playwright, schemathesis: those are the test extra)
 $(BIN)/.installed: pyproject.toml
@@ -26,7 +26,11 @@ install-test: $(BIN)/.installed-test
 demo: install
 	$(BIN)/python -m kyodaku.demo --out demo-out
 
-test: install-test
+# the linter first (configured in pyproject.toml), then the suite
+lint: install-test
+	$(BIN)/ruff check src tests benchmarks
+
+test: lint
 	$(BIN)/python -m pytest -q
 
 # accuracy on an evaluation set: make eval SET=/path/to/devset (built with ../shared/eval/build_devset.py)

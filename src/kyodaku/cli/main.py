@@ -13,7 +13,7 @@ from typer.core import TyperGroup
 from kyodaku import __version__
 from kyodaku.cli import desk_cmds, report_cmds, scan_cmds, screen_cmds, verify_cmds
 from kyodaku.cli.audit_cmds import audit_app
-from kyodaku.cli.common import ROOT_HOME, HELP_MARKUP, HomeOption, console, friendly_errors, safe_url, settings_for
+from kyodaku.cli.common import HELP_MARKUP, ROOT_HOME, HomeOption, console, friendly_errors, safe_url, settings_for
 from kyodaku.cli.registry_cmds import (
     catalog_app,
     holder_app,

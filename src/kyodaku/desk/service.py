@@ -31,8 +31,16 @@ from kyodaku.audit import AuditLog
 from kyodaku.audit.outbox import drain_quietly, record
 from kyodaku.desk import auth, inquiries
 from kyodaku.desk.auth import Actor, Forbidden
-from kyodaku.desk.claims import (MAX_UPLOAD_DEFAULT, Claim, claim_view, claims_query, evidence_from_line,
-                                 keep_upload, transition, visible_claim)
+from kyodaku.desk.claims import (
+    MAX_UPLOAD_DEFAULT,
+    Claim,
+    claim_view,
+    claims_query,
+    evidence_from_line,
+    keep_upload,
+    transition,
+    visible_claim,
+)
 from kyodaku.desk.lifecycle import DeadlinePolicy
 from kyodaku.desk.models import AccountRow, ApiKeyRow, ClaimEventRow, ClaimRow, WebhookRow
 from kyodaku.desk.outbox import SmtpSettings, check_webhook_target, deliver_pending, emit

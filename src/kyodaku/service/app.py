@@ -18,8 +18,8 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 from importlib import resources
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -54,8 +54,8 @@ def _status_of(exc: Exception) -> int:
 
 def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None,
                clock: Callable[[], datetime] | None = None) -> FastAPI:
-    from kyodaku.service import pages
     from kyodaku.guard.screen import Guard
+    from kyodaku.service import pages
     from kyodaku.service.api import auditor, common, holder, operator, screen
 
     settings = settings or load_settings()

@@ -20,12 +20,12 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
+from kyodaku.corpus import Item
 from kyodaku.desk import catalog
+from kyodaku.desk.auth import Forbidden
 from kyodaku.desk.inquiries import answer_letter
 from kyodaku.desk.lifecycle import ACTIONS, actions_for, local_and_utc
 from kyodaku.desk.report import claims_log, corpus_report
-from kyodaku.corpus import Item
-from kyodaku.desk.auth import Forbidden
 from kyodaku.records.reasons import evidence_reasons, match_reason
 from kyodaku.registry.base import NotFound, RegistryError
 from kyodaku.registry.names import InvisibleCharacter, visible_text
