@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Any
@@ -27,6 +27,7 @@ from kyodaku.desk.inquiries import answer_letter
 from kyodaku.desk.lifecycle import ACTIONS, actions_for, local_and_utc
 from kyodaku.desk.report import claims_log, corpus_report
 from kyodaku.records.reasons import evidence_reasons, match_reason
+from kyodaku.records.store import weekly_screen_counts
 from kyodaku.registry.base import NotFound, RegistryError
 from kyodaku.registry.names import InvisibleCharacter, visible_text
 from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
@@ -425,6 +426,18 @@ def inquiry_letter_page(inquiry_id: Id, service: Desk, session: Page) -> HTMLRes
     helpers = page_helpers(session.lang, getattr(service.deadlines, "tz", UTC))
     return HTMLResponse(answer_letter(service, session.actor, inquiry_id, session.lang,
                                       reasons=helpers["reasons"]))
+
+
+# -- screened outputs (the generation guard) ---------------------------------------------
+@router.get("/screenings", response_class=HTMLResponse)
+def screenings_page(request: Request, service: Desk, session: Page, weeks: int = 8) -> HTMLResponse:
+    """Per week and work: the generator's outputs that matched it, blocked, sent to review
+    or cleared by a permit (a holder sees its own works; ``GET /api/v1/screen/weekly``)."""
+    weeks = min(max(weeks, 1), 104)
+    actor = session.actor
+    rows = weekly_screen_counts(service.workspace.session, None if actor.sees_everything else actor.holder_slugs,
+                                service.clock() - timedelta(weeks=weeks))
+    return render(request, "screenings.html", session, rows=rows[::-1], weeks=weeks, licensee=service.licensee)
 
 
 # -- catalog and permits ----------------------------------------------------------------
