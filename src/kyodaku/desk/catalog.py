@@ -4,7 +4,9 @@ behind the actor's tenancy.  Holders change only their own; operators and audito
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,11 @@ from kyodaku.desk.auth import Actor
 from kyodaku.registry.base import ALL_WORKS, Alias, NotFound, Permit, Work
 from kyodaku.registry.importers import parse_alias, register_work
 
-__all__ = ["add_work", "grant_permit", "list_permits", "list_works", "lookalikes_by_work", "revoke_permit",
-           "set_aliases"]
+__all__ = ["WorksPage", "add_work", "grant_permit", "list_permits", "list_works", "lookalikes_by_work",
+           "revoke_permit", "search_works", "set_aliases"]
+
+#: works per page of the catalog
+WORKS_PER_PAGE = 25
 
 
 def list_works(service: Any, actor: Actor) -> list[Work]:
@@ -24,6 +29,39 @@ def list_works(service: Any, actor: Actor) -> list[Work]:
     if actor.sees_everything:
         return reg.list_works()
     return [w for h in actor.holder_slugs for w in reg.list_works(h)]
+
+
+@dataclass(frozen=True)
+class WorksPage:
+    """One page of the works an actor sees that match a search."""
+
+    works: list[Work]
+    total: int  # works matching the search
+    page: int  # 1-based, within 1..pages
+    pages: int
+    query: str
+
+
+def _folded(text: str) -> str:
+    """Text as searched: NFKC (full-width letters and digits, half-width kana) and case-folded."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def search_works(service: Any, actor: Actor, query: str = "", page: int = 1,
+                 per_page: int = WORKS_PER_PAGE) -> WorksPage:
+    """The works ``actor`` sees whose id, title, holder or an alias contains ``query``
+    (NFKC, case-insensitive; every word of it), newest first, one page of them."""
+    words = _folded(query).split()
+    works = list_works(service, actor)
+    if words:
+        def text(w: Work) -> str:
+            return _folded(" ".join([w.work_id, w.title, w.holder, *(a.text for a in w.aliases)]))
+
+        works = [w for w in works if all(word in text(w) for word in words)]
+    works.sort(key=lambda w: (w.created_at, w.id), reverse=True)
+    pages = max(1, -(-len(works) // per_page))
+    page = min(max(1, page), pages)
+    return WorksPage(works[(page - 1) * per_page: page * per_page], len(works), page, pages, query.strip())
 
 
 def lookalikes_by_work(service: Any, actor: Actor) -> dict[str, list[dict[str, Any]]]:

@@ -442,8 +442,11 @@ def screenings_page(request: Request, service: Desk, session: Page, weeks: int =
 
 # -- catalog and permits ----------------------------------------------------------------
 @router.get("/works", response_class=HTMLResponse)
-def works_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
-    return render(request, "works.html", session, works=catalog.list_works(service, session.actor),
+def works_page(request: Request, service: Desk, session: Page, q: str = "", page: int = 1) -> HTMLResponse:
+    found = catalog.search_works(service, session.actor, q[:200], page)
+    refs = ReferenceThumbs(service.workspace)
+    return render(request, "works.html", session, works=found.works, found=found,
+                  thumbs={w.work_id: refs.get(w.work_id, None, None)[0] for w in found.works},
                   lookalikes=catalog.lookalikes_by_work(service, session.actor))
 
 
