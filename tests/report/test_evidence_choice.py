@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import re
 
-import numpy as np
 import pytest
 
 from kyodaku.registry.importers import register_work
@@ -25,14 +24,6 @@ from tests.report.htmltables import parse
 from tests.video import clips
 
 
-def _shown(pic: np.ndarray) -> np.ndarray:
-    small = art.resized(pic, 180 / pic.shape[0])
-    frame = np.full((180, 320, 3), 90, np.uint8)
-    x = (320 - small.shape[1]) // 2
-    frame[:, x:x + small.shape[1]] = small[:180, :320]
-    return frame
-
-
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory):
     root = tmp_path_factory.mktemp("choice")
@@ -42,7 +33,7 @@ def scan(tmp_path_factory):
     fingerprint_pending(ws, progress=False, workers=0)
     variant = _recoloured(_shaded(21))
     art.save(variant, corpus / "variant.png")
-    clips.write(corpus / "recoloured.mp4", clips.shot(40, 1.0, size=(320, 180)) + [_shown(variant)] * 36
+    clips.write(corpus / "recoloured.mp4", clips.shot(40, 1.0, size=(320, 180)) + [clips.shown(variant)] * 36
                 + clips.shot(50, 1.0, size=(320, 180)))
     results = root / "results.jsonl"
     with open(results, "w", encoding="utf-8") as f:

@@ -26,15 +26,6 @@ def _still(seed: int, seconds: float, fps: float = 2.0) -> list[tuple[float, np.
     return [(i / fps, pic) for i in range(int(seconds * fps))]
 
 
-def _shown(pic: np.ndarray) -> np.ndarray:
-    """The picture fitted into a 320x180 frame on a grey ground."""
-    small = art.resized(pic, 180 / pic.shape[0])
-    frame = np.full((180, 320, 3), 90, np.uint8)
-    x = (320 - small.shape[1]) // 2
-    frame[:, x:x + small.shape[1]] = small[:180, :320]
-    return frame
-
-
 def test_a_static_shot_is_one_keyframe_and_each_cut_starts_another():
     frames = _still(1, 2.0) + _still(2, 2.0) + [(t + 4.0, f) for t, f in _still(1, 1.5)]
     frames = [(round(i * 0.5, 3), f) for i, (_t, f) in enumerate(frames)]
@@ -69,7 +60,7 @@ def registered(workspace, tmp_path):
 def test_a_video_showing_a_registered_picture_is_the_picture(registered, tmp_path):
     pic = art.artwork(21, size=(360, 480))
     noise = [clips.shot(40 + i, 1.0, size=(320, 180)) for i in range(2)]
-    shown = [_shown(pic)] * 36  # 3 s at 12 fps
+    shown = [clips.shown(pic)] * 36  # 3 s at 12 fps
     frames = noise[0] + noise[1] + shown + clips.shot(50, 2.0, size=(320, 180))
     path = clips.write(tmp_path / "gen.mp4", frames)
     line = check_file(registered, path, ScanOptions(LICENSEE, "generation", ON))
@@ -82,7 +73,7 @@ def test_a_video_showing_a_registered_picture_is_the_picture(registered, tmp_pat
 
 def test_one_frame_of_a_picture_in_a_video_is_review_at_most(registered, tmp_path):
     pic = art.artwork(21, size=(360, 480))
-    flash = [_shown(pic)] * 4  # 1/3 s
+    flash = [clips.shown(pic)] * 4  # 1/3 s
     frames = clips.shot(40, 2.0, size=(320, 180)) + flash + clips.shot(50, 2.0, size=(320, 180))
     path = clips.write(tmp_path / "flash.mp4", frames)
     line = check_file(registered, path, ScanOptions(LICENSEE, "generation", ON))

@@ -19,6 +19,15 @@ SIZE = (160, 90)
 FPS = 12
 
 
+def shown(pic: np.ndarray) -> np.ndarray:
+    """A picture fitted into a 320x180 frame on a grey ground (a clip that shows it)."""
+    small = art.resized(pic, 180 / pic.shape[0])
+    frame = np.full((180, 320, 3), 90, np.uint8)
+    x = (320 - small.shape[1]) // 2
+    frame[:, x:x + small.shape[1]] = small[:180, :320]
+    return frame
+
+
 def shot(seed: int, seconds: float, size=SIZE, fps: int = FPS) -> list[np.ndarray]:
     w, h = size
     pic = art.artwork(seed, size=(int(h * 1.5), int(w * 1.5)))

@@ -54,10 +54,9 @@ def search_works(service: Any, actor: Actor, query: str = "", page: int = 1,
     words = _folded(query).split()
     works = list_works(service, actor)
     if words:
-        def text(w: Work) -> str:
-            return _folded(" ".join([w.work_id, w.title, w.holder, *(a.text for a in w.aliases)]))
-
-        works = [w for w in works if all(word in text(w) for word in words)]
+        texts = {w.work_id: _folded(" ".join([w.work_id, w.title, w.holder, *(a.text for a in w.aliases)]))
+                 for w in works}
+        works = [w for w in works if all(word in texts[w.work_id] for word in words)]
     works.sort(key=lambda w: (w.created_at, w.id), reverse=True)
     pages = max(1, -(-len(works) // per_page))
     page = min(max(1, page), pages)
