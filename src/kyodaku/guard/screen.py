@@ -35,7 +35,7 @@ from kyodaku.audit.outbox import drain_quietly, record
 from kyodaku.corpus import iter_items
 from kyodaku.guard.drain import Drainer
 from kyodaku.guard.evidence import save_query_frames
-from kyodaku.guard.keywords import keyword_hits, suggest_rewrite
+from kyodaku.guard.keywords import KeywordMatcher, suggest_rewrite
 from kyodaku.guard.limits import check_limits
 from kyodaku.guard.stamp import registry_digest, registry_stamp
 from kyodaku.media.sniff import FORMAT_SUFFIX, SNIFF_BYTES, sniff_format
@@ -135,6 +135,9 @@ class _Loaded:
     matcher: Matcher
     stamp: tuple[Any, ...]
     on: str
+    #: the registry's keyword sets as loaded with this state (the stamp covers them, so a
+    #: prompt's keyword hits and its recorded registry digest describe the same registry)
+    keywords: KeywordMatcher
     #: :func:`registry_digest` of ``stamp``, recorded with every decision made on this state
     digest: str = ""
 
@@ -174,7 +177,7 @@ class Guard:
             return self._fixed_policy
         return Policy.load(self.policy_file) if self.policy_file else default_policy()
 
-    def _load(self, stamp: tuple[Any, ...]) -> _Loaded:
+    def _load(self) -> _Loaded:
         one_thread_per_query()  # requests come on threads: no native thread team per call
         policy = self._policy()
         on = self.clock().date()
@@ -183,8 +186,8 @@ class Guard:
         matcher = Matcher(ReferenceSet(ws.fingerprints_dir, ws.index_dir), rules=policy.matching)
         self.reloads += 1
         # fingerprinting pending references changed the stores: stamp what was loaded
-        return _Loaded(scanner, matcher, registry_stamp(ws, self.policy_file) if stamp is None else stamp,
-                       on.isoformat())
+        return _Loaded(scanner, matcher, registry_stamp(ws, self.policy_file), on.isoformat(),
+                       KeywordMatcher(ws.registry.list_keyword_sets()))
 
     def state(self) -> _Loaded:
         """The loaded state, loaded again first if the registry or reference set changed
@@ -199,7 +202,7 @@ class Guard:
                 return loaded
             stamp = registry_stamp(self.workspace, self.policy_file)
             if loaded is None or stamp != loaded.stamp or self.clock().date().isoformat() != loaded.on:
-                loaded = self._load(None)  # type: ignore[arg-type]
+                loaded = self._load()
                 self._loaded = loaded
             self._checked = time.monotonic()
             return loaded
@@ -207,7 +210,7 @@ class Guard:
     def reload(self) -> None:
         """Load everything again now (tests; the desk reloads by itself)."""
         with self._lock:
-            self._loaded = self._load(None)  # type: ignore[arg-type]
+            self._loaded = self._load()
             self._checked = time.monotonic()
 
     # -- outputs -----------------------------------------------------------------------------
@@ -253,7 +256,7 @@ class Guard:
     def screen_prompt(self, prompt: str, negative_prompt: str = "") -> ScreenResult:
         """Screen a prompt before generation: the works and holders it names (aliases,
         titles; as ``kyodaku check-text``, use ``generation``) and the works whose
-        descriptive keyword sets it holds (:func:`kyodaku.guard.keywords.keyword_hits`).
+        descriptive keyword sets it holds (:class:`kyodaku.guard.keywords.KeywordMatcher`).
         A keyword hit is judged as a caption naming its work (``review`` without a
         generation permit of the work's holder, cleared with one); when the verdict is not
         ``cleared`` the answer suggests a ``rewrite`` (prompt and negative prompt).  The
@@ -263,7 +266,7 @@ class Guard:
         loaded = self.state()
         scanner = loaded.scanner
         found = match_texts(scanner.aliases, [["prompt", prompt]]) if prompt.strip() else []
-        hits = keyword_hits(self.workspace.registry, prompt, negative_prompt) if prompt.strip() else []
+        hits = loaded.keywords.match(prompt) if prompt.strip() else []  # never the negative prompt
         as_captions = [CaptionMatch(h.work_id, h.holder, ", ".join(h.keywords), " ".join(h.matched), "names_work",
                                     1.0, "prompt keywords") for h in hits]
         decision = scanner.policy.decide([], licensee=self.licensee, use=USE, on=scanner.options.on,
