@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint install install-test eval clean
+.PHONY: demo test lint install install-test eval figures clean
 
 # runtime dependencies only (no Ray, Playwright, schemathesis: those are the test extra)
 $(BIN)/.installed: pyproject.toml
@@ -36,6 +36,10 @@ test: lint
 # accuracy on an evaluation set: make eval SET=/path/to/devset (built with ../shared/eval/build_devset.py)
 eval: install
 	$(BIN)/python benchmarks/eval_set.py $(SET)
+
+# the figure tables of README.md and docs/benchmarks.md, rewritten from docs/figures/*.json
+figures: install
+	$(BIN)/python benchmarks/figures.py --write
 
 clean:
 	rm -rf $(VENV) demo-out bench-out .pytest_cache
