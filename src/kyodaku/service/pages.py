@@ -33,6 +33,7 @@ from kyodaku.registry.names import InvisibleCharacter, visible_text
 from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
 from kyodaku.service.api.common import Id, inquiry_csv_response
 from kyodaku.service.deps import LANG_COOKIE, SESSION_COOKIE, Desk, Page, PostedPage, optional_session, request_lang
+from kyodaku.service.list_pages import claims_listing, inquiries_listing
 from kyodaku.service.uploads import saved_upload, saved_uploads
 from kyodaku.workspace import media_kind
 
@@ -213,15 +214,17 @@ def home(request: Request, service: Desk, session: Page) -> HTMLResponse:
 
 
 # -- claims -----------------------------------------------------------------------------
-def _claims_page(request: Request, service: Any, session: Any, *, status: int = 200, state: str | None = None,
-                 overdue: bool = False, form: dict[str, Any] | None = None,
+def _claims_page(request: Request, service: Any, session: Any, *, status: int = 200,
+                 form: dict[str, Any] | None = None,
                  bulk: list[tuple[int, Any, str | None]] | None = None) -> HTMLResponse:
-    """The claims list, with the claim form (holders) or the bulk actions (operators);
-    ``form``: the claim form as it comes back (fields, errors, warnings, matched works)."""
-    claims = service.claims(session.actor, state=state or None, overdue=overdue)
+    """The claims list (searched, filtered and paged from the query string:
+    :func:`~kyodaku.service.list_pages.claims_listing`), with the claim form (holders) or
+    the bulk actions (operators); ``form``: the claim form as it comes back (fields,
+    errors, warnings, matched works)."""
+    listed = claims_listing(request, service, session)
     works = catalog.list_works(service, session.actor) if session.actor.role == "holder" else []
-    return render(request, "claims.html", session, status=status, claims=claims, works=works, state=state,
-                  overdue=overdue, form=form or {}, bulk=bulk, bulk_actions=BULK_ACTIONS,
+    return render(request, "claims.html", session, status=status, works=works, overdue=listed["flt"].overdue,
+                  form=form or {}, bulk=bulk, bulk_actions=BULK_ACTIONS, **listed,
                   bulk_failed=any(why for _, _, why in bulk or ()))
 
 
@@ -230,8 +233,7 @@ BULK_ACTIONS = ("acknowledge", "start_review", "reject")
 
 
 @router.get("/claims", response_class=HTMLResponse)
-def claims_page(request: Request, service: Desk, session: Page, state: str | None = None,
-                overdue: bool = False) -> HTMLResponse:
+def claims_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
     form: dict[str, Any] = {}
     decision = request.query_params.get("decision", "").strip()
     if decision and session.actor.role == "holder":
@@ -242,7 +244,7 @@ def claims_page(request: Request, service: Desk, session: Page, state: str | Non
             except RegistryError:
                 form["matched"] = []
             form["selected"] = [m["work_id"] for m in form["matched"]]
-    return _claims_page(request, service, session, state=state, overdue=overdue, form=form)
+    return _claims_page(request, service, session, form=form)
 
 
 @router.post("/claims")
@@ -400,7 +402,7 @@ def _evidence_thumbs(service: Any, claim: Any) -> list[tuple[Thumb, Thumb]]:
 @router.get("/inquiries", response_class=HTMLResponse)
 def inquiries_page(request: Request, service: Desk, session: Page) -> HTMLResponse:
     works = catalog.list_works(service, session.actor) if session.actor.role == "holder" else []
-    return render(request, "inquiries.html", session, inquiries=service.inquiries(session.actor), works=works)
+    return render(request, "inquiries.html", session, works=works, **inquiries_listing(request, service, session))
 
 
 @router.post("/inquiries")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 
-from kyodaku.desk import catalog
+from kyodaku.desk import catalog, listing
 from kyodaku.desk.inquiries import answer_csv, answer_letter
 from kyodaku.desk.models import CLAIM_STATES
 from kyodaku.service.deps import ApiActor, Desk
@@ -42,12 +43,37 @@ def me(actor: ApiActor) -> dict[str, Any]:
             "holders": list(actor.holder_slugs)}
 
 
+Q = Annotated[str, Query(max_length=200, description="Every word in the id, a work id or title, or the text.")]
+HolderQ = Annotated[str, Query(max_length=100, description="Only this holder's (within those the caller sees).")]
+VerdictQ = Annotated[str | None, Query(pattern="^(" + "|".join(listing.VERDICTS) + ")$")]
+DayQ = Annotated[date | None, Query(description="Filing day in the desk's time zone (JST), included.")]
+ScoreQ = Annotated[float | None, Query(ge=0, le=1, description="The best match score at least this.")]
+PageQ = Annotated[int | None, Query(ge=1, le=2**31 - 1, description=(
+    f"One page of {listing.LIST_PER_PAGE}, newest first; the total is in X-Total-Count. Omitted: all."))]
+
+
+def _listed(response: Response, search: Any, service: Any, actor: Any, flt: Any, page: int | None) -> list[Any]:
+    """Every row that passes ``flt`` (oldest first, as before filters), or one page of them
+    (newest first) with the total in ``X-Total-Count``."""
+    if page is None:
+        found = search(service, actor, flt, 1, per_page=2**31)
+        response.headers["X-Total-Count"] = str(found.total)
+        return found.rows[::-1]
+    found = search(service, actor, flt, page)
+    response.headers["X-Total-Count"] = str(found.total)
+    return found.rows
+
+
 @router.get("/claims")
-def list_claims(actor: ApiActor, service: Desk,
+def list_claims(actor: ApiActor, service: Desk, response: Response,
                 state: Annotated[str | None, Query(pattern="^(" + "|".join(CLAIM_STATES) + ")$")] = None,
-                overdue: bool = False) -> list[dict[str, Any]]:
+                overdue: bool = False, q: Q = "", holder: HolderQ = "", verdict: VerdictQ = None,
+                filed_from: DayQ = None, filed_to: DayQ = None, min_score: ScoreQ = None,
+                page: PageQ = None) -> list[dict[str, Any]]:
     now = service.clock()
-    return [c.to_json(now) for c in service.claims(actor, state=state, overdue=overdue)]
+    flt = listing.ListFilter(q=q.strip(), holder=holder.strip(), state=state or "", verdict=verdict or "",
+                             filed_from=filed_from, filed_to=filed_to, min_score=min_score, overdue=overdue)
+    return [c.to_json(now) for c in _listed(response, listing.search_claims, service, actor, flt, page)]
 
 
 @router.get("/claims/{claim_id}")
@@ -56,8 +82,13 @@ def get_claim(claim_id: Id, actor: ApiActor, service: Desk) -> dict[str, Any]:
 
 
 @router.get("/inquiries")
-def list_inquiries(actor: ApiActor, service: Desk) -> list[dict[str, Any]]:
-    return [i.to_json() for i in service.inquiries(actor)]
+def list_inquiries(actor: ApiActor, service: Desk, response: Response,
+                   state: Annotated[str | None, Query(pattern="^(open|answered)$")] = None,
+                   q: Q = "", holder: HolderQ = "", verdict: VerdictQ = None, filed_from: DayQ = None,
+                   filed_to: DayQ = None, min_score: ScoreQ = None, page: PageQ = None) -> list[dict[str, Any]]:
+    flt = listing.ListFilter(q=q.strip(), holder=holder.strip(), state=state or "", verdict=verdict or "",
+                             filed_from=filed_from, filed_to=filed_to, min_score=min_score)
+    return [i.to_json() for i in _listed(response, listing.search_inquiries, service, actor, flt, page)]
 
 
 @router.get("/inquiries/{inquiry_id}")
