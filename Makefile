@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint install install-test eval figures clean
+.PHONY: demo test lint typecheck install install-test eval figures clean
 
 # runtime dependencies only (no Ray, Playwright, schemathesis: those are the test extra)
 $(BIN)/.installed: pyproject.toml
@@ -26,9 +26,14 @@ install-test: $(BIN)/.installed-test
 demo: install
 	$(BIN)/python -m kyodaku.demo --out demo-out
 
-# the linter first (configured in pyproject.toml), then the suite
+# the linter, then the type checker (both configured in pyproject.toml), then the suite
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks
+	$(MAKE) --no-print-directory typecheck
+
+# mypy, strict in the packages pyproject.toml's [tool.mypy] files lists (index, policy, records)
+typecheck: install-test
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -30,10 +30,13 @@ _POPCOUNT_LUT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8
 
 def popcount64(words: np.ndarray) -> np.ndarray:
     """Bits set in each element of a uint64 array (same shape, small unsigned ints)."""
+    counts: np.ndarray
     if HAVE_BITWISE_COUNT:
-        return np.bitwise_count(words)
-    as_bytes = np.ascontiguousarray(words).view(np.uint8).reshape(words.shape + (8,))
-    return _POPCOUNT_LUT[as_bytes].sum(axis=-1, dtype=np.uint8)
+        counts = np.bitwise_count(words)
+    else:
+        as_bytes = np.ascontiguousarray(words).view(np.uint8).reshape(words.shape + (8,))
+        counts = _POPCOUNT_LUT[as_bytes].sum(axis=-1, dtype=np.uint8)
+    return counts
 
 
 def code_words(nbytes: int) -> int:
@@ -90,11 +93,12 @@ def check_vectors(kind: str, dim: int, vectors: Any, what: str = "vectors") -> n
             f"got shape {vectors.shape}{hint}"
         )
     if kind == "float":
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if vectors.size and not np.isfinite(vectors).all():
+        floats: np.ndarray = np.ascontiguousarray(vectors, dtype=np.float32)
+        if floats.size and not np.isfinite(floats).all():
             raise ValueError(f"float index {what} contain NaN or infinite values")
-        return vectors
-    return np.ascontiguousarray(vectors)
+        return floats
+    packed: np.ndarray = np.ascontiguousarray(vectors)
+    return packed
 
 
 def check_labels(labels: Any, n: int) -> np.ndarray:
@@ -188,7 +192,7 @@ class RowBuffer:
         if data is None:
             data = np.zeros((0, width), self.dtype)
         self._data = np.ascontiguousarray(data, dtype=self.dtype)
-        self._n = self._data.shape[0]
+        self._n: int = self._data.shape[0]
 
     def __len__(self) -> int:
         return self._n
@@ -220,7 +224,7 @@ class LabelBuffer(RowBuffer):
         super().__init__(1, np.int64, None if data is None else np.asarray(data, np.int64).reshape(-1, 1))
 
     @property
-    def array(self) -> np.ndarray:  # type: ignore[override]
+    def array(self) -> np.ndarray:
         return self._data[: self._n, 0]
 
     def append(self, rows: np.ndarray) -> None:
@@ -264,7 +268,7 @@ def save_array(directory: Path, name: str, array: np.ndarray) -> None:
 
 def load_array(directory: Path, name: str, dtype: Any, shape: tuple[int | None, ...]) -> np.ndarray:
     """Load ``name`` (never unpickling) and check its dtype and shape (None = any)."""
-    array = np.load(Path(directory) / name, allow_pickle=False)
+    array: np.ndarray = np.load(Path(directory) / name, allow_pickle=False)
     if array.dtype != np.dtype(dtype) or array.ndim != len(shape) or any(
         want is not None and got != want for got, want in zip(array.shape, shape)
     ):

@@ -93,6 +93,7 @@ def hamming_topk(
                 if keys.shape[1] > m:
                     keys = np.partition(keys, m - 1, axis=1)[:, :m]
             best = keys
+        assert best is not None  # n > 0 (returned above otherwise): the loop ran
         out_keys[q0 : q0 + qblock] = np.sort(best, axis=1)
     found = out_keys != _NO_KEY
     ids = np.where(found, (out_keys % _STRIDE) + id_offset, -1)

@@ -133,6 +133,8 @@ class FaissIndex(VectorIndex):
     """A FAISS index plus a side label array.  See the module docstring for structures."""
 
     backend = "faiss"
+    # an IVF's coarse quantizer, held here so that it lives as long as the IVF (set by _new_index)
+    _quantizer: faiss.IndexBinaryFlat | faiss.IndexFlatL2
 
     def __init__(self, kind: str, dim: int, *, structure: str = "flat", **params: Any) -> None:
         super().__init__(kind, dim)
@@ -191,10 +193,11 @@ class FaissIndex(VectorIndex):
             index.hnsw.efConstruction = int(p["ef_construction"])
             return index
         # ivf
-        self._quantizer = faiss.IndexBinaryFlat(d) if binary else faiss.IndexFlatL2(d)
         if binary:
-            return faiss.IndexBinaryIVF(self._quantizer, d, p["nlist"])
-        return faiss.IndexIVFFlat(self._quantizer, d, p["nlist"], faiss.METRIC_L2)
+            binary_quantizer = self._quantizer = faiss.IndexBinaryFlat(d)
+            return faiss.IndexBinaryIVF(binary_quantizer, d, p["nlist"])
+        float_quantizer = self._quantizer = faiss.IndexFlatL2(d)
+        return faiss.IndexIVFFlat(float_quantizer, d, p["nlist"], faiss.METRIC_L2)
 
     def _apply_search_params(self) -> None:
         if self.structure == "hnsw":
@@ -207,7 +210,8 @@ class FaissIndex(VectorIndex):
         index = self._index
         if self.kind == "binary":
             return faiss.vector_to_array(index.xb).reshape(index.ntotal, self._width)
-        return index.reconstruct_n(0, index.ntotal)
+        stored: np.ndarray = index.reconstruct_n(0, index.ntotal)
+        return stored
 
     def _train_ivf(self) -> None:
         vectors = self._stored_vectors()
@@ -316,6 +320,7 @@ class FaissIndex(VectorIndex):
         n = int(meta["count"])
         blob = load_array(directory, "faiss_index.npy", np.uint8, (None,))
         labels = load_array(directory, "labels.npy", np.int64, (n,))
+        inner: faiss.Index | faiss.IndexBinary
         if index.kind == "binary":
             inner = faiss.deserialize_index_binary(blob)
         else:

@@ -108,7 +108,9 @@ def _kmeans_bits(x: np.ndarray, k: int, seed: int, niter: int = 20) -> np.ndarra
     km = faiss.Kmeans(bits.shape[1], k, niter=niter, seed=seed, verbose=False,
                       min_points_per_centroid=1, max_points_per_centroid=256)
     km.train(bits)
-    return np.packbits(km.centroids > 0.5, axis=1)
+    centroids = km.centroids  # faiss's stub: None until train() has run
+    assert centroids is not None
+    return np.packbits(centroids > 0.5, axis=1)
 
 
 def _flat(codes: np.ndarray) -> Any:
@@ -125,7 +127,7 @@ def _save(directory: Path, name: str, array: np.ndarray) -> None:
 
 
 def _mapped(directory: Path, name: str, dtype: Any, shape: tuple[int, ...]) -> np.ndarray:
-    array = np.load(directory / name, mmap_mode="r", allow_pickle=False)
+    array: np.ndarray = np.load(directory / name, mmap_mode="r", allow_pickle=False)
     if array.dtype != np.dtype(dtype) or array.shape != shape:
         raise ValueError(f"{directory / name}: expected {np.dtype(dtype)} {shape}, got {array.dtype} {array.shape}")
     return array
@@ -164,7 +166,11 @@ class HammingIndex(VectorIndex):
         self._tail = RowBuffer(self._width, np.uint8)  # descriptors in RAM
         self._labels: Any = _Identity()  # or a LabelBuffer / memory-mapped int64 array
         self._count = 0
-        self._top = self._sub = self._sel = self._scale = None
+        # the vocabulary, once trained: top words, sub-words, each word's bit selection and scale
+        self._top: np.ndarray | None = None
+        self._sub: np.ndarray | None = None
+        self._sel: np.ndarray | None = None
+        self._scale: np.ndarray | None = None
         self._lists: Any = None  # faiss.IndexBinaryIVF over the signatures (see _new_lists)
         self._top_index: Any = None
         self._sub_index: dict[int, Any] = {}
@@ -242,14 +248,20 @@ class HammingIndex(VectorIndex):
         lists.nprobe = 1
         return lists
 
+    def _vocabulary(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The trained vocabulary (top, sub, sel, scale): set by train() and load()."""
+        if self._top is None or self._sub is None or self._sel is None or self._scale is None:
+            raise RuntimeError("the he index has no vocabulary before it is trained")
+        return self._top, self._sub, self._sel, self._scale
+
     def _build_quantizers(self) -> None:
-        self._top_index = _flat(self._top)
+        self._top_index = _flat(self._vocabulary()[0])
         self._sub_index = {}
 
     def _sub_flat(self, t: int) -> Any:
         index = self._sub_index.get(t)
         if index is None:
-            index = self._sub_index[t] = _flat(self._sub[t])
+            index = self._sub_index[t] = _flat(self._vocabulary()[1][t])
         return index
 
     def _sub_search(self, x: np.ndarray, tops: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -275,9 +287,10 @@ class HammingIndex(VectorIndex):
 
     def _signatures(self, x: np.ndarray, words: np.ndarray) -> np.ndarray:
         out = np.empty(len(x), self._sig_dtype)
+        sel = self._vocabulary()[2]
         for a in range(0, len(x), _CHUNK):
             bits = np.unpackbits(x[a:a + _CHUNK], axis=1)
-            picked = np.take_along_axis(bits, self._sel[words[a:a + _CHUNK]].astype(np.intp), axis=1)
+            picked = np.take_along_axis(bits, sel[words[a:a + _CHUNK]].astype(np.intp), axis=1)
             out[a:a + _CHUNK] = np.packbits(picked, axis=1, bitorder="little").view(self._sig_dtype)[:, 0]
         return out
 
@@ -317,14 +330,18 @@ class HammingIndex(VectorIndex):
     def descriptors(self, rows: np.ndarray) -> np.ndarray:
         """Full stored descriptors of ``rows`` (from the memory-mapped file where saved)."""
         rows = np.asarray(rows, np.int64)
+        picked: np.ndarray
         if self._exact is not None:
-            return self._exact.vectors[rows]
-        on_disk = 0 if self._disk is None else len(self._disk)
-        if on_disk == 0:
-            return self._tail.array[rows]
+            picked = self._exact.vectors[rows]
+            return picked
+        disk = self._disk
+        on_disk = 0 if disk is None else len(disk)
+        if disk is None or on_disk == 0:
+            picked = self._tail.array[rows]
+            return picked
         out = np.empty((len(rows), self._width), np.uint8)
         low = rows < on_disk
-        out[low] = self._disk[rows[low]]
+        out[low] = disk[rows[low]]
         out[~low] = self._tail.array[rows[~low] - on_disk]
         return out
 
@@ -384,7 +401,7 @@ class HammingIndex(VectorIndex):
             qrow = np.nonzero(found)[0]
             dist[found] = popcount64(full ^ to_words(q)[qrow]).sum(axis=1, dtype=np.int64)
         else:
-            dist[found] = d[found] * self._scale[word_of[found]].astype(np.float64)
+            dist[found] = d[found] * self._vocabulary()[3][word_of[found]].astype(np.float64)
         return ids, dist
 
     # ------------------------------------------------------------------ files
@@ -403,9 +420,9 @@ class HammingIndex(VectorIndex):
             if not identity:
                 _save(directory, "labels.npy", np.asarray(
                     self._labels.array if isinstance(self._labels, LabelBuffer) else self._labels))
-            for name, array in (("vocab_top.npy", self._top), ("vocab_sub.npy", self._sub),
-                                ("select.npy", self._sel), ("scale.npy", self._scale),
-                                ("lists.npy", faiss.serialize_index_binary(self._lists))):
+            top, sub, sel, scale = self._vocabulary()
+            for name, array in (("vocab_top.npy", top), ("vocab_sub.npy", sub), ("select.npy", sel),
+                                ("scale.npy", scale), ("lists.npy", faiss.serialize_index_binary(self._lists))):
                 _save(directory, name, array)
         for stale in ("labels.npy",) if identity else ():
             (directory / stale).unlink(missing_ok=True)
@@ -451,7 +468,7 @@ class HammingIndex(VectorIndex):
             return self._exact.nbytes()
         # FAISS lists: a signature and an int64 id per entry (vector slack not counted)
         total = self._lists.ntotal * (self._lists.code_size + 8) + self._tail.nbytes
-        total += sum(a.nbytes for a in (self._top, self._sub, self._sel, self._scale))
+        total += sum(a.nbytes for a in self._vocabulary())
         if isinstance(self._labels, LabelBuffer):
             total += self._labels.nbytes
         return int(total)

@@ -243,7 +243,8 @@ class Policy:
     @staticmethod
     def packaged_data() -> dict[str, Any]:
         text = resources.files("kyodaku.policy").joinpath("policies.json").read_text(encoding="utf-8")
-        return json.loads(text)
+        data: dict[str, Any] = json.loads(text)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Policy:

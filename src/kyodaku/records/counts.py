@@ -105,9 +105,9 @@ class HolderCounts:
     """One holder's counts over the items of a scan (see the module docstring)."""
 
     holder: str
-    items: Counter = field(default_factory=Counter)  # category -> items
-    works: Counter = field(default_factory=Counter)  # work id -> items it gave the category (not weak)
-    permits: Counter = field(default_factory=Counter)  # permit id -> items it cleared
+    items: Counter[str] = field(default_factory=Counter)  # category -> items
+    works: Counter[str] = field(default_factory=Counter)  # work id -> items it gave the category (not weak)
+    permits: Counter[int | str] = field(default_factory=Counter)  # permit id -> items it cleared
     reserved: int = 0  # blocked / review items because of the holder's opt-out reservation
 
     def add(self, cat: str, match: Mapping[str, Any]) -> None:

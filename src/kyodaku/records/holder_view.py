@@ -41,7 +41,7 @@ def _strictest(verdicts: Iterable[str | None]) -> str:
     out = "cleared"
     for v in verdicts:
         if v in SEVERITY and SEVERITY[v] > SEVERITY[out]:
-            out = v  # type: ignore[assignment]
+            out = v
     return out
 
 
@@ -80,7 +80,7 @@ def holder_verdict(verdict: str | None, matches: Iterable[Mapping[str, Any]], ho
     grounds = "your_works" if SEVERITY[own] >= SEVERITY[verdict] else "other"
     shown = own if grounds == "your_works" else verdict
     reasons = [str(e.get("reason") or "") for e in mine + caps if e.get("verdict") == shown]
-    own_permits = {m.get("permit_id") for m in mine + caps if m.get("permit_id") is not None}
+    own_permits = {p for m in mine + caps if (p := m.get("permit_id")) is not None}
     permit = permit_id if permit_id in own_permits else (min(own_permits) if own_permits and own == "cleared"
                                                          else None)
     return {"verdict": verdict, "own_verdict": own, "grounds": grounds,
