@@ -20,27 +20,25 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 
-from kyodaku.corpus import Item
 from kyodaku.desk import catalog
 from kyodaku.desk.auth import Forbidden
 from kyodaku.desk.inquiries import answer_letter
 from kyodaku.desk.lifecycle import ACTIONS, actions_for, local_and_utc
+from kyodaku.desk.listing import parse_filter
 from kyodaku.desk.report import claims_log, corpus_report
 from kyodaku.records.reasons import evidence_reasons, match_reason
 from kyodaku.records.store import weekly_screen_counts
 from kyodaku.registry.base import NotFound, RegistryError
 from kyodaku.registry.names import InvisibleCharacter, visible_text
-from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
+from kyodaku.report.thumbs import ReferenceThumbs
 from kyodaku.service.api.common import Id, inquiry_csv_response
+from kyodaku.service.claim_view import match_rows
 from kyodaku.service.deps import LANG_COOKIE, SESSION_COOKIE, Desk, Page, PostedPage, optional_session, request_lang
 from kyodaku.service.list_pages import claims_listing, inquiries_listing
 from kyodaku.service.uploads import saved_upload, saved_uploads
-from kyodaku.workspace import media_kind
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "kyodaku_login_csrf"
-#: evidence rows with thumbnails on a claim page
-MAX_EVIDENCE_ROWS = 10
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -363,11 +361,15 @@ def _why_not(t: Any, service: Any, actor: Any, claim_id: int, action: str, note:
 
 
 @router.get("/claims/{claim_id}", response_class=HTMLResponse)
-def claim_page(request: Request, claim_id: Id, service: Desk, session: Page) -> HTMLResponse:
+def claim_page(request: Request, claim_id: Id, service: Desk, session: Page, min_score: str = "") -> HTMLResponse:
+    """A claim, its steps, and the match view: per matched work at or above
+    ``?min_score=``, the output beside the reference, for video a timeline bar each side."""
     claim = service.claim(session.actor, claim_id)
     works = {w: service.workspace.registry.get_work(w) for w in
              {m["work_id"] for m in claim.evidence.get("matches", [])} | set(claim.work_ids)}
-    return render(request, "claim.html", session, claim=claim, works=works, thumbs=_evidence_thumbs(service, claim),
+    flt, bad = parse_filter({"min_score": min_score[:20]}, states=())
+    return render(request, "claim.html", session, claim=claim, works=works, min_score=flt.min_score,
+                  rows=match_rows(service, claim, flt.min_score), filter_errors=bad,
                   actions=[a for a in actions_for(claim.state, session.actor.role)])
 
 
@@ -376,26 +378,6 @@ def act_page(claim_id: Id, service: Desk, session: PostedPage, action: Annotated
              note: Annotated[str, Form(max_length=10_000)] = "") -> Response:
     service.act(session.actor, claim_id, action, note)
     return _back(f"/claims/{claim_id}")
-
-
-def _evidence_thumbs(service: Any, claim: Any) -> list[tuple[Thumb, Thumb]]:
-    """(output, reference) thumbnails per evidence match, a frame at the segment start for
-    video; read with the report's readers (paths, shards, manifests)."""
-    if claim.upload_path:
-        path = str(service.workspace.home / claim.upload_path)
-        item: Item | None = Item(path, media_kind(path), path=path)
-    elif claim.decision_id is not None:
-        item_id = str(service.records.decision(claim.decision_id).item)
-        item = fetch_items([item_id]).get(item_id)
-    else:
-        item = None
-    refs = ReferenceThumbs(service.workspace)
-    out = []
-    for m in claim.evidence.get("matches", [])[:MAX_EVIDENCE_ROWS]:
-        q_at = (m.get("query_segment") or [None])[0]
-        r_at = (m.get("ref_segment") or [None])[0]
-        out.append((item_thumb(item, None, q_at), refs.get(m["work_id"], None, r_at)[0]))
-    return out
 
 
 # -- inquiries --------------------------------------------------------------------------
