@@ -94,6 +94,7 @@ def test_the_claims_page_searches_filters_and_pages(web):
     body = page.text.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
     assert f'id="claim-{c1.id}"' in body and f'id="claim-{c2.id}"' not in body and f'id="claim-{c3.id}"' not in body
     assert "1 claims; page 1 of 1" in page.text and 'src="data:image/jpeg;base64,' in body
+    assert 'alt="Reference of w402"' in body  # the best-matched work's reference
     assert '<option value="hoshi">' in page.text and '<option value="kumo" selected>' in page.text
     # a filed-until day the page cannot read is said, and left out of the filter
     bad = ops.get("/claims", params={"filed_to": "2026-13-01", "min_score": "high"})

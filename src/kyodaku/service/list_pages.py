@@ -50,7 +50,7 @@ def claims_listing(request: Request, service: Any, session: Any) -> dict[str, An
         work = next((m.get("work_id") for m in c.evidence.get("matches", []) if m.get("work_id")),
                     c.work_ids[0] if c.work_ids else None)
         if work:
-            thumbs[c.id] = refs.get(work, None, None)[0]
+            thumbs[c.id] = (work, refs.get(work, None, None)[0])
     return {**ctx, "thumbs": thumbs}
 
 
