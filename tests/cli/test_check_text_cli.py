@@ -51,6 +51,11 @@ def test_check_text_flags_an_unpermitted_work_and_style(workspace):
     result = json.loads(r.output)
     assert result["verdict"] == "cleared" and result["captions"][0]["work_id"] == "w2"
     assert result["captions"][0]["permit_id"] is not None
+    # the JSON gives the reason a person reads (not the image scan's "no registered work matched")
+    assert result["reason"] == "the text names w2 'Kumo no Shiro' (holder hoshi); permit 1 (hoshi -> acme, " \
+                               "training, valid 2025-01-01..open) covers it"
+    assert result["explanation"][0] == result["reason"] and result["reason_key"] == "caption_permit"
+    assert said.startswith("CLEARED: " + result["reason"])
     r = _run(workspace, "check-text", "a cat on a sofa", "--licensee", "acme")
     assert r.exit_code == 0 and "CLEARED: the text names no registered work or holder" in r.output
     r = _run(workspace, "check-text", "x", "--licensee", "acme", "--use", "selling")
@@ -66,3 +71,19 @@ def test_check_shows_caption_flags(workspace, tmp_path):
     r = _run(workspace, "check", str(shard), "--licensee", "acme", "--on", "2026-06-01")
     assert r.exit_code == 3, r.output
     assert "named in the caption" in r.output and "Hoshizora Tantei" in r.output and "names_work" in r.output
+
+
+def test_check_text_json_carries_the_reason_a_person_reads(workspace):
+    _registry(workspace)
+    for text, code, key in (("星空探偵っぽいイラスト", 3, "caption_no_permit"), ("a cat on a sofa", 0, "text_no_match")):
+        human = _run(workspace, "check-text", text, "--licensee", "acme", "--on", "2026-06-01")
+        r = _run(workspace, "check-text", text, "--licensee", "acme", "--on", "2026-06-01", "--json")
+        assert r.exit_code == human.exit_code == code, r.output
+        result = json.loads(r.output)
+        assert list(result)[:4] == ["text", "verdict", "reason", "captions"]  # the keys it always had
+        lines = [" ".join(x.split()) for x in human.output.splitlines() if x.strip()]
+        assert lines[0] == f"{result['verdict'].upper()}: {result['reason']}"
+        assert result["explanation"][0] == result["reason"] and result["reason_key"] == key
+        assert "the registry said" not in r.output and "no registered work matched" not in result["reason"]
+        for caption in result["captions"]:
+            assert "registry said" not in caption["reason"]

@@ -344,6 +344,20 @@ def explain(line: Mapping[str, Any], *, titles: Mapping[str, str] | None = None,
     return first + rest + _lookalike_sentences(line, lookalikes)
 
 
+def text_reason_key(result: Mapping[str, Any]) -> str | None:
+    """The message key of ``kyodaku check-text``'s verdict (:mod:`kyodaku.records.reasons`):
+    ``text_no_match`` when the text names nothing, else the key of the caption behind the
+    verdict (the one :func:`explain_text` leads with); None for wording of no known form."""
+    from kyodaku.records.reasons import caption_reason
+
+    items = sorted((c for c in result.get("captions") or [] if isinstance(c, Mapping)),
+                   key=lambda c: _SEVERITY.get(str(c.get("verdict")), 3))
+    if not items:
+        return "text_no_match"
+    key = caption_reason(items[0])[0]
+    return None if key == "reason_text" else key
+
+
 def explain_text(result: Mapping[str, Any], *, titles: Mapping[str, str] | None = None,
                  licensee: str | None = None, use: str | None = None) -> list[str]:
     """Sentences for ``kyodaku check-text``'s result (``{"text", "verdict", "reason",

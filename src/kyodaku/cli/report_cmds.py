@@ -24,6 +24,7 @@ from kyodaku.report.html import (
     scan_info,
     write_scan_report,
 )
+from kyodaku.report.words import LANGS
 from kyodaku.workspace import Workspace
 
 MaxEvidenceOption = Annotated[int, typer.Option(
@@ -35,10 +36,15 @@ def register(app: typer.Typer) -> None:
     app.command("report")(report)
 
 
-def write_report(workspace: Workspace, results: Path, out: Path, info: ScanInfo, max_evidence: int) -> None:
+LangOption = Annotated[str, typer.Option("--lang", help="The report's language: en or ja (headings, verdict names "
+                                          "and reasons; a reason of no known form stays as it was stored).")]
+
+
+def write_report(workspace: Workspace, results: Path, out: Path, info: ScanInfo, max_evidence: int,
+                 lang: str = "en") -> None:
     """Write the report and say where, or fail with one line."""
     try:
-        stats = write_scan_report(workspace, results, out, info=info, max_evidence=max_evidence)
+        stats = write_scan_report(workspace, results, out, info=info, max_evidence=max_evidence, lang=lang)
     except (ReportError, OSError) as exc:
         fail(f"cannot write the report: {exc}")
     console().print(f"report of {stats.items} item(s) in {escape(str(stats.path))} "
@@ -57,13 +63,16 @@ def report(
     use: Annotated[str | None, typer.Option("--use", "-u", help="The scan's use (training or generation), "
                                             "likewise.")] = None,
     on: Annotated[str | None, typer.Option("--on", help="The scan's decision date (YYYY-MM-DD), likewise.")] = None,
+    lang: LangOption = "en",
     home: HomeOption = None,
 ) -> None:
     """Write an offline HTML report of a scan: per rights holder what was matched, blocked,
     sent to review and cleared by which permit, with the evidence side by side with the
     registered reference, and charts.  One self-contained file; it loads nothing."""
+    if lang not in LANGS:
+        fail(f"--lang {lang}: the report is written in {' or '.join(LANGS)}")
     if not results.is_file():
         fail(f"no results file at {results}")
     workspace = open_workspace(home)
     info = scan_info(workspace, results, licensee=licensee, use=use, on=parse_date(on, "--on"))
-    write_report(workspace, results, out, info, max_evidence)
+    write_report(workspace, results, out, info, max_evidence, lang)

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from kyodaku.cli.common import HomeOption, check_licensee, console, fail, friendly_errors, open_workspace, parse_date
-from kyodaku.cli.explain import explain, explain_text
+from kyodaku.cli.explain import explain, explain_text, text_reason_key
 from kyodaku.cli.progress import known_total, scan_progress
 from kyodaku.policy.decide import Policy
 from kyodaku.report.html import DEFAULT_MAX_EVIDENCE
@@ -368,14 +368,18 @@ def check_text_cmd(
     check_licensee(workspace, options.licensee, strict=strict)
     result = check_text(workspace, text, licensee=options.licensee, use=options.use, on=options.on,
                         policy=options.policy)
+    ids = {str(x["work_id"]) for x in result["captions"] if x.get("work_id")}
+    sentences = explain_text(result, titles=_titles(workspace, ids), licensee=options.licensee, use=options.use)
     if as_json:
-        print(json.dumps(result, ensure_ascii=False, indent=1))
+        # the same reason and explanation as the lines a person reads, and its message key
+        said: dict[str, Any] = {**result, "reason": sentences[0], "explanation": sentences}
+        if (key := text_reason_key(result)) is not None:
+            said["reason_key"] = key
+        print(json.dumps(said, ensure_ascii=False, indent=1))
     else:
         c = console()
         verdict = result["verdict"]
-        ids = {str(x["work_id"]) for x in result["captions"] if x.get("work_id")}
-        first, *rest = explain_text(result, titles=_titles(workspace, ids), licensee=options.licensee,
-                                    use=options.use)
+        first, *rest = sentences
         # what it found leads; the policy's reason (worded for a scanned file) is not repeated
         c.print(f"[{_STYLE.get(verdict, 'bold')}]{verdict.upper()}[/]: {escape(first)}")
         for sentence in rest:

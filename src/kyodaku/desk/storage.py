@@ -9,11 +9,16 @@
   over what is kept for it: its claims' uploaded outputs (each stored file once) and its
   works' reference media.  Two uploads at the same moment may both pass the check: the
   quota can be overshot by at most one upload per concurrent request.
+
+Each refusal is data as well as an English sentence: its ``key`` and ``params`` (the
+desk's pages say it in their language, :func:`refusals`); ``str()`` is the English the
+API answers with.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +26,107 @@ from sqlalchemy import func, select
 
 from kyodaku.registry.base import RegistryError
 
-__all__ = ["DEFAULT_QUOTA", "QuotaExceeded", "TooLarge", "UnusableMedia", "check_media", "check_quota",
-           "extension_for", "holder_usage", "quota_of"]
+__all__ = ["DEFAULT_QUOTA", "MESSAGES", "QuotaExceeded", "Refusal", "TooLarge", "UnusableMedia", "check_media",
+           "check_quota", "extension_for", "holder_usage", "quota_of", "refusals"]
 
 MiB = 1 << 20
 DEFAULT_QUOTA = 2048 * MiB
 
-class QuotaExceeded(RegistryError):
+#: the English of each refusal, by message key (the pages' locales hold the same keys)
+MESSAGES = {
+    "media_unreadable": "{name}: cannot be read ({error})",
+    "media_empty": "{name}: empty file (0 bytes)",
+    "media_not_media": "{name}: not an image or video by its contents (JPEG, PNG, WebP, GIF, BMP, TIFF, "
+                       "MP4/MOV, MKV/WebM or AVI are read; SVG and other formats are not)",
+    "media_bad_image": "{name}: cannot be read as an image: {detail}",
+    "media_bad_video": "{name}: cannot be read as a video: {detail}",
+    "media_none": "at least one reference file is needed",
+    "upload_too_large": "{name} is {size}; an upload is at most {limit}",
+    "upload_over_limit": "{name} is larger than {limit} MiB, the upload limit",
+    "quota_exceeded": "storage quota exceeded: {holder} keeps {used} of its {quota}, and this upload needs "
+                      "{adding} more; delete old material or ask the operator for a larger quota",
+}
+
+#: why a decoder refused a file, from its (English) words: ``params["cause"]`` of
+#: media_bad_image / media_bad_video, so a page can say it without the decoder's English
+_CAUSES = (("too_large", re.compile(r"too large|out of memory|decompression bomb")),
+           ("unsupported", re.compile(r"unsupported|refused container|not a recognised|not an image: the content")),
+           ("no_video", re.compile(r"no video stream|no frame size|no decodable video frame")),
+           ("corrupt", re.compile(r"corrupt|truncated|invalid|not a readable|cannot decode|header")))
+
+
+def _cause(detail: str) -> str:
+    return next((name for name, pattern in _CAUSES if pattern.search(detail)), "other")
+
+
+class Refusal(RegistryError):
+    """A refusal with its message ``key`` (in :data:`MESSAGES`) and ``params``."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(MESSAGES[key].format(**params))
+        self.key: str | None = key
+        self.params: dict[str, Any] = params
+
+
+class QuotaExceeded(Refusal):
     """Keeping this would take the holder over its storage quota (HTTP 413)."""
 
 
-class TooLarge(RegistryError):
+class TooLarge(Refusal):
     """An upload over the size limit (HTTP 413)."""
 
 
-class UnusableMedia(RegistryError):
-    """An upload that is not an image or video kyodaku can read (HTTP 422)."""
+class UnusableMedia(Refusal):
+    """An upload that is not an image or video kyodaku can read (HTTP 422).  Also raised
+    with a sentence of its own (``UnusableMedia("not registered: ...")``): ``key`` None."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        if key in MESSAGES:
+            super().__init__(key, **params)
+        else:
+            RegistryError.__init__(self, key)
+            self.key, self.params = None, {}
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("^" + "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)"
+                                    for i, p in enumerate(parts)) + "$")
+
+
+_PATTERNS = {key: _pattern(text) for key, text in MESSAGES.items()}
+
+
+def _read_back(text: str) -> tuple[str, dict[str, Any]] | None:
+    for key, pattern in _PATTERNS.items():
+        if m := pattern.match(text):
+            params: dict[str, Any] = m.groupdict()
+            if key in ("media_bad_image", "media_bad_video"):
+                params["cause"] = _cause(params["detail"])
+            return key, params
+    return None
+
+
+def refusals(exc: BaseException | str) -> list[tuple[str, dict[str, Any]]]:
+    """The message keys and parameters of a refusal: its own (a :class:`Refusal`), or
+    read back from this module's wording (``"not registered: "`` and each file's
+    refusal, as the catalog joins them); wording of no known form is
+    ``("refusal_text", {"text": ...})``."""
+    key = getattr(exc, "key", None)
+    if key is not None:
+        return [(key, dict(getattr(exc, "params", {})))]
+    text = str(exc)
+    prefix = "not registered: "
+    if not text.startswith(prefix):
+        found = _read_back(text)
+        return [found or ("refusal_text", {"text": text})]
+    pieces: list[str] = []
+    for piece in text[len(prefix):].split("; "):  # a piece no refusal starts with belongs to the last one
+        if pieces and _read_back(piece) is None:
+            pieces[-1] += "; " + piece
+        else:
+            pieces.append(piece)
+    return [("media_not_registered", {})] + [_read_back(p) or ("refusal_text", {"text": p}) for p in pieces]
 
 
 def _mib(n: int) -> str:
@@ -74,15 +164,14 @@ def check_quota(service: Any, holder_id: int, holder: str, adding: int) -> None:
         return
     used = holder_usage(service, holder_id)
     if used + adding > quota:
-        raise QuotaExceeded(f"storage quota exceeded: {holder} keeps {_mib(used)} of its {_mib(quota)}, "
-                            f"and this upload needs {_mib(adding)} more; delete old material or ask the "
-                            "operator for a larger quota")
+        raise QuotaExceeded("quota_exceeded", holder=holder, used=_mib(used), quota=_mib(quota),
+                            adding=_mib(adding))
 
 
 def check_size(path: Path, name: str, limit: int) -> int:
     size = path.stat().st_size
     if size > limit:
-        raise TooLarge(f"{name} is {_mib(size)}; an upload is at most {_mib(limit)}")
+        raise TooLarge("upload_too_large", name=name, size=_mib(size), limit=_mib(limit))
     return size
 
 
@@ -108,13 +197,13 @@ def check_media(path: Path, name: str, *, fingerprint: bool = False) -> str:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise UnusableMedia(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        raise UnusableMedia("media_unreadable", name=name, error=str(exc.strerror or exc)) from None
     if size == 0:
-        raise UnusableMedia(f"{name}: empty file (0 bytes)")
+        raise UnusableMedia("media_empty", name=name)
     kind = sniff_kind(path)
     if kind is None:
-        raise UnusableMedia(f"{name}: not an image or video by its contents (JPEG, PNG, WebP, GIF, BMP, TIFF, "
-                            "MP4/MOV, MKV/WebM or AVI are read; SVG and other formats are not)")
+        raise UnusableMedia("media_not_media", name=name)
+    bad = "media_bad_image" if kind == "image" else "media_bad_video"
     try:
         if fingerprint:
             from kyodaku.scan.references import fingerprint_file
@@ -130,9 +219,7 @@ def check_media(path: Path, name: str, *, fingerprint: bool = False) -> str:
             probe(path, max_seconds=60.0, max_frames=2000)
     except MediaError as exc:
         reason = str(exc).replace(f"'{path}'", "").replace(str(path), name).rstrip(": ")  # no server paths
-        raise UnusableMedia(f"{name}: cannot be read as {'an image' if kind == 'image' else 'a video'}: "
-                            f"{reason}") from None
+        raise UnusableMedia(bad, name=name, detail=reason, cause=_cause(reason)) from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a reason, not a crash
-        raise UnusableMedia(f"{name}: cannot be read as {'an image' if kind == 'image' else 'a video'}: "
-                            f"{type(exc).__name__}") from None
+        raise UnusableMedia(bad, name=name, detail=type(exc).__name__, cause="other") from None
     return kind

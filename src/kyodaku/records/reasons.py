@@ -3,7 +3,8 @@
 language instead of the English sentence.
 
 :func:`match_reason` reads one match (its ``verdict``, ``permit_id``, ``score`` and the
-reason's wording, which the policy fixes); :func:`evidence_reasons` gives the reasons a
+reason's wording, which the policy fixes; an item's own reason too: a rights signal's,
+"no registered work matched"); :func:`evidence_reasons` gives the reasons a
 holder is shown for a decision (its own matches, or the neutral "other grounds").  A
 reason of no known form is ``("reason_text", {"text": reason})``: shown as it was
 written, never dropped.
@@ -15,13 +16,22 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["evidence_reasons", "match_reason"]
+__all__ = ["caption_reason", "evidence_reasons", "match_reason"]
 
 _BELOW = re.compile(r"^score (?P<score>[\d.]+) for (?P<work>\S+) is below the review threshold (?P<review>[\d.]+)$")
 _NO_PERMIT = re.compile(r"(?P<licensee>\S+) has no (?P<use>\w+) permit from (?P<holder>\S+) for (?P<work>\S+)$")
 _OPT_OUT = re.compile(r"^opt-out \((?P<code>[^)]*)\): (?P<holder>\S+) has not reserved (?P<use>\w+) of (?P<work>\S+)$")
 _RESERVED = re.compile(r"reserved: (?P<holder>\S+) reserved (?P<use>\w+) of (?P<work>\S+) \(reservation (?P<rid>\d+)\)")
 _POSSIBLE = re.compile(r"^possible copy \(score (?P<score>[\d.]+)\)")
+_SIGNAL = re.compile(r"^reserved by an embedded rights signal \((?P<source>[^:()]+): (?P<detail>.*?)\)"
+                     r"(?:; the registry said: (?P<registry>.*))?$")
+_SIGNAL_UNREADABLE = re.compile(r"^a rights signal could not be read \((?P<source>[^:()]+): (?P<detail>.*?)\); "
+                                r"the registry said: (?P<registry>.*)$")
+_NO_MATCH = "no registered work matched"
+_CAPTION_NO_PERMIT = re.compile(r"(?P<licensee>\S+) has no (?P<use>\w+) permit from (?P<holder>\S+) "
+                                r"for (?P<scope>.+)$")
+_CAPTION_RESERVED = re.compile(r", (?P<holder>\S+) reserved (?P<use>\w+) \(reservation (?P<rid>\d+)\) and ")
+_CAPTION_OPT_OUT = re.compile(r"; opt-out \((?P<code>[^)]*)\): (?P<holder>\S+) has not reserved (?P<use>\w+)$")
 
 
 def match_reason(match: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -33,6 +43,13 @@ def match_reason(match: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     score_text = f"{float(score):.2f}" if isinstance(score, (int, float)) else ""
     if m := _BELOW.match(text):
         return "reason_below_review", {"work": m["work"], "score": m["score"], "review": m["review"]}
+    if m := _SIGNAL.match(text):
+        if m["registry"] is None:
+            return "reason_signal_reserved", {"source": m["source"], "detail": m["detail"]}
+        return "reason_signal_reserved_also", {"source": m["source"], "detail": m["detail"],
+                                               "registry": m["registry"]}
+    if m := _SIGNAL_UNREADABLE.match(text):
+        return "reason_signal_unreadable", {"source": m["source"], "detail": m["detail"], "registry": m["registry"]}
     if verdict == "cleared" and match.get("permit_id") is not None and text.startswith("permit "):
         return "reason_permit", {"permit": match.get("permit_id"), "work": work}
     if m := _OPT_OUT.match(text):
@@ -44,6 +61,8 @@ def match_reason(match: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         params = {"licensee": m["licensee"], "use": m["use"], "holder": m["holder"], "work": m["work"],
                   "score": (p["score"] if (p := _POSSIBLE.match(text)) else score_text)}
         return f"reason_no_permit_{verdict}", params
+    if text == _NO_MATCH:
+        return "reason_no_match", {}
     return "reason_text", {"text": text or str(verdict or "")}
 
 
@@ -66,3 +85,27 @@ def evidence_reasons(evidence: Mapping[str, Any]) -> list[tuple[str, dict[str, A
     if not out and evidence.get("reason"):
         out.append(("reason_text", {"text": str(evidence["reason"])}))
     return out
+
+
+def caption_reason(caption: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The message key and parameters of what one work or holder named in a caption (or
+    a prompt, ``kyodaku check-text``) does (:meth:`kyodaku.policy.decide.Policy.judge_caption`
+    words it): review for want of a permit (``caption_no_permit`` / ``caption_reserved``),
+    a permit covers it, opt-out without a reservation, or recorded only."""
+    text = str(caption.get("reason") or "")
+    kind = str(caption.get("kind") or "")
+    target = str(caption.get("work_id") or caption.get("holder") or "")
+    if caption.get("verdict") == "review" and (m := _CAPTION_NO_PERMIT.search(text)):
+        params: dict[str, Any] = {"kind": kind, "target": target, "licensee": m["licensee"], "use": m["use"],
+                                  "holder": m["holder"], "scope": m["scope"]}
+        if r := _CAPTION_RESERVED.search(text):
+            return "caption_reserved", {**params, "reservation": r["rid"]}
+        return "caption_no_permit", params
+    if caption.get("verdict") == "cleared" and caption.get("permit_id") is not None:
+        return "caption_permit", {"kind": kind, "target": target, "permit": caption.get("permit_id")}
+    if m := _CAPTION_OPT_OUT.search(text):
+        return "caption_not_reserved", {"kind": kind, "target": target, "code": m["code"], "holder": m["holder"],
+                                        "use": m["use"]}
+    if "; recorded only (" in text:
+        return "caption_recorded_only", {"kind": kind, "target": target}
+    return "reason_text", {"text": text}

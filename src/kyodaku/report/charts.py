@@ -4,7 +4,9 @@ them, so every label (a holder's name) goes through the template's escaping."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 #: one colour per category, the same in charts, legends and tables (with text labels
 #: everywhere, so the colour is never the only cue)
@@ -71,15 +73,22 @@ def _ticks(peak: int) -> list[int]:
     return [0, peak]  # pragma: no cover - every nice max divides by 1
 
 
+def _say(t: Callable[..., str] | None, key: str, english: str, **params: Any) -> str:
+    return t(key, **params) if t is not None else english.format(**params)
+
+
 def holder_bars(rows: list[tuple[str, dict[str, int]]], categories: list[str],
-                labels: dict[str, str]) -> Chart:
-    """Horizontal stacked bars: items per category for each holder (``rows`` in order)."""
+                labels: dict[str, str], t: Callable[..., str] | None = None) -> Chart:
+    """Horizontal stacked bars: items per category for each holder (``rows`` in order);
+    ``t``: the report's words (:class:`kyodaku.report.words.Words`), else English."""
     shown = rows[:MAX_BARS]
     bar, gap, left, top, plot_w = 18, 8, 190, 36, 520
     height = top + len(shown) * (bar + gap) + 40
-    chart = Chart(width=left + plot_w + 30, height=max(height, 100), title="Items per rights holder",
-                  description="Stacked bars: for each rights holder, the scanned items matched to their "
-                              "works, by what the match decided; the table below gives the numbers.")
+    chart = Chart(width=left + plot_w + 30, height=max(height, 100),
+                  title=_say(t, "chart_holders", "Items per rights holder"),
+                  description=_say(t, "chart_holders_desc", "Stacked bars: for each rights holder, the scanned "
+                                   "items matched to their works, by what the match decided; the table below "
+                                   "gives the numbers."))
     peak = _nice_max(max((sum(c.values()) for _, c in shown), default=1))
     scale = plot_w / peak
     chart.plot = (left, top, plot_w, len(shown) * (bar + gap))
@@ -91,24 +100,33 @@ def holder_bars(rows: list[tuple[str, dict[str, int]]], categories: list[str],
             n = counts.get(cat, 0)
             if n:
                 w = n * scale
-                chart.rects.append(Rect(x, y, max(w, 1.0), bar, COLORS[cat], f"{name}: {n} {labels[cat]}"))
+                chart.rects.append(Rect(x, y, max(w, 1.0), bar, COLORS[cat],
+                                        _say(t, "chart_item", "{name}: {n} {what}", name=name, n=n, what=labels[cat])))
                 x += w
     for value in _ticks(peak):
         chart.ticks.append(Tick(left + value * scale, str(value)))
     chart.legend = [(COLORS[c], labels[c]) for c in categories]
     if len(rows) > MAX_BARS:
-        chart.note = f"the {MAX_BARS} holders with the most matched items; all {len(rows)} are in the table"
+        chart.note = _say(t, "chart_holders_note", "the {shown} holders with the most matched items; all {total} are "
+                          "in the table", shown=MAX_BARS, total=len(rows))
     return chart
 
 
 def score_histogram(histogram: dict[str, list[int]], verdicts: list[str],
-                    thresholds: dict[str, float] | None = None) -> Chart:
-    """Vertical stacked bars: items by their best match score (0..1), by item verdict."""
+                    thresholds: dict[str, float] | None = None, t: Callable[..., str] | None = None,
+                    names: Callable[[str, str], str] | None = None) -> Chart:
+    """Vertical stacked bars: items by their best match score (0..1), by item verdict;
+    ``t`` and ``names`` (a verdict's or threshold's word): the report's words, else English."""
+
+    def name(prefix: str, value: str) -> str:
+        return names(prefix, value) if names is not None else value
+
     bins = len(next(iter(histogram.values()))) if histogram else 20
     left, top, plot_w, plot_h = 56, 36, 600, 220
-    chart = Chart(width=left + plot_w + 30, height=top + plot_h + 50, title="Best match score per item",
-                  description="Histogram of the strongest match score of every item that matched a "
-                              "registered work, stacked by the item's verdict.")
+    chart = Chart(width=left + plot_w + 30, height=top + plot_h + 50,
+                  title=_say(t, "chart_scores", "Best match score per item"),
+                  description=_say(t, "chart_scores_desc", "Histogram of the strongest match score of every item "
+                                   "that matched a registered work, stacked by the item's verdict."))
     totals = [sum(histogram.get(v, [0] * bins)[b] for v in verdicts) for b in range(bins)]
     peak = _nice_max(max(totals, default=1))
     bw = plot_w / bins
@@ -122,13 +140,15 @@ def score_histogram(histogram: dict[str, list[int]], verdicts: list[str],
                 h = n / peak * plot_h
                 y -= h
                 chart.rects.append(Rect(left + b * bw + 1, y, bw - 2, max(h, 1.0), COLORS[v],
-                                        f"score {lo:.2f}-{hi:.2f}: {n} {v}"))
+                                        _say(t, "chart_bin", "score {lo}-{hi}: {n} {what}", lo=f"{lo:.2f}",
+                                             hi=f"{hi:.2f}", n=n, what=name("verdict", v))))
     for k in range(5):
         chart.ticks.append(Tick(left + plot_w * k / 4, f"{k / 4:.2f}"))
     for value in _ticks(peak):  # y axis: counts, drawn as labels at the left
         chart.labels.append((left - 6, top + plot_h - plot_h * value / peak + 4, str(value)))
-    for name, value in (thresholds or {}).items():
+    for key, value in (thresholds or {}).items():
         x = left + plot_w * min(1.0, max(0.0, value))
-        chart.lines.append((x, top - 6, x, top + plot_h, f"{name} {value:.2f}"))
-    chart.legend = [(COLORS[v], v) for v in verdicts]
+        chart.lines.append((x, top - 6, x, top + plot_h, _say(t, "chart_threshold", "{name} {value}",
+                                                                 name=name("threshold", key), value=f"{value:.2f}")))
+    chart.legend = [(COLORS[v], name("verdict", v)) for v in verdicts]
     return chart

@@ -62,6 +62,7 @@ class Evidence:
     method: str | None = None
     match_verdict: str | None = None
     match_reason: str | None = None
+    permit_id: Any = None
     query_segment: tuple[float, float] | None = None
     ref_segment: tuple[float, float] | None = None
     details: list[str] = field(default_factory=list)
@@ -221,6 +222,7 @@ def _row(line: dict[str, Any], match: dict[str, Any] | None = None) -> Evidence:
         row.method = _text(match.get("method"))
         row.match_verdict = match.get("verdict")
         row.match_reason = _text(match.get("reason"))
+        row.permit_id = match.get("permit_id")
         row.query_segment = _segment(match.get("query_segment"))
         row.ref_segment = _segment(match.get("ref_segment"))
         row.details = _details(match.get("evidence"))

@@ -10,7 +10,9 @@ are inline, images are ``data:`` URIs, charts are SVG drawn here; every text fro
 results or the registry (paths, captions, names) is escaped by Jinja2's autoescaping.
 
 ``render_scan_report`` / ``write_scan_report`` are what the CLI (``kyodaku report``,
-``kyodaku scan --report``) and the service call.
+``kyodaku scan --report``) and the service call; ``lang`` ("en" or "ja",
+:mod:`kyodaku.report.words`) is the report's language: its headings, verdict names and
+reasons (by message key; a reason of no known form as it was stored, in English).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from kyodaku.report.collect import (
     first_item_id,
 )
 from kyodaku.report.thumbs import ReferenceThumbs, Thumb, fetch_items, item_thumb
+from kyodaku.report.words import Words
 from kyodaku.workspace import Workspace
 
 __all__ = ["DEFAULT_MAX_EVIDENCE", "MAX_EVIDENCE_ROWS", "ReportError", "ReportStats", "ScanInfo",
@@ -160,20 +163,37 @@ def _thumbnails(workspace: Workspace, rows: list[Evidence]) -> int:
     return made
 
 
+def _words_context(words: Words) -> dict[str, Any]:
+    """What the templates say things with: ``t``, ``word`` and the rows' reasons."""
+
+    def match_reason(r: Evidence) -> str:
+        return words.reason(r.match_reason, r.match_verdict, work_id=r.work_id, score=r.score,
+                            permit_id=r.permit_id)
+
+    def item_reason(r: Evidence) -> str:
+        return words.reason(r.reason, r.verdict, work_id=r.work_id, score=r.score)
+
+    en = words.lang == "en"
+    return {"t": words.t, "word": words.word, "lang": words.lang, "match_reason": match_reason,
+            "item_reason": item_reason,
+            "labels": CATEGORY_LABELS if en else {c: words.word("label", c) for c in CATEGORIES},
+            "count_labels": COUNT_LABELS if en else {c: words.word("count", c) for c in COUNT_LABELS}}
+
+
 def _context(workspace: Workspace, results: ScanResults, info: ScanInfo, results_path: Path,
-             max_evidence: int) -> tuple[dict[str, Any], int, int]:
+             max_evidence: int, words: Words) -> tuple[dict[str, Any], int, int]:
     registry = workspace.registry
     holders = {h.slug: h for h in registry.list_holders()}
     ordered = sorted(results.holders.values(), key=_holder_order)
     sections = []
     budget = MAX_EVIDENCE_ROWS
     all_rows: list[Evidence] = []
-    titles: dict[str, str] = {}
+    titles: dict[str, str | None] = {}
 
-    def title(work_id: str) -> str:
+    def title(work_id: str) -> str | None:
         if work_id not in titles:
             work = registry.get_work(work_id)
-            titles[work_id] = work.title if work is not None else "(not in this registry)"
+            titles[work_id] = work.title if work is not None else None
         return titles[work_id]
 
     for stats in ordered:
@@ -183,7 +203,8 @@ def _context(workspace: Workspace, results: ScanResults, info: ScanInfo, results
         permits = []
         for permit_id, n in stats.permits.most_common():
             p = registry.get_permit(int(permit_id)) if isinstance(permit_id, int) else None
-            permits.append({"id": permit_id, "count": n, "describe": p.describe() if p else "not in this registry",
+            permits.append({"id": permit_id, "count": n,
+                            "describe": p.describe() if p else words.t("permit_not_in_registry"),
                             "status": p.status(info.on) if p and info.on else None,
                             "scope": p.scope if p else None})
         holder = holders.get(stats.slug)
@@ -198,13 +219,15 @@ def _context(workspace: Workspace, results: ScanResults, info: ScanInfo, results
     all_rows.extend(signal_rows)
     thumbs = _thumbnails(workspace, all_rows)
     categories = list(CATEGORIES)
-    bars = holder_bars([(s.slug, dict(s.items)) for s in ordered if s.matched], categories[:-1], CATEGORY_LABELS)
-    hist = score_histogram(results.histogram, ["blocked", "review", "cleared"], info.thresholds)
+    said = _words_context(words)
+    t = None if words.lang == "en" else words.t
+    bars = holder_bars([(s.slug, dict(s.items)) for s in ordered if s.matched], categories[:-1], said["labels"], t)
+    hist = score_histogram(results.histogram, ["blocked", "review", "cleared"], info.thresholds, t,
+                           None if t is None else words.word)
     ctx = {
         "info": info, "results": results, "results_name": results_path.name,
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "version": __version__,
-        "verdicts": VERDICTS, "categories": categories, "labels": CATEGORY_LABELS, "count_labels": COUNT_LABELS,
-        "colors": COLORS,
+        "verdicts": VERDICTS, "categories": categories, "colors": COLORS, **said,
         "sections": sections, "bars": bars, "hist": hist, "signal_rows": signal_rows,
         "max_evidence": max_evidence, "registered_holders": len(holders),
         "evidence_capped": budget <= 0,
@@ -213,28 +236,34 @@ def _context(workspace: Workspace, results: ScanResults, info: ScanInfo, results
 
 
 def _render(workspace: Workspace, results_path: Path, info: ScanInfo | None,
-            max_evidence: int) -> tuple[str, int, int, int]:
+            max_evidence: int, lang: str = "en") -> tuple[str, int, int, int]:
     if max_evidence < 0:
         raise ReportError("max_evidence must be 0 or more")
+    try:
+        words = Words(lang)
+    except ValueError as exc:
+        raise ReportError(str(exc)) from None
     results = collect(results_path, max_evidence=max_evidence)
     if info is None:
         info = scan_info_from_audit(workspace, results.first_id) or ScanInfo()
-    ctx, rows, thumbs = _context(workspace, results, info, results_path, max_evidence)
+    ctx, rows, thumbs = _context(workspace, results, info, results_path, max_evidence, words)
     html = _environment().get_template("report.html.j2").render(**ctx)
     return html, results.total, rows, thumbs
 
 
 def render_scan_report(workspace: Workspace, results_path: str | Path, *, info: ScanInfo | None = None,
-                       max_evidence: int = DEFAULT_MAX_EVIDENCE) -> str:
-    """The report of ``results_path`` (a scan's ``results.jsonl``) as one HTML string.
-    Without ``info`` the scan is looked up in the workspace's audit log."""
-    return _render(workspace, Path(results_path), info, max_evidence)[0]
+                       max_evidence: int = DEFAULT_MAX_EVIDENCE, lang: str = "en") -> str:
+    """The report of ``results_path`` (a scan's ``results.jsonl``) as one HTML string, in
+    ``lang``.  Without ``info`` the scan is looked up in the workspace's audit log."""
+    return _render(workspace, Path(results_path), info, max_evidence, lang)[0]
 
 
 def write_scan_report(workspace: Workspace, results_path: str | Path, out: str | Path, *,
-                      info: ScanInfo | None = None, max_evidence: int = DEFAULT_MAX_EVIDENCE) -> ReportStats:
-    """Render the report and write it to ``out`` atomically (a reader never sees half of it)."""
-    html, items, rows, thumbs = _render(workspace, Path(results_path), info, max_evidence)
+                      info: ScanInfo | None = None, max_evidence: int = DEFAULT_MAX_EVIDENCE,
+                      lang: str = "en") -> ReportStats:
+    """Render the report in ``lang`` and write it to ``out`` atomically (a reader never
+    sees half of it)."""
+    html, items, rows, thumbs = _render(workspace, Path(results_path), info, max_evidence, lang)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)

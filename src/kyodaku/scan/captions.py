@@ -46,15 +46,21 @@ def match_texts(matcher: AliasMatcher, texts: list[list[str]] | list[tuple[str, 
 def check_text(workspace: Workspace, text: str, *, licensee: str, use: str = "training",
                on: date | None = None, policy: Policy | None = None) -> dict[str, Any]:
     """A caption or prompt decided on its own: ``{"text", "verdict", "reason", "captions"}``
-    (``cleared`` or ``review``; the same policy as the scan)."""
+    (``cleared`` or ``review``; the same policy as the scan); ``reason``: what the text
+    names that gave the verdict (``kyodaku check-text`` words it for a person:
+    :func:`kyodaku.cli.explain.explain_text`)."""
     policy = policy or default_policy()
     on = on or date.today()
     registry = workspace.registry
     view = policy.view_from_registry(registry, licensee, use, on)
     found = match_texts(AliasMatcher.from_registry(registry), [["text", text]])
     decision = policy.decide([], licensee=licensee, use=use, on=on, registry_view=view, captions=found)
-    reason = decision.reason
-    if decision.verdict == "cleared" and not decision.captions:
+    # what the text names, not the image scan's wording ("the caption ...; the registry
+    # said: no registered work matched"): the caption behind the verdict, review first
+    if not decision.captions:
         reason = "the text names no registered work or holder"
+    else:
+        first = sorted(decision.captions, key=lambda c: c.verdict != "review")[0]
+        reason = first.reason.replace("the caption ", "the text ", 1)
     return {"text": text, "verdict": decision.verdict, "reason": reason,
             "captions": [c.to_json() for c in decision.captions]}

@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
         status = _status_of(exc)
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": str(exc)}, status_code=status)
-        return pages.error_page(request, status, str(exc))
+        return pages.error_page(request, status, str(exc), exc=exc)
 
     @app.exception_handler(DataError)
     async def _unstorable(request: Request, exc: DataError) -> Response:

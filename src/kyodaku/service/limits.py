@@ -48,8 +48,9 @@ def _mib(n: int) -> str:
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str,
-                  headers: dict[str, str] | None = None) -> None:
-    """A JSON answer for the API, the desk's error page for everything else."""
+                  headers: dict[str, str] | None = None, said: Callable[[Any], str] | None = None) -> None:
+    """A JSON answer for the API (``message``), the desk's error page for everything
+    else (``said(t)`` in the page's language, where given)."""
     from starlette.responses import JSONResponse
 
     path = str(scope.get("path", ""))
@@ -60,7 +61,7 @@ async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, messa
 
             from kyodaku.service.pages import error_page
 
-            response = error_page(Request(scope, receive), status, message)
+            response = error_page(Request(scope, receive), status, message, said=said)
         except Exception:  # noqa: BLE001 - a page that cannot render falls back to JSON
             response = None
     if response is None:
@@ -86,6 +87,14 @@ class BodyLimit:
             return self.max_upload + MULTIPART_FIELDS_ALLOWANCE, f"an upload is at most {_mib(self.max_upload)}"
         return self.max_body, f"a request body is at most {_mib(self.max_body)}"
 
+    def _too_large(self, scope: Scope, sent: int | None = None) -> Callable[[Any], str]:
+        """The 413 in the page's language: message keys ``too_large_upload`` /
+        ``too_large_body`` (``_sent`` with the size sent)."""
+        upload = (_header(scope, b"content-type") or "").lower().startswith("multipart/form-data")
+        key = ("too_large_upload" if upload else "too_large_body") + ("_sent" if sent is not None else "")
+        limit = _mib(self.max_upload if upload else self.max_body)
+        return lambda t: t(key, limit=limit, sent=_mib(sent) if sent is not None else "")
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
@@ -98,7 +107,8 @@ class BodyLimit:
                 return
             if int(declared) > limit:
                 await _refuse(scope, receive, send, 413,
-                              f"request too large: {_mib(int(declared))} sent, {what}")
+                              f"request too large: {_mib(int(declared))} sent, {what}",
+                              said=self._too_large(scope, int(declared)))
                 return
         state = {"received": 0, "exceeded": False, "started": False, "replaced": False}
 
@@ -117,7 +127,8 @@ class BodyLimit:
                 # the client gets the 413 instead
                 if not state["replaced"]:
                     state["replaced"] = True
-                    await _refuse(scope, receive, send, 413, f"request too large: {what}")
+                    await _refuse(scope, receive, send, 413, f"request too large: {what}",
+                                  said=self._too_large(scope))
                 return
             if message.get("type") == "http.response.start":
                 state["started"] = True
@@ -128,7 +139,8 @@ class BodyLimit:
         except Exception:
             if state["exceeded"] and not state["started"]:
                 if not state["replaced"]:
-                    await _refuse(scope, receive, send, 413, f"request too large: {what}")
+                    await _refuse(scope, receive, send, 413, f"request too large: {what}",
+                                  said=self._too_large(scope))
                 return
             raise
 

@@ -11,7 +11,7 @@ import json
 import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -23,7 +23,7 @@ from fastapi.templating import Jinja2Templates
 from kyodaku.desk import catalog
 from kyodaku.desk.auth import Forbidden
 from kyodaku.desk.inquiries import answer_letter
-from kyodaku.desk.lifecycle import ACTIONS, actions_for, local_and_utc
+from kyodaku.desk.lifecycle import ACTIONS, InvalidTransition, actions_for, local_and_utc
 from kyodaku.desk.listing import parse_filter
 from kyodaku.desk.report import claims_log, corpus_report
 from kyodaku.records.reasons import evidence_reasons, match_reason
@@ -35,6 +35,7 @@ from kyodaku.service.api.common import Id, inquiry_csv_response
 from kyodaku.service.claim_view import match_rows
 from kyodaku.service.deps import LANG_COOKIE, SESSION_COOKIE, Desk, Page, PostedPage, optional_session, request_lang
 from kyodaku.service.list_pages import claims_listing, inquiries_listing
+from kyodaku.service.refusals import is_refusal, not_possible, refusal_text
 from kyodaku.service.uploads import saved_upload, saved_uploads
 
 router = APIRouter(include_in_schema=False)
@@ -125,18 +126,26 @@ def render(request: Request, name: str, session: Any, status: int = 200, **ctx: 
 _GENERIC_ERRORS = (401, 403, 404, 429)
 
 
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    """An error page in the reader's language: the status explained in it; the
+def error_page(request: Request, status: int, message: str, *, exc: BaseException | None = None,
+               said: Any = None) -> HTMLResponse:
+    """An error page in the reader's language: the status explained in it; the detail in
+    it too where it has message keys (``said(t)``, or ``exc`` a storage refusal), else the
     service's own detail (English) kept, marked as English, only where it says what to
     fix (not for 401, 403, 404, 429) or when the page is English."""
     session = optional_session(request, request.app.state.desk)
     lang = session.lang if session is not None else request_lang(request)
-    explained = translator(lang)(f"error_text_{status}")
+    t = translator(lang)
+    explained = t(f"error_text_{status}")
     if explained == f"error_text_{status}":
         explained = ""
+    if said is None and exc is not None and is_refusal(exc):
+        said = partial(refusal_text, exc=exc)
+    if said is not None:
+        return render(request, "error.html", session, status=status, status_code=status, message=said(t),
+                      explained=explained, translated=True)
     detail = message if lang == "en" or status not in _GENERIC_ERRORS or not explained else ""
     return render(request, "error.html", session, status=status, status_code=status, message=detail,
-                  explained=explained)
+                  explained=explained, translated=False)
 
 
 def _back(url: str) -> RedirectResponse:
@@ -278,7 +287,7 @@ def file_claim_page(request: Request, service: Desk, session: PostedPage,
     except Forbidden:
         raise
     except RegistryError as exc:
-        errors["file"] = t("claim_err_upload", reason=str(exc))
+        errors["file"] = t("claim_err_upload", reason=refusal_text(t, exc))
         pending = pending_name = ""
     if upload is None and "file" not in errors:
         text = decision_id.strip()
@@ -319,7 +328,7 @@ def file_claim_page(request: Request, service: Desk, session: PostedPage,
     except Forbidden:
         raise
     except RegistryError as exc:
-        errors["form"] = t("claim_not_filed", reason=str(exc))
+        errors["form"] = t("claim_not_filed", reason=refusal_text(t, exc))
         return _claims_page(request, service, session, status=422, form=form)
     if pending:
         service.drop_pending_upload(actor, pending)
@@ -374,9 +383,18 @@ def claim_page(request: Request, claim_id: Id, service: Desk, session: Page, min
 
 
 @router.post("/claims/{claim_id}/act")
-def act_page(claim_id: Id, service: Desk, session: PostedPage, action: Annotated[str, Form(max_length=40)],
+def act_page(request: Request, claim_id: Id, service: Desk, session: PostedPage,
+             action: Annotated[str, Form(max_length=40)],
              note: Annotated[str, Form(max_length=10_000)] = "") -> Response:
-    service.act(session.actor, claim_id, action, note)
+    """One step of a claim; a step the claim's state or its deadline does not allow is a
+    409 saying why in the page's language."""
+    try:
+        service.act(session.actor, claim_id, action, note)
+    except InvalidTransition as exc:
+        claim = service.claim(session.actor, claim_id)
+        helpers = page_helpers(session.lang, getattr(service.deadlines, "tz", UTC))
+        return error_page(request, 409, str(exc), said=partial(not_possible, claim=claim, action=action,
+                                                               when=helpers["when"]))
     return _back(f"/claims/{claim_id}")
 
 

@@ -35,7 +35,7 @@ def _copy(upload: UploadFile, dest: Path, limit: int) -> Path:
         while chunk := upload.file.read(_CHUNK):
             copied += len(chunk)
             if copied > limit:
-                raise TooLarge(f"{name} is larger than {limit >> 20} MiB, the upload limit")
+                raise TooLarge("upload_over_limit", name=name, limit=limit >> 20)
             out.write(chunk)
     ext = extension_for(dest)
     if ext is not None and kind_for_name(dest) != kind_for_name("x" + ext):  # the name says otherwise, or nothing
