@@ -103,7 +103,7 @@ def accuracy_readme() -> list[str]:
         _accuracy_row("cartoon-small", "cartoon, small (`cartoon.json`)", detail=False),
         _accuracy_row("crossmodal-small", "cross-modal, small (`--cross-modal`: frames of episodes, pictures inside "
                       "videos)", detail=False),
-        _accuracy_row("crossmodal-full-video", "cross-modal, full, its 72 video queries only", detail=False),
+        _accuracy_row("crossmodal-full", "cross-modal, full (114 works, 4,296 queries)", detail=False),
         _accuracy_row("plain-pdq", "plain PDQ (from the set's README)", detail=False),
     ]
 

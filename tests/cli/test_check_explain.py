@@ -121,7 +121,7 @@ def test_a_video_says_which_seconds_show_which_work(workspace, videos, tmp_path)
     line = check_file(workspace, generated, OPTS)
     said = _says(line, titles={"kv1": "Key visual"})
     m = re.fullmatch(r"seconds (\d+\.\d)-(\d+\.\d) of this video show the registered picture kv1 'Key visual' "
-                     r"\(holder hoshi\) at 0\.9\d by local features \(\d+ keypoints agree\) in \d+ keyframe\(s\) "
+                     r"\(holder hoshi\) at (?:0\.9\d|1\.00) by local features \(\d+ keypoints agree\) in \d+ keyframe\(s\) "
                      r"\(\d+ sampled frame\(s\), the strongest at \d+\.\d s\); pixel by pixel it is the same picture"
                      r".*; blocked: no permit of acme for training covers this work", said[0])
     assert m, said

@@ -38,17 +38,19 @@ def _eval_dir() -> Path:
     return found
 
 
-def _small_set(eval_dir: Path) -> Path:
-    """Build the small dev set once per version of build_devset.py (cached)."""
+def _small_set(eval_dir: Path, cross_modal: bool = False) -> Path:
+    """Build the small dev set (``cross_modal``: with ``--cross-modal``) once per version
+    of build_devset.py (cached)."""
     script = eval_dir / "build_devset.py"
     digest = hashlib.sha256(script.read_bytes()).hexdigest()[:12]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kyodaku" / f"devset-small-0-{digest}"
+    name = f"devset-small{'-cross' if cross_modal else ''}-0-{digest}"
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "kyodaku" / name
     if (cache / "SET.json").exists():
         return cache
     tmp = cache.with_name(cache.name + f".tmp{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    subprocess.run([sys.executable, str(script), "--out", str(tmp), "--scale", "small", "--seed", "0"],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, str(script), "--out", str(tmp), "--scale", "small", "--seed", "0"]
+                   + (["--cross-modal"] if cross_modal else []), check=True, stdout=subprocess.DEVNULL)
     if cache.exists():
         shutil.rmtree(tmp)
     else:

@@ -86,11 +86,18 @@ class Appearance:
         has none)."""
         if self.footprint is None or other.footprint is None or len(self.footprint) < 3 or len(other.footprint) < 3:
             return 0.0
-        own = float(cv2.contourArea(self.footprint))
+        own = self.area
         if own <= 0.0:
             return 0.0
         common, _ = cv2.intersectConvexConvex(self.footprint, other.footprint)
         return float(common) / own
+
+    @property
+    def area(self) -> float:
+        """Area of the footprint, in query pixels (0 when there is none)."""
+        if self.footprint is None or len(self.footprint) < 3:
+            return 0.0
+        return float(cv2.contourArea(self.footprint))
 
     @property
     def unshown(self) -> float:
@@ -222,10 +229,16 @@ class AppearanceMethod(FingerprintMethod, ChecksAppearance):
         None when too little of the reference lies inside the query."""
         r_rgb, r_alpha = self.decode(ref)
         s = float(ref.info.get("thumb_scale", 1.0))
-        return self.check_arrays(image.rgb, r_rgb, r_alpha, resize_map(s) @ to_ref)
+        return self.check_arrays(image.rgb, r_rgb, r_alpha, resize_map(s) @ to_ref,
+                                 frame="keyframe" in ref.info)
 
     def check_arrays(self, q_rgb: np.ndarray, r_rgb: np.ndarray, r_alpha: np.ndarray,
-                     to_thumb: np.ndarray) -> Appearance | None:
+                     to_thumb: np.ndarray, *, frame: bool = False) -> Appearance | None:
+        """``frame``: the reference is a still of a registered video, whose figures are its
+        content: a differing region counts as covered only when it is two-toned (a
+        caption, a shape), not because it is flat at the thumbnail's scale (flat-shaded
+        anime art is: the grass where the reference shows a figure would read as covered).
+        See :meth:`_regions`."""
         # work in the query's frame at about the thumbnail's resolution
         k = min(1.0, float(np.sqrt(abs(np.linalg.det(to_thumb[:2, :2])))))
         qh, qw = q_rgb.shape[:2]
@@ -257,7 +270,7 @@ class AppearanceMethod(FingerprintMethod, ChecksAppearance):
         line_test = float((px.max(axis=1) - px.min(axis=1)).mean()) >= self.gray_chroma
         full = _FullRes(np.asarray(q_rgb), r_rgb, r_alpha, to_thumb, k, colour_map, blur)
         bad = res_map > self.residual_px
-        altered, occluded = self._regions(q, bad, mask, line_test, full)
+        altered, occluded = self._regions(q, bad, mask, line_test, full, frame=frame)
         return Appearance(altered / n, occluded / n, n, _hull(mask & ~bad, k))
 
     def _residual_shift(self, q: np.ndarray, r: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
@@ -306,8 +319,11 @@ class AppearanceMethod(FingerprintMethod, ChecksAppearance):
         return _residual(x, coef, y_all[idx]), coef, extra
 
     def _regions(self, q: np.ndarray, bad: np.ndarray, mask: np.ndarray, line_test: bool,
-                 full: _FullRes) -> tuple[int, int]:
-        """Pixels in altered and in occluded regions."""
+                 full: _FullRes, *, frame: bool = False) -> tuple[int, int]:
+        """Pixels in altered and in occluded regions.  With ``frame`` (the reference is a
+        still of a video), a flat region is not simple for being flat: flat-shaded art
+        (a figure, the grass behind one) is what a frame shows, not something laid over it;
+        the two-colour tests still find a caption or a shape."""
         bad_u8 = cv2.dilate(bad.astype(np.uint8), np.ones((3, 3), np.uint8)) & mask.astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(bad_u8, connectivity=8)
         if count <= 1:
@@ -321,7 +337,8 @@ class AppearanceMethod(FingerprintMethod, ChecksAppearance):
             x, y, w, h, area = (int(v) for v in stats[i])
             box = np.s_[y:y + h, x:x + w]  # the region's bounding box: not the whole image per region
             region = labels[box] == i
-            simple = self._simple(q8[box], flat[box], region, area, line_test)
+            flat_box = np.zeros_like(flat[box]) if frame else flat[box]
+            simple = self._simple(q8[box], flat_box, region, area, line_test)
             if not simple:
                 # judged again on the differing pixels alone: the region grown around a
                 # caption's glyphs also takes in the art between them
@@ -329,7 +346,7 @@ class AppearanceMethod(FingerprintMethod, ChecksAppearance):
                 n_core = int(core.sum())
                 if n_core >= self.min_core:
                     # and last at the query's own resolution, where a caption is crisp
-                    simple = self._simple(q8[box], flat[box], core, n_core, line_test) \
+                    simple = self._simple(q8[box], flat_box, core, n_core, line_test) \
                         or self._overlay_share(full, (x, y, w, h), region, line_test) >= self.overlay_share
             if simple:
                 occluded += area

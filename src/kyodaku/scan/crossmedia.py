@@ -42,8 +42,9 @@ def match_video(matcher: Matcher, path: str | os.PathLike) -> list[Match]:
 
 
 def has_pictures(matcher: Matcher) -> bool:
-    """Whether the reference set holds a registered picture."""
-    return any(m.media == "image" and name in matcher.refs.indexes for name, m in matcher.methods.items())
+    """Whether the reference set holds a registered picture (not only the keyframes of
+    registered videos)."""
+    return matcher.holds_pictures
 
 
 def match_keyframes(matcher: Matcher, keyframes: list[Keyframe]) -> list[Match]:
@@ -52,7 +53,9 @@ def match_keyframes(matcher: Matcher, keyframes: list[Keyframe]) -> list[Match]:
     per_work: dict[str, list[tuple[Keyframe, Match]]] = {}
     for kf in keyframes:
         for m in matcher.match_image(kf.image()):
-            if m.score >= support:
+            # a registered video's own keyframes: the video method aligns the query with
+            # it frame by frame, with its seconds
+            if m.score >= support and m.ref_segment is None:
                 per_work.setdefault(m.work_id, []).append((kf, m))
     out = []
     for work_id, hits in per_work.items():

@@ -21,6 +21,7 @@ policy (:class:`kyodaku.policy.MatchRules`); the matcher holds none of its own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import cv2
@@ -58,6 +59,9 @@ EXPLAINED_SHARE = 0.5
 #: variant.  The limit only bounds the cost of a hostile query (a collage of dozens of
 #: registered works)
 APPEARANCE_CHECKS = 32
+#: keyframes of one registered video verified per method and query (see
+#: :meth:`Matcher._candidates`)
+KEYFRAMES_PER_WORK = 4
 #: how much less of its reference an explained work's match must find altered or covered to explain
 #: the other instead: ~40 px of a 256 px thumbnail, above the check's noise on copies
 LOOK_ALIKE_MARGIN = 0.002
@@ -125,7 +129,17 @@ class Matcher:
         #: the reference set's methods, each under these rules (a video method caps a
         #: single frame at the policy's single_frame_cap)
         self.methods = {name: _under_rules(m, self.rules) for name, m in refs.methods.items()}
-        self._appearance_rows: dict[int, int] | None = None
+        self._appearance_rows: dict[tuple[int, float | None], int] | None = None
+        #: per method, which stored references are keyframes of registered videos
+        self._keyframes: dict[str, np.ndarray] = {}
+
+    @cached_property
+    def holds_pictures(self) -> bool:
+        """Whether the reference set holds a registered picture (not only the keyframes of
+        registered videos)."""
+        return any(m.media == "image" and name in self.refs.indexes
+                   and not all(is_keyframe(r) for r in self.refs.stores[name].refs)
+                   for name, m in self.methods.items())
 
     def video_methods(self) -> list[VideoMethod]:
         """The reference set's video methods, under this matcher's rules."""
@@ -152,10 +166,10 @@ class Matcher:
         store = self.refs.stores.get("appearance")
         if store is not None and len(store) and m.basis is not None:
             if self._appearance_rows is None:
-                self._appearance_rows = {int(r["media_id"]): i for i, r in enumerate(store.refs)}
+                self._appearance_rows = {_ref_key(r): i for i, r in enumerate(store.refs)}
             name, ref, comparison = m.basis
             ref_store = self.refs.stores[name]
-            row = self._appearance_rows.get(int(ref_store.refs[ref]["media_id"]))
+            row = self._appearance_rows.get(_ref_key(ref_store.refs[ref]))
             method, checker = self.methods[name], self.methods["appearance"]
             to_ref = method.pixel_map(fps[name], ref_store.get(ref), comparison) \
                 if row is not None and isinstance(method, MapsPixels) else None
@@ -228,12 +242,17 @@ class Matcher:
         uncapped: dict[str, float] = {}  # explained work -> its geometric score before the cap
         for name, fp in fingerprints.items():
             method = self.methods[name]
+            best_of: set[str] = set()  # works whose best hit of this method was seen
             for hit in _suppress_explained(self._method_hits(method, fp), self.rules.explained_cap):
                 c = hit.comparison
                 if c.transform is not None and (hit.work_id not in geometry
                                                 or c.score > geometry[hit.work_id][2].score):
                     geometry[hit.work_id] = (name, hit.ref, c)
-                if c.explained_by is not None:
+                first = hit.work_id not in best_of
+                best_of.add(hit.work_id)
+                # a work's weaker reference (another keyframe of an episode, another picture
+                # of the work) explained by another work says nothing of its best one
+                if c.explained_by is not None and first:
                     # the same evidence is better explained by another work, whatever
                     # other methods say about this one
                     caps[hit.work_id] = min(caps.get(hit.work_id, 1.0), c.score)
@@ -284,16 +303,20 @@ class Matcher:
         refs, votes = np.unique(pairs // n_q, return_counts=True)
         keep = votes >= method.min_votes
         refs, votes = refs[keep], votes[keep]
-        order = np.argsort(-votes, kind="stable")[:MAX_CANDIDATES]
         hits = []
-        for ref in refs[order]:
-            ref_fp = store.get(int(ref))
+        for ref in self._candidates(method.name, refs[np.argsort(-votes, kind="stable")]):
+            ref_fp = store.get(ref)
             if isinstance(method, VerifiesVotes):
                 sel = owners == ref
                 comp = method.verify(fp, ref_fp, q_rows[sel], r_rows[sel] - int(store.offsets[ref]), dists[sel])
             else:
                 comp = method.compare(fp, ref_fp)
-            hits.append(_Hit(store.work_of(int(ref)), int(ref), comp))
+            keyframe = ref_fp.info.get("keyframe")
+            if keyframe is not None:
+                # a still of a registered video: where in the video it stands
+                comp.ref_segment = (float(keyframe["segments"][0][0]), float(keyframe["segments"][-1][1]))
+                comp.evidence = {**comp.evidence, "video_frame": True, "keyframe_t": keyframe["t"]}
+            hits.append(_Hit(store.work_of(ref), ref, comp))
         if isinstance(method, ResolvesLookAlikes) and len(hits) > 1:
             # the method explains away look-alikes among its own candidates (episodes that
             # reuse another episode's scene art)
@@ -304,6 +327,41 @@ class Matcher:
                 if isinstance(by, int):
                     h.comparison.explained_by = h.comparison.evidence["explained_by"] = hits[by].work_id
         return hits
+
+
+    def _candidates(self, name: str, ranked: np.ndarray) -> list[int]:
+        """The references to verify, best-voted first: at most :data:`MAX_CANDIDATES`, of
+        which at most :data:`KEYFRAMES_PER_WORK` keyframes of any one registered video (an
+        episode's keyframes of one shot share their votes, and would leave a registered
+        picture unverified)."""
+        frames = self._keyframes.get(name)
+        store = self.refs.stores[name]
+        if frames is None or len(frames) != len(store):
+            frames = self._keyframes[name] = np.array([is_keyframe(r) for r in store.refs], bool)
+        out: list[int] = []
+        per_work: dict[str, int] = {}
+        for ref in ranked.tolist():
+            if frames[ref]:
+                work = store.work_of(ref)
+                if per_work.get(work, 0) >= KEYFRAMES_PER_WORK:
+                    continue
+                per_work[work] = per_work.get(work, 0) + 1
+            out.append(ref)
+            if len(out) >= MAX_CANDIDATES:
+                break
+        return out
+
+
+def _ref_key(entry: dict) -> tuple[int, float | None]:
+    """A stored reference's identity across methods: its media, and for a keyframe of a
+    registered video the keyframe's time."""
+    keyframe = (entry.get("info") or {}).get("keyframe")
+    return int(entry["media_id"]), (float(keyframe["t"]) if keyframe else None)
+
+
+def is_keyframe(entry: dict) -> bool:
+    """Whether a stored reference entry (``refs.json``) is a keyframe of a registered video."""
+    return "keyframe" in (entry.get("info") or {})
 
 
 def _in_band(strength: float, band: tuple[float, float]) -> float:
@@ -340,7 +398,7 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None], rul
     least the block threshold (:attr:`MatchRules.look_alike_min`) or partly redrawn, are
     weighed; the explained one is capped at the policy's explained_cap."""
     checked = [(m, a) for m in matches if (a := memo.get(m.work_id)) is not None
-               and (m.score >= rules.look_alike_min or a.partly_redrawn)]
+               and (m.score >= rules.look_alike_min or a.partly_redrawn or m.ref_segment is not None)]
     for weak, a_weak in checked:
         if weak.explained_by is not None:
             continue
@@ -352,9 +410,24 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None], rul
             shown_less = a_weak.unshown >= a_strong.unshown + PART_MARGIN
             intact_around = a_strong.unshown <= PART_INTACT and not same_place
             look_alike = same_place and a_weak.unshown >= a_strong.unshown + LOOK_ALIKE_MARGIN
-            if not (shown_less or intact_around or look_alike):
+            # a still of a registered video is a whole frame: when the query shows another
+            # registered picture (or another video's frame) as a copy well beyond it, the
+            # frame is a part of that picture (an episode panning over registered scene art)
+            frame_within = weak.ref_segment is not None and not same_place
+            if not (shown_less or intact_around or look_alike or frame_within):
                 continue
-            weak.cap_as_explained(strong.work_id, rules.explained_cap)
+            cap = rules.explained_cap
+            if weak.ref_segment is not None and a_strong.unshown <= PART_INTACT:
+                # a frame explained by a picture the query shows intact: scaled by how much
+                # of the frame the query shows (its footprint's share of the other's, and
+                # what of it is not altered or covered), as a weaker reference explained by
+                # a stronger one's evidence is (_suppress_explained).  An intact copy of a
+                # picture that an episode shows in part is no reason to review the episode;
+                # with anything over the picture (the episode's own figure, a moment
+                # later, or a caption) a person sees it
+                shown = min(1.0, a_weak.area / max(a_strong.area, 1e-6)) * max(0.0, 1.0 - a_weak.unshown)
+                cap *= shown ** 4
+            weak.cap_as_explained(strong.work_id, cap)
             break
 
 

@@ -17,8 +17,10 @@ from kyodaku.fingerprint.registry import all_methods, image_methods, video_metho
 from kyodaku.fingerprint.store import RefEntry, stored_meta
 from kyodaku.media.images import load_image
 from kyodaku.media.types import MediaError
+from kyodaku.scan.matcher import is_keyframe
 from kyodaku.scan.parallel import default_workers, ordered_map
 from kyodaku.scan.refset import ReferenceSet, replan_outgrown
+from kyodaku.video.keyframes import KEYFRAME_DISTANCE, Keyframe, video_keyframes
 from kyodaku.workspace import Workspace
 
 #: reference images are decoded at this size (the methods downscale further)
@@ -35,6 +37,15 @@ PLAIN_MAX_KEYPOINTS = OrbMethod.findable_from
 #: creature (8-16), pixel-identical layers of two themes (0) and a portrait and its
 #: zombie version by two holders (14)
 LOOKALIKE_MAX_DISTANCE = 16
+#: a registered video's frames are sampled this often (per second) for its keyframes:
+#: twice the query side's rate, so that a still taken between two keyframes shows a
+#: moving figure within an eighth of a second of one (at 2/s, a walking figure has moved
+#: far enough against the background that the appearance check reads a variant)
+EPISODE_KEYFRAME_FPS = 4.0
+#: a registered video's frame within this many PDQ bits (of 256) of its last keyframe is
+#: a near-duplicate of it and not stored as a picture of its own (the query side's
+#: :data:`~kyodaku.video.keyframes.KEYFRAME_DISTANCE`)
+EPISODE_KEYFRAME_DISTANCE = KEYFRAME_DISTANCE
 PLAIN_NOTE = (f"too plain to be found in copies (no PDQ hash, under {PLAIN_MAX_KEYPOINTS} keypoints); "
               "register a picture with more of the work in it")
 
@@ -77,15 +88,39 @@ def too_plain(fps: dict[str, Fingerprint]) -> bool:
     return bool(finders) and all(len(fp) < least for fp, least in finders)
 
 
-def fingerprint_file(path: str, kind: str) -> dict[str, Fingerprint]:
-    """Every registered method's reference fingerprint of one file (raises MediaError)."""
+def fingerprint_file(path: str, kind: str) -> dict[str, list[Fingerprint]]:
+    """Every registered method's reference fingerprints of one file (raises MediaError):
+    one per image method for a picture; for a video, one per video method and, per image
+    method, one for each of the video's keyframes (:func:`episode_keyframes`), so that a
+    still frame of a registered episode is found as the episode.  A keyframe's
+    fingerprint carries ``info["keyframe"]`` (``t``, ``segments``: the episode's seconds
+    it stands for)."""
     if kind == "video":
-        return {m.name: m.reference_video(path) for m in video_methods()}
+        fps: dict[str, list[Fingerprint]] = {m.name: [m.reference_video(path)] for m in video_methods()}
+        keyframes = episode_keyframes(path)
+        for m in image_methods():
+            fps[m.name] = []
+            for kf in keyframes:
+                fp = m.reference(kf.image(source=path))
+                fp.info = {**fp.info, "keyframe": {"t": round(kf.t, 3),
+                                                   "segments": [[round(a, 3), round(b, 3)] for a, b in kf.segments]}}
+                fps[m.name].append(fp)
+        for m in video_methods():
+            fps[m.name][0].info["keyframes"] = len(keyframes)
+        return fps
     image = load_image(path, max_side=REF_MAX_SIDE)
-    return {m.name: m.reference(image) for m in image_methods()}
+    return {m.name: [m.reference(image)] for m in image_methods()}
 
 
-def _work(task: tuple[int, str, str, str]) -> tuple[dict[str, Fingerprint] | None, str | None]:
+def episode_keyframes(path: str) -> list[Keyframe]:
+    """The keyframes of a registered video that are stored as pictures: one per stretch of
+    near-identical frames (:func:`kyodaku.video.keyframes.video_keyframes`), featureless
+    frames dropped."""
+    keyframes, _info = video_keyframes(path, fps=EPISODE_KEYFRAME_FPS, max_distance=EPISODE_KEYFRAME_DISTANCE)
+    return keyframes
+
+
+def _work(task: tuple[int, str, str, str]) -> tuple[dict[str, list[Fingerprint]] | None, str | None]:
     _media_id, _work_id, path, kind = task
     try:
         return fingerprint_file(path, kind), None
@@ -120,6 +155,12 @@ def refresh_stale(workspace: Workspace) -> list[str]:
     held = {m.name: {r["media_id"] for r in (metas[m.name] or {"refs": []})["refs"]} for m in image_methods()}
     every = set().union(*held.values())
     queue: set[int] = set()
+    # videos fingerprinted before their keyframes were stored as pictures: queued once
+    # more, so that a still frame of the episode is found (their video fingerprints stay)
+    for m in video_methods():
+        for r in (metas[m.name] or {"refs": []})["refs"]:
+            if "keyframes" not in (r.get("info") or {}) and r["media_id"] not in every:
+                queue.add(r["media_id"])
     missing = []
     for name, ids in held.items():
         if every - ids:
@@ -155,7 +196,7 @@ def fingerprint_pending(workspace: Workspace, *, progress: bool = True, workers:
     columns = (TextColumn("fingerprinting references"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, disable=not progress, transient=False) as bar:
         job = bar.add_task("fingerprint", total=len(tasks))
-        buffer: list[tuple[tuple[int, str, str, str], dict[str, Fingerprint]]] = []
+        buffer: list[tuple[tuple[int, str, str, str], dict[str, list[Fingerprint]]]] = []
         results = ordered_map(_work, tasks, workers=workers if len(tasks) > 1 else 0, on_crash=_crashed,
                               item_timeout=REF_TIMEOUT)
         for task, (fps, error) in results:
@@ -187,9 +228,9 @@ def _flush(refs: ReferenceSet, registry, buffer, stored, summary: FingerprintSum
         return
     by_method: dict[str, list[RefEntry]] = {}
     for (media_id, work_id, _path, _kind), fps in buffer:
-        for name, fp in fps.items():
+        for name, fp_list in fps.items():
             if media_id not in stored[name]:
-                by_method.setdefault(name, []).append(RefEntry(media_id, work_id, fp))
+                by_method.setdefault(name, []).extend(RefEntry(media_id, work_id, fp) for fp in fp_list)
                 stored[name].add(media_id)
     for name, entries in by_method.items():
         refs.add(name, entries)
@@ -198,8 +239,10 @@ def _flush(refs: ReferenceSet, registry, buffer, stored, summary: FingerprintSum
     involved = {task[1] for task, _fps in buffer if task[0] in found}
     involved |= {other_work for hits in found.values() for other_work, _d in hits.values()}
     holders = registry.holders_of(involved) if found else {}
-    for (media_id, work_id, _path, _kind), fps in buffer:
-        plain = too_plain(fps)
+    methods = all_methods()
+    for (media_id, work_id, _path, kind), fps in buffer:
+        plain = too_plain({name: fp_list[0] for name, fp_list in fps.items()
+                           if fp_list and (kind == "image" or methods[name].media == "video")})
         registry.mark_fingerprinted(media_id, note=PLAIN_NOTE if plain else None)
         summary.done += 1
         if plain and work_id not in summary.plain:
@@ -242,6 +285,10 @@ def lookalikes(refs: ReferenceSet, rows: range, max_distance: int = LOOKALIKE_MA
         return {}
     a, b = int(store.offsets[rows.start]), int(store.offsets[rows.stop])
     upright = np.flatnonzero(np.isin(np.asarray(store.points[a:b, 0]), (0, 8))) + a
+    # a registered video's keyframes are not pictures registered on their own: an
+    # episode painted from a registered scene shows it, and two episodes share shots
+    frames = np.array([is_keyframe(r) for r in store.refs] + [False], bool)
+    upright = upright[~frames[store.owner[upright]]]
     out: dict[int, dict[int, tuple[str, int]]] = {}
     for start in range(0, len(upright), chunk):
         part = upright[start:start + chunk]
@@ -253,6 +300,8 @@ def lookalikes(refs: ReferenceSet, rows: range, max_distance: int = LOOKALIKE_MA
                 if label < 0 or dist > max_distance:
                     continue
                 other = int(store.owner[label])
+                if frames[other]:
+                    continue
                 other_media, other_work = store.refs[other]["media_id"], store.refs[other]["work_id"]
                 if other_work == work_id or other_media >= media_id:
                     continue
