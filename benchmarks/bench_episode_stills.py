@@ -21,8 +21,9 @@ import statistics
 import time
 from pathlib import Path
 
+from kyodaku.fingerprint.store import is_keyframe
 from kyodaku.media.images import load_image
-from kyodaku.scan.matcher import Matcher, is_keyframe
+from kyodaku.scan.matcher import Matcher
 from kyodaku.scan.refset import ReferenceSet
 from kyodaku.scan.threads import one_thread_per_query
 from kyodaku.workspace import Workspace

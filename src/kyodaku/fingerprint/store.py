@@ -32,6 +32,12 @@ def stored_meta(directory: Path) -> dict | None:
     return json.loads(meta.read_text()) if meta.exists() else None
 
 
+def is_keyframe(entry: dict) -> bool:
+    """Whether a stored reference entry (one of ``refs.json``'s ``refs``) is a keyframe of a
+    registered video (its fingerprint's info carries ``keyframe``: ``t``, ``segments``)."""
+    return "keyframe" in (entry.get("info") or {})
+
+
 @dataclass
 class RefEntry:
     media_id: int

@@ -33,18 +33,12 @@ def match_video(matcher: Matcher, path: str | os.PathLike) -> list[Match]:
     is decoded whatever the reference set holds: nothing is cleared unread."""
     fps = {m.name: m.query_video(path) for m in matcher.video_methods() if m.name in matcher.refs.indexes}
     matches = matcher.match_fingerprints(fps) if fps else []
-    if has_pictures(matcher):
+    if matcher.holds_pictures:
         keyframes, _info = video_keyframes(path)
         matches = _merge(matches, match_keyframes(matcher, keyframes))
     elif not fps:
         probe(path)
     return sorted(matches, key=lambda m: -m.score)
-
-
-def has_pictures(matcher: Matcher) -> bool:
-    """Whether the reference set holds a registered picture (not only the keyframes of
-    registered videos)."""
-    return matcher.holds_pictures
 
 
 def match_keyframes(matcher: Matcher, keyframes: list[Keyframe]) -> list[Match]:
@@ -55,7 +49,7 @@ def match_keyframes(matcher: Matcher, keyframes: list[Keyframe]) -> list[Match]:
         for m in matcher.match_image(kf.image()):
             # a registered video's own keyframes: the video method aligns the query with
             # it frame by frame, with its seconds
-            if m.score >= support and m.ref_segment is None:
+            if m.score >= support and not m.is_video_frame:
                 per_work.setdefault(m.work_id, []).append((kf, m))
     out = []
     for work_id, hits in per_work.items():

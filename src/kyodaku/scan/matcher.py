@@ -39,6 +39,7 @@ from kyodaku.fingerprint.base import (
     VerifiesVotes,
     VideoMethod,
 )
+from kyodaku.fingerprint.store import is_keyframe
 from kyodaku.media.types import LoadedImage
 from kyodaku.policy.decide import default_policy
 from kyodaku.policy.rules import MatchRules
@@ -93,6 +94,12 @@ class Match:
     explained_by: str | None = field(default=None, repr=False, compare=False)
     uncapped: float | None = field(default=None, repr=False, compare=False)
 
+    @property
+    def is_video_frame(self) -> bool:
+        """Whether this is an image match on a still of a registered video (a keyframe: the
+        seconds of the reference, none of the query)."""
+        return self.ref_segment is not None and self.query_segment is None
+
     def cap_as_explained(self, by: str, cap: float) -> None:
         """Capped at ``cap`` (the policy's :attr:`~MatchRules.explained_cap`, below the block
         threshold), with evidence naming work ``by`` as what explains this match."""
@@ -137,9 +144,17 @@ class Matcher:
     def holds_pictures(self) -> bool:
         """Whether the reference set holds a registered picture (not only the keyframes of
         registered videos)."""
-        return any(m.media == "image" and name in self.refs.indexes
-                   and not all(is_keyframe(r) for r in self.refs.stores[name].refs)
+        return any(m.media == "image" and name in self.refs.indexes and not self._keyframe_rows(name).all()
                    for name, m in self.methods.items())
+
+    def _keyframe_rows(self, name: str) -> np.ndarray:
+        """Per stored reference of method ``name``, whether it is a keyframe of a registered
+        video (read from the store once per matcher)."""
+        frames = self._keyframes.get(name)
+        store = self.refs.stores[name]
+        if frames is None or len(frames) != len(store):
+            frames = self._keyframes[name] = np.array([is_keyframe(r) for r in store.refs], bool)
+        return frames
 
     def video_methods(self) -> list[VideoMethod]:
         """The reference set's video methods, under this matcher's rules."""
@@ -328,16 +343,12 @@ class Matcher:
                     h.comparison.explained_by = h.comparison.evidence["explained_by"] = hits[by].work_id
         return hits
 
-
     def _candidates(self, name: str, ranked: np.ndarray) -> list[int]:
         """The references to verify, best-voted first: at most :data:`MAX_CANDIDATES`, of
         which at most :data:`KEYFRAMES_PER_WORK` keyframes of any one registered video (an
         episode's keyframes of one shot share their votes, and would leave a registered
         picture unverified)."""
-        frames = self._keyframes.get(name)
-        store = self.refs.stores[name]
-        if frames is None or len(frames) != len(store):
-            frames = self._keyframes[name] = np.array([is_keyframe(r) for r in store.refs], bool)
+        frames, store = self._keyframe_rows(name), self.refs.stores[name]
         out: list[int] = []
         per_work: dict[str, int] = {}
         for ref in ranked.tolist():
@@ -357,11 +368,6 @@ def _ref_key(entry: dict) -> tuple[int, float | None]:
     registered video the keyframe's time."""
     keyframe = (entry.get("info") or {}).get("keyframe")
     return int(entry["media_id"]), (float(keyframe["t"]) if keyframe else None)
-
-
-def is_keyframe(entry: dict) -> bool:
-    """Whether a stored reference entry (``refs.json``) is a keyframe of a registered video."""
-    return "keyframe" in (entry.get("info") or {})
 
 
 def _in_band(strength: float, band: tuple[float, float]) -> float:
@@ -398,7 +404,7 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None], rul
     least the block threshold (:attr:`MatchRules.look_alike_min`) or partly redrawn, are
     weighed; the explained one is capped at the policy's explained_cap."""
     checked = [(m, a) for m in matches if (a := memo.get(m.work_id)) is not None
-               and (m.score >= rules.look_alike_min or a.partly_redrawn or m.ref_segment is not None)]
+               and (m.score >= rules.look_alike_min or a.partly_redrawn or m.is_video_frame)]
     for weak, a_weak in checked:
         if weak.explained_by is not None:
             continue
@@ -413,11 +419,11 @@ def _explain_parts(matches: list[Match], memo: dict[str, Appearance | None], rul
             # a still of a registered video is a whole frame: when the query shows another
             # registered picture (or another video's frame) as a copy well beyond it, the
             # frame is a part of that picture (an episode panning over registered scene art)
-            frame_within = weak.ref_segment is not None and not same_place
+            frame_within = weak.is_video_frame and not same_place
             if not (shown_less or intact_around or look_alike or frame_within):
                 continue
             cap = rules.explained_cap
-            if weak.ref_segment is not None and a_strong.unshown <= PART_INTACT:
+            if weak.is_video_frame and a_strong.unshown <= PART_INTACT:
                 # a frame explained by a picture the query shows intact: scaled by how much
                 # of the frame the query shows (its footprint's share of the other's, and
                 # what of it is not altered or covered), as a weaker reference explained by

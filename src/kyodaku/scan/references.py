@@ -14,13 +14,12 @@ from kyodaku.audit.registry import append, conflict_entry
 from kyodaku.fingerprint.base import Fingerprint
 from kyodaku.fingerprint.local import OrbMethod
 from kyodaku.fingerprint.registry import all_methods, image_methods, video_methods
-from kyodaku.fingerprint.store import RefEntry, stored_meta
+from kyodaku.fingerprint.store import RefEntry, is_keyframe, stored_meta
 from kyodaku.media.images import load_image
 from kyodaku.media.types import MediaError
-from kyodaku.scan.matcher import is_keyframe
 from kyodaku.scan.parallel import default_workers, ordered_map
 from kyodaku.scan.refset import ReferenceSet, replan_outgrown
-from kyodaku.video.keyframes import KEYFRAME_DISTANCE, Keyframe, video_keyframes
+from kyodaku.video.keyframes import Keyframe, video_keyframes
 from kyodaku.workspace import Workspace
 
 #: reference images are decoded at this size (the methods downscale further)
@@ -42,10 +41,6 @@ LOOKALIKE_MAX_DISTANCE = 16
 #: moving figure within an eighth of a second of one (at 2/s, a walking figure has moved
 #: far enough against the background that the appearance check reads a variant)
 EPISODE_KEYFRAME_FPS = 4.0
-#: a registered video's frame within this many PDQ bits (of 256) of its last keyframe is
-#: a near-duplicate of it and not stored as a picture of its own (the query side's
-#: :data:`~kyodaku.video.keyframes.KEYFRAME_DISTANCE`)
-EPISODE_KEYFRAME_DISTANCE = KEYFRAME_DISTANCE
 PLAIN_NOTE = (f"too plain to be found in copies (no PDQ hash, under {PLAIN_MAX_KEYPOINTS} keypoints); "
               "register a picture with more of the work in it")
 
@@ -114,9 +109,10 @@ def fingerprint_file(path: str, kind: str) -> dict[str, list[Fingerprint]]:
 
 def episode_keyframes(path: str) -> list[Keyframe]:
     """The keyframes of a registered video that are stored as pictures: one per stretch of
-    near-identical frames (:func:`kyodaku.video.keyframes.video_keyframes`), featureless
-    frames dropped."""
-    keyframes, _info = video_keyframes(path, fps=EPISODE_KEYFRAME_FPS, max_distance=EPISODE_KEYFRAME_DISTANCE)
+    near-identical frames (within the query side's
+    :data:`~kyodaku.video.keyframes.KEYFRAME_DISTANCE` PDQ bits of the stretch's keyframe;
+    :func:`kyodaku.video.keyframes.video_keyframes`), featureless frames dropped."""
+    keyframes, _info = video_keyframes(path, fps=EPISODE_KEYFRAME_FPS)
     return keyframes
 
 
@@ -287,7 +283,7 @@ def lookalikes(refs: ReferenceSet, rows: range, max_distance: int = LOOKALIKE_MA
     upright = np.flatnonzero(np.isin(np.asarray(store.points[a:b, 0]), (0, 8))) + a
     # a registered video's keyframes are not pictures registered on their own: an
     # episode painted from a registered scene shows it, and two episodes share shots
-    frames = np.array([is_keyframe(r) for r in store.refs] + [False], bool)
+    frames = np.array([is_keyframe(r) for r in store.refs], bool)
     upright = upright[~frames[store.owner[upright]]]
     out: dict[int, dict[int, tuple[str, int]]] = {}
     for start in range(0, len(upright), chunk):
