@@ -42,25 +42,33 @@ class WorksPage:
     query: str
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """Text as searched: NFKC (full-width letters and digits, half-width kana) and case-folded."""
     return unicodedata.normalize("NFKC", text).casefold()
+
+
+def newest_page(rows: list[Any], page: int, per_page: int) -> tuple[list[Any], int, int]:
+    """Rows (with ``created_at`` and ``id``) newest first, as one page: the page's rows,
+    the page number clamped to 1..pages, and the number of pages (at least 1).  Sorts
+    ``rows`` in place."""
+    rows.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
+    return rows[(page - 1) * per_page: page * per_page], page, pages
 
 
 def search_works(service: Any, actor: Actor, query: str = "", page: int = 1,
                  per_page: int = WORKS_PER_PAGE) -> WorksPage:
     """The works ``actor`` sees whose id, title, holder or an alias contains ``query``
     (NFKC, case-insensitive; every word of it), newest first, one page of them."""
-    words = _folded(query).split()
+    words = folded(query).split()
     works = list_works(service, actor)
     if words:
-        texts = {w.work_id: _folded(" ".join([w.work_id, w.title, w.holder, *(a.text for a in w.aliases)]))
+        texts = {w.work_id: folded(" ".join([w.work_id, w.title, w.holder, *(a.text for a in w.aliases)]))
                  for w in works}
         works = [w for w in works if all(word in texts[w.work_id] for word in words)]
-    works.sort(key=lambda w: (w.created_at, w.id), reverse=True)
-    pages = max(1, -(-len(works) // per_page))
-    page = min(max(1, page), pages)
-    return WorksPage(works[(page - 1) * per_page: page * per_page], len(works), page, pages, query.strip())
+    shown, page, pages = newest_page(works, page, per_page)
+    return WorksPage(shown, len(works), page, pages, query.strip())
 
 
 def lookalikes_by_work(service: Any, actor: Actor) -> dict[str, list[dict[str, Any]]]:

@@ -8,7 +8,6 @@ The pages and the API call these functions with the same parameters.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import date
@@ -73,15 +72,9 @@ class ListPage:
     filter: ListFilter
 
 
-def _folded(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
-
-
 def _paged(rows: list[Any], flt: ListFilter, page: int, per_page: int) -> ListPage:
-    rows.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-    pages = max(1, -(-len(rows) // per_page))
-    page = min(max(1, page), pages)
-    return ListPage(rows[(page - 1) * per_page: page * per_page], len(rows), page, pages, flt)
+    shown, page, pages = catalog.newest_page(rows, page, per_page)
+    return ListPage(shown, len(rows), page, pages, flt)
 
 
 def _titles(service: Any, actor: Actor) -> dict[str, str]:
@@ -92,7 +85,7 @@ def _filtered(rows: Iterable[Any], flt: ListFilter, service: Any, actor: Actor,
               text: Callable[[Any, dict[str, str]], str], verdicts: Callable[[Any], set[str]],
               best_score: Callable[[Any], float | None]) -> list[Any]:
     tz = service.deadlines.tz
-    words = _folded(flt.q).split()
+    words = catalog.folded(flt.q).split()
     titles = _titles(service, actor) if words else {}
     out = []
     for r in rows:
@@ -110,7 +103,7 @@ def _filtered(rows: Iterable[Any], flt: ListFilter, service: Any, actor: Actor,
             if best is None or best < flt.min_score:
                 continue
         if words:
-            folded = _folded(text(r, titles))
+            folded = catalog.folded(text(r, titles))
             if not all(w in folded for w in words):
                 continue
         out.append(r)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kyodaku.video.decode import container_seconds
+
 __all__ = ["Bar", "bar", "media_seconds", "shown_matches"]
 
 #: the narrowest a segment is drawn (percent of the bar), so a short one stays visible
@@ -61,15 +63,4 @@ def media_seconds(path: str | Path | None) -> float | None:
     image, unreadable)."""
     if path is None or not Path(path).is_file():
         return None
-    try:
-        import av
-
-        with av.open(str(path), mode="r", metadata_errors="replace") as container:
-            if container.duration:
-                return container.duration / 1_000_000
-            stream = container.streams.video[0] if container.streams.video else None
-            if stream is not None and stream.duration is not None and stream.time_base:
-                return float(stream.duration * stream.time_base)
-    except Exception:  # noqa: BLE001 - an unreadable file: the bar says the length is not known
-        return None
-    return None
+    return container_seconds(path)

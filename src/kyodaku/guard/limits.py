@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kyodaku.media.sniff import FORMAT_KIND, SNIFF_BYTES, read_head, sniff_format
+from kyodaku.video.decode import container_seconds
 
 __all__ = ["Refusal", "check_limits"]
 
@@ -31,21 +32,6 @@ def _image_pixels(path: Path) -> tuple[int, int] | None:
         return None
 
 
-def _video_seconds(path: Path) -> float | None:
-    import av
-
-    try:
-        with av.open(str(path), mode="r", metadata_errors="replace") as container:
-            if container.duration:
-                return container.duration / 1_000_000
-            stream = container.streams.video[0] if container.streams.video else None
-            if stream is not None and stream.duration is not None and stream.time_base:
-                return float(stream.duration * stream.time_base)
-    except Exception:  # noqa: BLE001 - unreadable: the matcher says why
-        return None
-    return None
-
-
 def check_limits(path: Path, *, max_pixels: int, max_seconds: float) -> Refusal | None:
     """Why ``path`` is too large to screen (status 413), or None."""
     try:
@@ -59,7 +45,7 @@ def check_limits(path: Path, *, max_pixels: int, max_seconds: float) -> Refusal 
             return Refusal(f"the image is {size[0]}x{size[1]} pixels, more than the guard's limit of "
                            f"{max_pixels:,} (KYODAKU_SCREEN_MAX_PIXELS)", 413, kind)
     elif kind == "video":
-        seconds = _video_seconds(path)
+        seconds = container_seconds(path)
         if seconds is not None and seconds > max_seconds:
             return Refusal(f"the video is {seconds:.0f} s long, more than the guard's limit of {max_seconds:g} s "
                            f"(KYODAKU_SCREEN_MAX_SECONDS)", 413, kind)

@@ -311,6 +311,24 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
         self.close()
 
 
+def container_seconds(path: str | os.PathLike) -> float | None:
+    """A video's length in seconds as its container (or else its video stream) declares
+    it, read from the headers without decoding; None when it declares none or the file
+    cannot be opened as a container (the decoder says why, when it is decoded)."""
+    import av
+
+    try:
+        with av.open(str(path), mode="r", metadata_errors="replace") as container:
+            if container.duration:
+                return container.duration / 1_000_000
+            stream = container.streams.video[0] if container.streams.video else None
+            if stream is not None and stream.duration is not None and stream.time_base:
+                return float(stream.duration * stream.time_base)
+    except Exception:  # noqa: BLE001 - a header that cannot be read declares no length
+        return None
+    return None
+
+
 def probe(path: str | os.PathLike, **bounds: Any) -> None:
     """Decode until the first frame, to prove a video decodable; raises MediaError when
     it is not (``bounds``: ``max_seconds``, ``max_frames``... as for :func:`sample_frames`)."""
