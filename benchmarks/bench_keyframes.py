@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import sys
 import time
 from pathlib import Path
 
@@ -35,32 +34,21 @@ import av
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-
-from kyodaku.fingerprint.registry import video_methods  # noqa: E402
-from kyodaku.scan.references import fingerprint_file  # noqa: E402
-from kyodaku.scan.threads import one_thread_per_query  # noqa: E402
+from kyodaku.fingerprint.registry import video_methods
+from kyodaku.scan.references import fingerprint_file
+from kyodaku.scan.threads import one_thread_per_query
 
 SIZE = (640, 360)
 FPS = 24
 
 
-def _pictures(sets: list[Path]) -> list[Path]:
+def _media(sets: list[Path], kind: str) -> list[Path]:
+    """The reference files of the sets' registered works of ``kind`` ("image" or "video")."""
     out = []
     for root in sets:
         for line in (root / "catalog.jsonl").read_text().splitlines():
             row = json.loads(line)
-            if row["kind"] == "image":
-                out += [root / m for m in row["media"]]
-    return out
-
-
-def _episodes(sets: list[Path]) -> list[Path]:
-    out = []
-    for root in sets:
-        for line in (root / "catalog.jsonl").read_text().splitlines():
-            row = json.loads(line)
-            if row["kind"] == "video":
+            if row["kind"] == kind:
                 out += [root / m for m in row["media"]]
     return out
 
@@ -154,7 +142,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     one_thread_per_query()
-    rows = [measure(p) for p in _episodes(args.sets)]
+    rows = [measure(p) for p in _media(args.sets, "video")]
     per_set = {"episodes": len(rows), "seconds": round(sum(r["seconds"] for r in rows), 2),
                "keyframes": sum(r["keyframes"] for r in rows)}
     per_set["keyframes_per_hour"] = round(per_set["keyframes"] / (per_set["seconds"] / 3600.0), 1)
@@ -165,7 +153,7 @@ def main() -> None:
                                  for k in rows[0]["bytes_per_hour"]}
     composed = None
     if args.compose_minutes > 0:
-        clip = compose(args.work / f"composed-{args.compose_minutes:g}min.mp4", _pictures(args.sets),
+        clip = compose(args.work / f"composed-{args.compose_minutes:g}min.mp4", _media(args.sets, "image"),
                        args.compose_minutes)
         composed = measure(clip)
     result = {"eval_episodes": per_set, "composed": composed, "episodes": rows}
