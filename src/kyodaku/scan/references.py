@@ -283,8 +283,8 @@ def lookalikes(refs: ReferenceSet, rows: range, max_distance: int = LOOKALIKE_MA
     upright = np.flatnonzero(np.isin(np.asarray(store.points[a:b, 0]), (0, 8))) + a
     # a registered video's keyframes are not pictures registered on their own: an
     # episode painted from a registered scene shows it, and two episodes share shots
-    frames = np.array([is_keyframe(r) for r in store.refs], bool)
-    upright = upright[~frames[store.owner[upright]]]
+    # (read per row met, not over the whole store: this runs on every batch fingerprinted)
+    upright = upright[[not is_keyframe(store.refs[int(o)]) for o in store.owner[upright]]]
     out: dict[int, dict[int, tuple[str, int]]] = {}
     for start in range(0, len(upright), chunk):
         part = upright[start:start + chunk]
@@ -296,7 +296,7 @@ def lookalikes(refs: ReferenceSet, rows: range, max_distance: int = LOOKALIKE_MA
                 if label < 0 or dist > max_distance:
                     continue
                 other = int(store.owner[label])
-                if frames[other]:
+                if is_keyframe(store.refs[other]):
                     continue
                 other_media, other_work = store.refs[other]["media_id"], store.refs[other]["work_id"]
                 if other_work == work_id or other_media >= media_id:
