@@ -1,11 +1,12 @@
 """The scan on a local Ray instance (started here, two CPUs, 127.0.0.1): the same verdicts
-as the local scan, input order kept, a crashing or hanging item costs only itself."""
+as the local scan, in input order.  The executor's contract (order, bounds, a crashing or
+hanging item costs only itself) is tested for Ray and local processes alike in
+``test_executor.py``."""
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +15,6 @@ import pytest
 ray = pytest.importorskip("ray")
 
 from kyodaku.scan.pipeline import ScanOptions, scan_paths  # noqa: E402
-from kyodaku.scan.raymap import ray_ordered_map  # noqa: E402
 from tests import art  # noqa: E402
 
 LICENSEE = "acme"
@@ -30,43 +30,6 @@ def local_ray():
              runtime_env={"env_vars": {"PYTHONPATH": path}})
     yield
     ray.shutdown()
-
-
-def _square_or_die(x: int) -> int:
-    if x == 13:
-        os._exit(3)  # a decoder segfaulting on a hostile file
-    if x == 21:
-        time.sleep(60)  # a decoder stuck on one
-    if x == 27:
-        raise ValueError("a bug the worker did not expect")
-    return x * x
-
-
-def _crash(x: int, reason: str) -> int:
-    return -1 if "crashed" in reason else -3 if "unexpected error" in reason else -2
-
-
-@pytest.mark.parametrize("batch", [1, 4])
-def test_order_bounds_crash_and_timeout(local_ray, batch):
-    """Items sent one per call or four per call: a crash, a hang or an exception costs
-    only the item that caused it, whatever else rode in its call."""
-    taken = []
-
-    def source():
-        for i in range(40):
-            taken.append(i)
-            yield i
-
-    it = ray_ordered_map(_square_or_die, source(), workers=2, on_crash=_crash, window=10, item_timeout=10,
-                         ready=lambda x: 1000 + x if x % 10 == 5 else None, batch=batch)
-    first = next(it)
-    assert first == (0, 0) and len(taken) <= 11  # streamed, never more than the window ahead
-    out = [first, *it]
-    assert [x for x, _ in out] == list(range(40))
-    got = dict(out)
-    assert got[13] == -1 and got[21] == -2 and got[27] == -3
-    assert all(got[x] == 1000 + x for x in (5, 15, 25, 35))
-    assert [(x, r) for x, r in out if x not in (13, 21, 27) and x % 10 != 5 and r != x * x] == []
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ from kyodaku.policy.decide import MatchRules, Policy, RegistryView, default_poli
 from kyodaku.records.store import ScanRecorder
 from kyodaku.scan.captions import item_texts, match_texts
 from kyodaku.scan.crossmedia import match_video
+from kyodaku.scan.executor_local import LocalProcesses, default_workers
 from kyodaku.scan.matcher import Matcher
-from kyodaku.scan.parallel import default_workers, ordered_map
+from kyodaku.scan.raymap import connect, ray_scan_map
 from kyodaku.scan.refset import ReferenceSet
 from kyodaku.scan.threads import one_thread_per_query
 from kyodaku.signals import Signal, SignalReport, read_signals
@@ -249,11 +250,9 @@ class Scanner:
         """``(item, worker output)`` in input order, from local processes or Ray."""
         ws = self.workspace
         if self.options.ray:
-            from kyodaku.scan.raymap import connect, ray_scan_map
-
             started = connect(self.options.ray)
             try:
-                yield from ray_scan_map(_task, items, fingerprints_dir=ws.fingerprints_dir,
+                yield from ray_scan_map(_task, items, initializer=_init_worker, fingerprints_dir=ws.fingerprints_dir,
                                         index_dir=ws.index_dir, workers=self.options.workers, on_crash=_crash,
                                         item_timeout=self.options.file_timeout, ready=ready,
                                         rules=self.policy.matching)
@@ -264,10 +263,9 @@ class Scanner:
                     ray.shutdown()
             return
         workers = default_workers() if self.options.workers is None else self.options.workers
-        yield from ordered_map(_task, items, workers=workers, initializer=_init_worker,
-                               initargs=(str(ws.fingerprints_dir), str(ws.index_dir), self.policy.matching),
-                               on_crash=_crash,
-                               item_timeout=self.options.file_timeout, ready=ready)
+        pool = LocalProcesses(workers, initializer=_init_worker,
+                              initargs=(str(ws.fingerprints_dir), str(ws.index_dir), self.policy.matching))
+        yield from pool.map(_task, items, on_crash=_crash, item_timeout=self.options.file_timeout, ready=ready)
 
 
 def resume_state(results: Path) -> tuple[set[str], list[dict[str, Any]]]:
