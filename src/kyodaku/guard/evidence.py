@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from kyodaku.report.thumbs import ReferenceThumbs, Thumb, image_thumb, video_thumb
+from kyodaku.report.thumbs import ReferenceThumbs, Thumb, image_thumb, video_thumbs
 from kyodaku.workspace import Workspace
 
 __all__ = ["MAX_EVIDENCE", "evidence_dir", "evidence_image", "save_query_frames"]
@@ -38,14 +38,14 @@ def save_query_frames(workspace: Workspace, decision_id: int, query: Path, media
     folder = evidence_dir(workspace)
     folder.mkdir(parents=True, exist_ok=True)
     kept: list[int] = []
-    still: bytes | None = None
-    for i, m in enumerate(matches[:MAX_EVIDENCE]):
-        if media == "video":
-            data = _jpeg(video_thumb(query, float((m.get("query_segment") or [0.0])[0])))
-        else:
-            if still is None:
-                still = _jpeg(image_thumb(query)) or b""
-            data = still or None
+    shown = matches[:MAX_EVIDENCE]
+    if media == "video":  # one decoding pass for every match's frame
+        times = [float((m.get("query_segment") or [0.0])[0]) for m in shown]
+        frames = [_jpeg(th) for th in video_thumbs(query, times)] if shown else []
+    else:
+        still = _jpeg(image_thumb(query)) if shown else None
+        frames = [still] * len(shown)
+    for i, data in enumerate(frames):
         if data:
             (folder / f"{decision_id}-{i}.jpg").write_bytes(data)
             kept.append(i)

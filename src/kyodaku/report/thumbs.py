@@ -70,22 +70,35 @@ def image_thumb(source: str | Path | bytes) -> Thumb:
         return _unavailable(exc)
 
 
-def frame_at(path: str | Path, t: float) -> tuple[float, np.ndarray]:
-    """The sampled frame nearest to ``t`` seconds (decoding from the start, bounded)."""
+def frames_at(path: str | Path, times: Iterable[float]) -> list[tuple[float, np.ndarray]]:
+    """The sampled frame nearest to each of ``times`` (seconds), in their order, from one
+    decoding pass from the start (bounded by the latest time)."""
     from kyodaku.video.decode import sample_frames
 
-    best: tuple[float, np.ndarray] | None = None
-    for ft, rgb in sample_frames(path, fps=8.0, max_side=THUMB_SIDE * 2, max_seconds=max(0.0, t) + 1.0):
-        if best is None or abs(ft - t) < abs(best[0] - t):
-            best = (ft, rgb)
-        if ft > t:
+    wanted = [max(0.0, float(t)) for t in times]
+    if not wanted:
+        return []
+    best: list[tuple[float, np.ndarray] | None] = [None] * len(wanted)
+    last = max(wanted)
+    for ft, rgb in sample_frames(path, fps=8.0, max_side=THUMB_SIDE * 2, max_seconds=last + 1.0):
+        for i, t in enumerate(wanted):
+            b = best[i]
+            if b is None or (b[0] <= t and abs(ft - t) < abs(b[0] - t)):
+                best[i] = (ft, rgb)
+        if ft > last:
             break
-    if best is None:  # sample_frames raises before yielding nothing; kept for type checkers
+    if any(b is None for b in best):  # sample_frames raises before yielding nothing
         raise MediaError("no decodable video frame")
-    return best
+    return [b for b in best if b is not None]
 
 
-def video_thumb(source: str | Path | bytes, t: float, ext: str | None = "mp4") -> Thumb:
+def frame_at(path: str | Path, t: float) -> tuple[float, np.ndarray]:
+    """The sampled frame nearest to ``t`` seconds (decoding from the start, bounded)."""
+    return frames_at(path, [t])[0]
+
+
+def video_thumbs(source: str | Path | bytes, times: list[float], ext: str | None = "mp4") -> list[Thumb]:
+    """One thumbnail per time of ``times``, from one decoding pass."""
     try:
         if isinstance(source, bytes):  # a video inside a shard: the decoder wants a file
             # named for what its bytes are, not for the member's extension
@@ -93,12 +106,16 @@ def video_thumb(source: str | Path | bytes, t: float, ext: str | None = "mp4") -
             with tempfile.NamedTemporaryFile(suffix=suffix if "/" not in suffix else ".mp4") as tmp:
                 tmp.write(source)
                 tmp.flush()
-                ft, rgb = frame_at(tmp.name, t)
+                frames = frames_at(tmp.name, times)
         else:
-            ft, rgb = frame_at(source, t)
-        return encode(rgb, at=ft)
+            frames = frames_at(source, times)
+        return [encode(rgb, at=ft) for ft, rgb in frames]
     except Exception as exc:  # noqa: BLE001 - one unreadable file is a note in the report
-        return _unavailable(exc)
+        return [_unavailable(exc)] * len(times)
+
+
+def video_thumb(source: str | Path | bytes, t: float, ext: str | None = "mp4") -> Thumb:
+    return video_thumbs(source, [t], ext)[0]
 
 
 # ------------------------------------------------------------------ scanned items
