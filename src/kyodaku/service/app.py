@@ -34,6 +34,7 @@ from kyodaku.desk.outbox import SmtpSettings
 from kyodaku.desk.storage import QuotaExceeded, TooLarge
 from kyodaku.registry.base import Conflict, NotFound, RegistryError, utcnow
 from kyodaku.service.limits import BodyLimit, RateLimit
+from kyodaku.service.refusals import api_lang, invalid_input
 from kyodaku.settings import Settings, load_settings
 from kyodaku.workspace import Workspace
 
@@ -109,9 +110,14 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # each error said from its pydantic type in the reader's language (refusals.invalid_input);
+        # the API keeps its structured detail list for machines and adds the words for people
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"detail": jsonable_errors(exc)}, status_code=422)
-        return pages.error_page(request, 422, "; ".join(str(e.get("msg")) for e in exc.errors()))
+            said = invalid_input(pages.translator(api_lang(request)), exc.errors())
+            detail = [{**e, "message": m} for e, m in zip(jsonable_errors(exc), said, strict=True)]
+            return JSONResponse({"detail": detail, "message": " ".join(said)}, status_code=422)
+        return pages.error_page(request, 422, "; ".join(str(e.get("msg")) for e in exc.errors()),
+                                said=lambda t: " ".join(invalid_input(t, exc.errors())))
 
     # the limits run before any route reads a body (outermost after the security headers)
     app.add_middleware(BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
