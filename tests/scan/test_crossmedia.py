@@ -81,3 +81,52 @@ def test_one_frame_of_a_picture_in_a_video_is_review_at_most(registered, tmp_pat
     assert line["verdict"] in ("review", "cleared"), line
     if kv:
         assert kv[0]["score"] <= 0.3 and kv[0]["evidence"].get("single_frame")
+
+
+def _decoded_apart(path):
+    """The video method's query fingerprint and the keyframes, each from its own decoding."""
+    from kyodaku.video.keyframes import video_keyframes
+    from kyodaku.video.method import VideoFrames
+
+    return VideoFrames().query_video(path), video_keyframes(path)[0]
+
+
+def test_one_decoding_pass_gives_the_video_method_and_the_keyframes_what_two_did(tmp_path):
+    from kyodaku.video.keyframes import KEYFRAME_FPS, KEYFRAME_MAX_SECONDS, KeyframeSelector
+    from kyodaku.video.method import VideoFrames
+
+    frames = clips.shot(40, 1.5, size=(320, 180)) + [clips.shown(art.artwork(21, size=(360, 480)))] * 24 \
+        + clips.shot(50, 1.5, size=(320, 180))
+    path = clips.write(tmp_path / "gen.mp4", frames)
+    fp_apart, kf_apart = _decoded_apart(path)
+    selector = KeyframeSelector()
+    fp = VideoFrames().query_video_sharing(path, selector.view(), KEYFRAME_FPS, KEYFRAME_MAX_SECONDS)
+    assert fp is not None and len(fp) > 0
+    assert np.array_equal(fp.vectors, fp_apart.vectors) and np.array_equal(fp.points, fp_apart.points)
+    assert fp.info == fp_apart.info
+    assert len(selector.kept) == len(kf_apart) >= 3
+    for a, b in zip(selector.kept, kf_apart, strict=True):
+        assert (a.t, a.segments, a.frames) == (b.t, b.segments, b.frames) and np.array_equal(a.rgb, b.rgb)
+    # a method sampling at another rate does not share (the caller decodes the keyframes)
+    assert VideoFrames(fps=4.0).query_video_sharing(path, selector.view(), KEYFRAME_FPS, KEYFRAME_MAX_SECONDS) is None
+
+
+def test_keyframes_on_threads_match_as_on_one(registered, tmp_path):
+    from kyodaku.scan.crossmedia import match_video
+    from kyodaku.scan.matcher import Matcher
+    from kyodaku.scan.refset import ReferenceSet
+
+    pic = art.artwork(21, size=(360, 480))
+    frames = clips.shot(40, 1.0, size=(320, 180)) + [clips.shown(pic)] * 24 + clips.episode([12, 13], seconds=1.5,
+                                                                                          size=(320, 180))
+    path = clips.write(tmp_path / "mix.mp4", frames)
+    ws = registered
+    refs = ReferenceSet(ws.fingerprints_dir, ws.index_dir)
+
+    def matched(threads: int):
+        return [(m.work_id, m.score, m.method, m.query_segment, m.ref_segment, json.dumps(m.evidence, sort_keys=True))
+                for m in match_video(Matcher(refs, frame_threads=threads), path)]
+
+    one = matched(1)
+    assert {w for w, *_ in one} >= {"kv1", "ep1"}
+    assert matched(3) == one

@@ -38,6 +38,7 @@ from kyodaku.media.types import LoadedImage
 if TYPE_CHECKING:  # pragma: no cover
     from kyodaku.fingerprint.appearance import Appearance
     from kyodaku.policy import MatchRules
+    from kyodaku.video.decode import FrameView
 
 
 @dataclass
@@ -205,6 +206,18 @@ class ChecksAppearance(ABC):
 
     @abstractmethod
     def check(self, image: LoadedImage, ref: Fingerprint, to_ref: np.ndarray) -> Appearance | None: ...
+
+
+class SharesDecoding(ABC):
+    """A video method that hands every frame it samples, converted once more from the
+    same decoded frame, to another consumer (:class:`~kyodaku.video.decode.FrameView`):
+    one decoding pass of a video query for the method and the query's keyframes."""
+
+    @abstractmethod
+    def query_video_sharing(self, path: str | PathLike[str], view: FrameView, fps: float,
+                            max_seconds: float) -> Fingerprint | None:
+        """:meth:`VideoMethod.query_video`, feeding ``view`` the frames sampled at ``fps``
+        up to ``max_seconds``; None (nothing decoded) when this method samples otherwise."""
 
 
 class VideoMethod(FingerprintMethod):

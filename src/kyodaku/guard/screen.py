@@ -21,6 +21,7 @@ video, truncated or undecodable is an ``error`` (:class:`ScreenRefused`, recorde
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import threading
 import time
@@ -152,7 +153,8 @@ class Guard:
     def __init__(self, workspace: Workspace, licensee: str, *, policy: Policy | None = None,
                  policy_file: Path | None = None, keep_prompts: bool = False, max_pixels: int = 40_000_000,
                  max_seconds: float = 600.0, clock: Callable[[], datetime] = utcnow,
-                 reload_every: float = RELOAD_CHECK_SECONDS, background_drain: bool = False) -> None:
+                 reload_every: float = RELOAD_CHECK_SECONDS, background_drain: bool = False,
+                 frame_threads: int | None = None) -> None:
         self.workspace = workspace
         self.licensee = licensee
         self.policy_file = policy_file
@@ -162,6 +164,8 @@ class Guard:
         self.max_seconds = max_seconds
         self.clock = clock
         self.reload_every = reload_every
+        #: threads matching one screened video's keyframes (default: the CPUs, at most 4)
+        self.frame_threads = frame_threads if frame_threads is not None else min(4, os.cpu_count() or 1)
         self.reloads = 0
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
@@ -183,7 +187,8 @@ class Guard:
         on = self.clock().date()
         scanner = Scanner(self.workspace, ScanOptions(self.licensee, USE, on, workers=0, policy=policy, cache=False))
         ws = self.workspace
-        matcher = Matcher(ReferenceSet(ws.fingerprints_dir, ws.index_dir), rules=policy.matching)
+        matcher = Matcher(ReferenceSet(ws.fingerprints_dir, ws.index_dir), rules=policy.matching,
+                          frame_threads=self.frame_threads)
         self.reloads += 1
         # fingerprinting pending references changed the stores: stamp what was loaded
         return _Loaded(scanner, matcher, registry_stamp(ws, self.policy_file), on.isoformat(),

@@ -16,11 +16,13 @@ the policy's ``single_frame_cap`` (review), as for the video method.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from kyodaku.fingerprint.base import Fingerprint, SharesDecoding
 from kyodaku.scan.matcher import Match, Matcher
 from kyodaku.video.decode import probe
-from kyodaku.video.keyframes import Keyframe, video_keyframes
+from kyodaku.video.keyframes import KEYFRAME_FPS, KEYFRAME_MAX_SECONDS, Keyframe, KeyframeSelector, video_keyframes
 
 #: seconds between two keyframes matching one picture that still belong to one run
 #: (a character walks behind a prop, a caption flashes over it)
@@ -30,11 +32,22 @@ MAX_GAP = 2.0
 def match_video(matcher: Matcher, path: str | os.PathLike) -> list[Match]:
     """Every match of the video at ``path``: with registered videos and with registered
     pictures (raises MediaError for a file that is not a decodable video).  The video
-    is decoded whatever the reference set holds: nothing is cleared unread."""
-    fps = {m.name: m.query_video(path) for m in matcher.video_methods() if m.name in matcher.refs.indexes}
+    is decoded whatever the reference set holds: nothing is cleared unread.  A video
+    method that samples at the keyframes' rate (:class:`SharesDecoding`) hands them its
+    frames from its own decoding pass."""
+    methods = [m for m in matcher.video_methods() if m.name in matcher.refs.indexes]
+    selector = KeyframeSelector() if matcher.holds_pictures else None
+    fps: dict[str, Fingerprint] = {}
+    shared = False
+    for m in methods:
+        fp = None
+        if selector is not None and not shared and isinstance(m, SharesDecoding):
+            fp = m.query_video_sharing(path, selector.view(), KEYFRAME_FPS, KEYFRAME_MAX_SECONDS)
+            shared = fp is not None
+        fps[m.name] = fp if fp is not None else m.query_video(path)
     matches = matcher.match_fingerprints(fps) if fps else []
-    if matcher.holds_pictures:
-        keyframes, _info = video_keyframes(path)
+    if selector is not None:
+        keyframes = selector.kept if shared else video_keyframes(path)[0]
         matches = _merge(matches, match_keyframes(matcher, keyframes))
     elif not fps:
         probe(path)
@@ -45,8 +58,8 @@ def match_keyframes(matcher: Matcher, keyframes: list[Keyframe]) -> list[Match]:
     """Per registered picture, the best run of a video's keyframes that show it."""
     support = matcher.rules.review
     per_work: dict[str, list[tuple[Keyframe, Match]]] = {}
-    for kf in keyframes:
-        for m in matcher.match_image(kf.image()):
+    for kf, found in zip(keyframes, _match_each(matcher, keyframes), strict=True):
+        for m in found:
             # a registered video's own keyframes: the video method aligns the query with
             # it frame by frame, with its seconds
             if m.score >= support and not m.is_video_frame:
@@ -62,6 +75,16 @@ def match_keyframes(matcher: Matcher, keyframes: list[Keyframe]) -> list[Match]:
         run = max(runs, key=lambda r: sum(kf.frames * m.score for kf, m in r))
         out.append(_run_match(matcher, work_id, run))
     return out
+
+
+def _match_each(matcher: Matcher, keyframes: list[Keyframe]) -> list[list[Match]]:
+    """Each keyframe's matches as a picture, in order; on the matcher's ``frame_threads``
+    threads (OpenCV and FAISS let go of the GIL; each keyframe is matched alone, so the
+    matches are the same on any number of threads)."""
+    if matcher.frame_threads <= 1 or len(keyframes) <= 1:
+        return [matcher.match_image(kf.image()) for kf in keyframes]
+    with ThreadPoolExecutor(min(matcher.frame_threads, len(keyframes)), thread_name_prefix="keyframes") as pool:
+        return list(pool.map(lambda kf: matcher.match_image(kf.image()), keyframes))
 
 
 def _run_match(matcher: Matcher, work_id: str, run: list[tuple[Keyframe, Match]]) -> Match:

@@ -127,10 +127,13 @@ class _Hit:
 
 
 class Matcher:
-    def __init__(self, refs: ReferenceSet, min_score: float = 0.05, rules: MatchRules | None = None) -> None:
+    def __init__(self, refs: ReferenceSet, min_score: float = 0.05, rules: MatchRules | None = None,
+                 frame_threads: int = 1) -> None:
         """``rules``: the loaded policy's :attr:`~kyodaku.policy.Policy.matching` (default:
-        the packaged policy's)."""
+        the packaged policy's).  ``frame_threads``: threads matching one video query's
+        keyframes (the guard, one request at a time; a scan's workers each use one)."""
         self.refs = refs
+        self.frame_threads = max(1, int(frame_threads))
         self.min_score = min_score
         self.rules = default_policy().matching if rules is None else rules
         #: the reference set's methods, each under these rules (a video method caps a

@@ -31,7 +31,8 @@ from __future__ import annotations
 import math
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -50,6 +51,18 @@ _REFUSED_FORMATS = {"hls", "applehttp", "concat", "ffconcat", "dash", "sdp", "rt
 #: a GOP longer than this is decoded whole, without waiting for its end
 _GOP_BUFFER_BYTES = 64 << 20
 _GOP_BUFFER_PACKETS = 2000
+
+
+@dataclass(frozen=True)
+class FrameView:
+    """A second array of every sampled frame, converted from the same decoded frame (one
+    decoding pass for two consumers: the video method's gray frames and the keyframes'
+    RGB pictures): longer side at most ``max_side``, in ``pix_format``, handed to ``sink``
+    with its time before the sampler yields the frame's first array."""
+
+    max_side: int
+    pix_format: str
+    sink: Callable[[float, np.ndarray], None]
 
 
 def _short(exc: BaseException, limit: int = 120) -> str:
@@ -74,7 +87,7 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
                  max_seconds: float = 4 * 3600, *, threads: int = 0, skip_nonref: bool = True,
                  skip_loop_filter: bool = True, pix_format: str = "rgb24",
                  max_frames: int | None = None, max_packets: int | None = None,
-                 skip_gop_tails: bool = True) -> None:
+                 skip_gop_tails: bool = True, also: FrameView | None = None) -> None:
         if fps <= 0 or max_side < 8 or max_seconds <= 0:
             raise ValueError("fps, max_side and max_seconds must be positive")
         self.path = os.fspath(path)
@@ -83,6 +96,9 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
         self.max_seconds = float(max_seconds)
         self.pix_format = pix_format
         self.skip_gop_tails = bool(skip_gop_tails)
+        self.also = also
+        if also is not None and also.max_side < 8:
+            raise ValueError("a frame view's max_side must be at least 8")
         # a frame rate above 300/s is not a video anyone watches; allow 2x slack
         self.max_frames = int(max_frames if max_frames is not None else max_seconds * 300 + 1000)
         self.max_packets = int(max_packets if max_packets is not None else 2 * self.max_frames + 10000)
@@ -163,9 +179,9 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
         if w > MAX_SIDE_PX or h > MAX_SIDE_PX or w * h > MAX_PIXELS:
             raise MediaError(f"frame size {w}x{h} is too large")
 
-    def _out_size(self, w: int, h: int, sar: float) -> tuple[int, int]:
+    def _out_size(self, w: int, h: int, sar: float, max_side: int | None = None) -> tuple[int, int]:
         dw = w * sar if 0.1 < sar < 10 else float(w)
-        s = min(1.0, self.max_side / max(dw, h))
+        s = min(1.0, (max_side or self.max_side) / max(dw, h))
         return max(2, round(dw * s)), max(2, round(h * s))
 
     # ------------------------------------------------------------------ iterate
@@ -251,7 +267,8 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
         self._last_slot = -1
         first_pts = self._origin
         size_key = None
-        out_w = out_h = 0
+        out_w = out_h = also_w = also_h = 0
+        also = self.also
         try:
             try:
                 for frame in self._decoded():
@@ -275,8 +292,12 @@ class FrameSampler(Iterator[tuple[float, np.ndarray]]):
                     if key != size_key:
                         self._check_size(*key)
                         out_w, out_h = self._out_size(key[0], key[1], self._sar)
+                        if also is not None:
+                            also_w, also_h = self._out_size(key[0], key[1], self._sar, also.max_side)
                         size_key = key
                     arr = frame.to_ndarray(width=out_w, height=out_h, format=self.pix_format)
+                    if also is not None:
+                        also.sink(t, frame.to_ndarray(width=also_w, height=also_h, format=also.pix_format))
                     last_slot, last_t = slot, t
                     self._last_slot = slot
                     taken += 1
@@ -345,5 +366,6 @@ def sample_frames(path: str | os.PathLike, fps: float = 2.0, max_side: int = 256
                   max_seconds: float = 4 * 3600, **kwargs: Any) -> FrameSampler:
     """``(t_seconds, RGB uint8 array)`` at about ``fps`` per second; see :class:`FrameSampler`
     for the keyword options (``threads``, ``skip_nonref``, ``skip_loop_filter``,
-    ``pix_format`` e.g. ``"gray"``, ``max_frames``, ``max_packets``)."""
+    ``pix_format`` e.g. ``"gray"``, ``max_frames``, ``max_packets``, ``also``: a
+    :class:`FrameView`)."""
     return FrameSampler(path, fps, max_side, max_seconds, **kwargs)

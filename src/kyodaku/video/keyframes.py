@@ -33,13 +33,15 @@ import pdqhash
 from kyodaku.fingerprint.pdq import MIN_QUALITY
 from kyodaku.media.types import LoadedImage
 
-from .decode import sample_frames
+from .decode import FrameView, sample_frames
 
 #: keyframes are sampled at this rate (per second of video)
 KEYFRAME_FPS = 2.0
 #: and decoded with their longer side at most this many px (the image methods work at
 #: 256-640 px; an episode's frame is matched as a picture of this size)
 KEYFRAME_SIDE = 640
+#: and up to this many seconds of a video
+KEYFRAME_MAX_SECONDS = 4 * 3600.0
 #: a frame within this many PDQ bits (of 256) of the last keyframe is a near-duplicate
 #: of it and matched through it.  Tighter than PDQ's usual match threshold (31): a
 #: keyframe's match counts for every frame it stands for.
@@ -77,31 +79,51 @@ def _distance(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.unpackbits(np.bitwise_xor(a, b)).sum())
 
 
+class KeyframeSelector:
+    """Keyframes of frames handed to :meth:`add` one at a time, in time order, sampled at
+    ``fps`` (:func:`select_keyframes` over an iterable; a :class:`~.decode.FrameView`
+    sink beside the video method's decoding)."""
+
+    def __init__(self, *, fps: float = KEYFRAME_FPS, max_distance: int = KEYFRAME_DISTANCE) -> None:
+        self.fps = float(fps)
+        self.period = 1.0 / fps
+        self.max_distance = max_distance
+        self.kept: list[Keyframe] = []
+        self._current: Keyframe | None = None  # the keyframe the previous frame belonged to
+
+    def add(self, t: float, rgb: np.ndarray) -> None:
+        bits, quality = frame_hash(rgb)
+        if quality < MIN_QUALITY:
+            self._current = None  # featureless: ends the stretch, stands for nothing
+            return
+        t = float(t)
+        current = self._current
+        if current is not None and _distance(bits, current.bits) <= self.max_distance:
+            # still the same shot: its segment grows
+            current.segments[-1][1] = t + self.period
+            current.frames += 1
+            return
+        self._current = Keyframe(t, np.ascontiguousarray(rgb), bits, [[t, t + self.period]], 1)
+        self.kept.append(self._current)
+
+    def view(self, side: int = KEYFRAME_SIDE) -> FrameView:
+        """A view for :func:`~.decode.sample_frames` (``also=``) that feeds this selector
+        RGB frames of ``side`` px."""
+        return FrameView(side, "rgb24", self.add)
+
+
 def select_keyframes(frames: Iterable[tuple[float, np.ndarray]], *, fps: float = KEYFRAME_FPS,
                      max_distance: int = KEYFRAME_DISTANCE) -> list[Keyframe]:
     """Keyframes of ``(t, rgb)`` frames sampled at ``fps``, each standing for one stretch
     of time."""
-    period = 1.0 / fps
-    kept: list[Keyframe] = []
-    current: Keyframe | None = None  # the keyframe the previous frame belonged to
+    selector = KeyframeSelector(fps=fps, max_distance=max_distance)
     for t, rgb in frames:
-        bits, quality = frame_hash(rgb)
-        if quality < MIN_QUALITY:
-            current = None  # featureless: ends the stretch, stands for nothing
-            continue
-        t = float(t)
-        if current is not None and _distance(bits, current.bits) <= max_distance:
-            # still the same shot: its segment grows
-            current.segments[-1][1] = t + period
-            current.frames += 1
-            continue
-        current = Keyframe(t, np.ascontiguousarray(rgb), bits, [[t, t + period]], 1)
-        kept.append(current)
-    return kept
+        selector.add(t, rgb)
+    return selector.kept
 
 
 def video_keyframes(path: str | os.PathLike, *, fps: float = KEYFRAME_FPS,
-                    side: int = KEYFRAME_SIDE, max_seconds: float = 4 * 3600,
+                    side: int = KEYFRAME_SIDE, max_seconds: float = KEYFRAME_MAX_SECONDS,
                     max_distance: int = KEYFRAME_DISTANCE) -> tuple[list[Keyframe], dict[str, Any]]:
     """Keyframes of a video file and the sampler's info (duration, size, partial...);
     raises MediaError for a file that is not a decodable video."""

@@ -61,11 +61,18 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from kyodaku.fingerprint.base import Comparison, Fingerprint, ResolvesLookAlikes, ScoresUnderRules, VideoMethod
+from kyodaku.fingerprint.base import (
+    Comparison,
+    Fingerprint,
+    ResolvesLookAlikes,
+    ScoresUnderRules,
+    SharesDecoding,
+    VideoMethod,
+)
 from kyodaku.index.faiss_index import single_thread_if
 from kyodaku.media.types import LoadedImage
 
-from .decode import sample_frames
+from .decode import FrameView, sample_frames
 from .frames import (
     GRID,
     SCALE_FACTOR,
@@ -81,7 +88,7 @@ _K = TypeVar("_K")
 _LOCAL = threading.local()
 
 
-class VideoFrames(VideoMethod, ResolvesLookAlikes, ScoresUnderRules):
+class VideoFrames(VideoMethod, ResolvesLookAlikes, ScoresUnderRules, SharesDecoding):
     """Local binary features (ORB) of frames sampled at 2/s; temporal alignment."""
 
     name: ClassVar[str] = "video_frames"
@@ -255,9 +262,9 @@ class VideoFrames(VideoMethod, ResolvesLookAlikes, ScoresUnderRules):
         return Fingerprint(self.name, np.ascontiguousarray(np.concatenate(vecs)),
                            np.ascontiguousarray(np.concatenate(pts)), info)
 
-    def _video(self, path: str | os.PathLike, mirrored: bool) -> Fingerprint:
+    def _video(self, path: str | os.PathLike, mirrored: bool, also: FrameView | None = None) -> Fingerprint:
         sampler = sample_frames(path, fps=self.fps, max_side=self.decode_side, max_seconds=self.max_seconds,
-                                threads=self.threads, pix_format="gray")
+                                threads=self.threads, pix_format="gray", also=also)
         fp = self.from_frames(sampler, mirrored=mirrored)
         meta = {k: v for k, v in sampler.info.items() if k not in ("frames_decoded",)}
         fp.info = {**meta, **fp.info}
@@ -273,6 +280,12 @@ class VideoFrames(VideoMethod, ResolvesLookAlikes, ScoresUnderRules):
     def query_video(self, path: str | os.PathLike) -> Fingerprint:
         """Fingerprint of a video being scanned: adds the mirrored frames (raises MediaError)."""
         return self._video(path, mirrored=True)
+
+    def query_video_sharing(self, path: str | os.PathLike, view: FrameView, fps: float,
+                            max_seconds: float) -> Fingerprint | None:
+        if fps != self.fps or max_seconds != self.max_seconds:
+            return None
+        return self._video(path, mirrored=True, also=view)
 
     def reference(self, image: LoadedImage | str | os.PathLike) -> Fingerprint:
         """A path: :meth:`reference_video`.  A :class:`LoadedImage`: a one-frame video at t=0."""
