@@ -1,22 +1,27 @@
 """Every string on a page in its language (issue 23, item 8): every reason key the code
 can emit has a text in both locales (collected from the code that emits them, not a copy
-here), the texts of a caption's reasons take the parameters caption_reason gives, the
-report's own words exist in both languages, a validation 422 is said from its pydantic
-error types in the page's (or API caller's) language while the API keeps its ``detail``
-list, and the claim page's evidence labels are translated."""
+here), the texts of a caption's reasons take the parameters caption_reason gives, and a
+claim whose verdict a caption gave shows that reason in the page's language; the report's
+own words exist in both languages, a validation 422 is said from its pydantic error types
+in the page's (or API caller's) language while the API keeps its ``detail`` list, and the
+claim page's evidence labels are translated."""
 
 from __future__ import annotations
 
 import ast
 import html
 import inspect
+import io
 import json
 import re
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import get_args
 
+import cv2
 import pytest
+import webdataset as wds
 
 import kyodaku.cli.explain
 import kyodaku.records.reasons
@@ -25,10 +30,15 @@ from kyodaku.policy import Policy, RegistryView
 from kyodaku.policy.decide import Verdict
 from kyodaku.records.reasons import caption_reason
 from kyodaku.records.store import Records
+from kyodaku.registry import Alias
+from kyodaku.registry.importers import register_work
+from kyodaku.scan.pipeline import ScanOptions, scan_paths
+from kyodaku.scan.references import fingerprint_pending
 from kyodaku.service.pages import translator
 from kyodaku.service.refusals import INVALID_KEYS, invalid_input
+from tests import art
 from tests.policy.test_policy_decide import JURISDICTIONS, ON, permit, reservation
-from tests.service.conftest import csrf_of
+from tests.service.conftest import LICENSEE, csrf_of
 
 _KEY = re.compile(r"^(?:reason|caption|text)_[a-z_]*[a-z]$")
 
@@ -198,3 +208,33 @@ def test_the_claim_pages_evidence_labels_are_in_its_language(web):
     assert "出力の画像を表示できません。" in ja and '<small lang="en">(thumbnail unavailable' in ja
     b.get("/lang/en")
     assert "No picture of the output can be shown." in html.unescape(b.get(f"/claims/{claim.id}").text)
+
+
+def test_a_claim_whose_verdict_a_caption_gave_shows_its_reason_in_japanese(web, tmp_path):
+    """A real scan: the picture copies kumo's w402, which kumo permits acme to train on,
+    and the caption names kumo's w403 (by its Japanese alias), which no permit covers: the
+    caption sends the item to review, and the claim page words that reason from its key."""
+    desk, ws = web.desk, web.desk.workspace
+    art.save(art.artwork(403), tmp_path / "w403.png")
+    register_work(ws.registry, ws, "kumo", "Hoshizora Tantei", [tmp_path / "w403.png"], work_id="w403",
+                  aliases=[Alias("星空探偵", "ja")])
+    fingerprint_pending(ws, progress=False, workers=0)
+    ws.registry.grant_permit("kumo", LICENSEE, "training", ["w402"], valid_from=date(2025, 1, 1))
+    png = cv2.imencode(".png", art.crop(art.artwork(402))[:, :, ::-1].copy())[1].tobytes()
+    with wds.TarWriter(str(tmp_path / "shard-000.tar")) as sink:
+        sink.write({"__key__": "s1", "png": png, "txt": "星空探偵のファンアート"})
+    summary = scan_paths(ws, [tmp_path / "shard-000.tar"], ScanOptions(LICENSEE, "training", date(2026, 6, 1),
+                                                                       workers=0), out=io.StringIO(), name="captioned")
+    [decision] = Records(ws.session).decisions(summary.record_id, holder="kumo")
+    assert decision.verdict == "review" and decision.line["reason"].startswith("the caption names w403")
+    assert {m["verdict"] for m in decision.line["matches"] if m["work_id"] == "w402"} == {"cleared"}
+    claim = desk.service.file_claim(desk.kumo, work_ids=["w402"], decision_id=decision.id)
+    assert claim.evidence["own_verdict"] == "review" and claim.evidence["grounds"] == "your_works"
+    b = web.login("kumo-staff")
+    b.get("/lang/ja")
+    ja = html.unescape(b.get(f"/claims/{claim.id}").text)
+    assert "テキストが w403 に言及しており、acme-video-ai は kumo から学習の許諾を得ていません" in ja
+    assert "the caption names" not in ja and "has no training permit" not in ja
+    b.get("/lang/en")
+    en = html.unescape(b.get(f"/claims/{claim.id}").text)
+    assert "the text refers to w403 and acme-video-ai has no training permit from kumo for w403" in en

@@ -4,8 +4,9 @@ language instead of the English sentence.
 
 :func:`match_reason` reads one match (its ``verdict``, ``permit_id``, ``score`` and the
 reason's wording, which the policy fixes; an item's own reason too: a rights signal's,
-"no registered work matched"); :func:`evidence_reasons` gives the reasons a
-holder is shown for a decision (its own matches, or the neutral "other grounds").  A
+"no registered work matched"); :func:`caption_reason` one work or holder named in a
+caption; :func:`evidence_reasons` gives the reasons a holder is shown for a decision (its
+own matches and captions, or the neutral "other grounds").  A
 reason of no known form is ``("reason_text", {"text": reason})``: shown as it was
 written, never dropped.
 """
@@ -32,6 +33,12 @@ _CAPTION_NO_PERMIT = re.compile(r"(?P<licensee>\S+) has no (?P<use>\w+) permit f
                                 r"for (?P<scope>.+)$")
 _CAPTION_RESERVED = re.compile(r", (?P<holder>\S+) reserved (?P<use>\w+) \(reservation (?P<rid>\d+)\) and ")
 _CAPTION_OPT_OUT = re.compile(r"; opt-out \((?P<code>[^)]*)\): (?P<holder>\S+) has not reserved (?P<use>\w+)$")
+#: where a caption's reason begins, in a holder view's joined reason (its own matches' first)
+_CAPTION_START = re.compile(r"(?:^|; )(?=the caption (?:names|asks for the style of) \S+ \()")
+_CAPTION_SAID = re.compile(r"^the caption (?:(?P<style>asks for the style of)|names) (?P<target>\S+) \(")
+_CAPTION_NOT_ACTED_ON = re.compile(r"; recorded only \((?P<kind>\w+) is not acted on\)$")
+_CAPTION_PERMIT = re.compile(r"; permit (?P<permit>\d+) \(")
+_ALL_WORKS = "all its works"
 
 
 def match_reason(match: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -70,21 +77,60 @@ def evidence_reasons(evidence: Mapping[str, Any]) -> list[tuple[str, dict[str, A
     """The reasons a holder is shown for one decision's holder view (a claim's evidence,
     an inquiry's item: ``verdict``, ``own_verdict``, ``grounds``, and the holder's own
     ``matches`` or ``works``): the neutral other-grounds message when another holder's
-    work or a signal made the verdict, else the reasons of the holder's own matches that
-    gave it (each once)."""
+    work or a signal made the verdict, else the reasons of the holder's own matches and
+    captions that gave it (each once).  A caption's reason comes from the view's
+    ``captions`` where it has them; a claim's evidence keeps only matches, so there each
+    caption's reason is read back from the view's ``reason`` (the policy's wording of each
+    caption follows its matches' reasons there)."""
     verdict = str(evidence.get("verdict") or "error")
     own = str(evidence.get("own_verdict") or verdict)
     if evidence.get("grounds") == "other":
         return [(f"reason_other_{verdict}", {"own": own})]
     out: list[tuple[str, dict[str, Any]]] = []
+
+    def add(msg: tuple[str, dict[str, Any]]) -> None:
+        if msg not in out:
+            out.append(msg)
+
     for m in evidence.get("matches") or evidence.get("works") or []:
         if isinstance(m, Mapping) and m.get("verdict") == own and m.get("reason"):
-            msg = match_reason(m)
-            if msg not in out:
-                out.append(msg)
-    if not out and evidence.get("reason"):
-        out.append(("reason_text", {"text": str(evidence["reason"])}))
+            add(match_reason(m))
+    captions = [c for c in evidence.get("captions") or [] if isinstance(c, Mapping)]
+    for c in captions:
+        if c.get("verdict") == own and c.get("reason"):
+            add(caption_reason(c))
+    reason = str(evidence.get("reason") or "")
+    if not captions and reason:
+        # evidence keeps the holder's matches, not its captions: their reasons are read
+        # back from the holder view's reason, where they follow the matches' reasons
+        first, *said = _CAPTION_START.split(reason)
+        if said and first and not out:  # what comes before the captions, no match to word it
+            add(("reason_text", {"text": first}))
+        for text in said:
+            add(caption_reason(_caption_of(text, own)))
+    if not out and reason:
+        add(("reason_text", {"text": reason}))
     return out
+
+
+def _caption_of(text: str, verdict: str) -> dict[str, Any]:
+    """One caption as far as its reason (the policy's wording) tells it: the work or holder
+    named, the kind of mention where the wording shows it (else ``""``), and the permit
+    that cleared it."""
+    said = _CAPTION_SAID.match(text)
+    target = said["target"] if said else ""
+    kind = ""
+    if said and said["style"]:
+        kind = "asks_style"
+    elif verdict == "review" and (m := _CAPTION_NO_PERMIT.search(text)):
+        kind = "names_holder" if m["scope"] == _ALL_WORKS else "names_work"
+    elif m := _CAPTION_NOT_ACTED_ON.search(text):
+        kind = m["kind"]
+    permit = _CAPTION_PERMIT.search(text) if verdict == "cleared" else None
+    # the target is a work unless the reason shows a holder was named (a style: either)
+    named = "holder" if kind == "names_holder" else "work_id"
+    return {"reason": text, "verdict": verdict, "kind": kind, named: target,
+            "permit_id": int(permit["permit"]) if permit else None}
 
 
 def caption_reason(caption: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
