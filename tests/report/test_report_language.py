@@ -1,16 +1,20 @@
-"""``kyodaku report --lang ja`` (issue 23, item 8): the report's headings, verdict names
-and reasons in Japanese, reasons from their message keys (kyodaku.records.reasons); a
-reason of no known form (a decoder's error) stays as it was stored. A real scan."""
+"""``kyodaku report --lang ja`` (issue 23, item 8): the report's headings, verdict names,
+match methods and reasons in Japanese, reasons from their message keys
+(kyodaku.records.reasons); a reason of no known form (a decoder's error) stays as it was
+stored. A real scan."""
 
 from __future__ import annotations
 
 import html as htmllib
 import json
+import re
+from importlib import resources
 
 import pytest
 from typer.testing import CliRunner
 
 from kyodaku.cli.main import app
+from kyodaku.fingerprint.registry import all_methods
 from kyodaku.records.reasons import match_reason
 from kyodaku.report.collect import ReportError
 from kyodaku.report.html import render_scan_report
@@ -75,3 +79,35 @@ def test_report_command_takes_lang(scan, tmp_path):
                             "--home", str(scan.workspace.home)],
                       env={"KYODAKU_DATABASE_URL": scan.workspace.database_url})
     assert r.exit_code == 1 and "--lang fr" in r.output
+
+
+def _report_words(lang):
+    return json.loads(resources.files("kyodaku.report").joinpath(f"templates/words.{lang}.json").read_text("utf-8"))
+
+
+def test_every_registered_method_has_a_name_in_both_languages():
+    """The report's and the desk's (claim page) names of every fingerprint method."""
+    names = set(all_methods())
+    assert {"orb", "pdq", "video_frames", "appearance"} <= names
+    for lang in ("en", "ja"):
+        desk = json.loads(resources.files("kyodaku.service").joinpath(f"locales/{lang}.json").read_text("utf-8"))
+        for name in names:
+            assert _report_words(lang).get(f"method_{name}", "").strip(), (lang, name)
+            assert desk.get(f"method_{name}") == _report_words(lang)[f"method_{name}"], (lang, name)
+    assert all(_report_words("ja")[f"method_{n}"] != _report_words("en")[f"method_{n}"] for n in names)
+
+
+def test_a_japanese_report_names_each_match_method_in_japanese(scan):
+    """Each evidence row's method by its name in the report's language, its id beside it."""
+    ja, en = (htmllib.unescape(render_scan_report(scan.workspace, scan.results, lang=lang, max_evidence=50))
+              for lang in ("ja", "en"))
+    words_ja, words_en = _report_words("ja"), _report_words("en")
+    shown = re.findall(r"<p>方式：([^<（]*)（([^）<]*)）</p>", ja)
+    assert shown and {i for _, i in shown} <= set(all_methods()), shown
+    assert all(name == words_ja[f"method_{i}"] for name, i in shown), shown
+    assert not re.search(r"<p>方式：[a-z_]+</p>", ja)  # never the id alone
+    assert "method: " not in ja
+    # the same rows in English, by the English names of the same methods
+    assert re.findall(r"<p>method: ([^<(]*) \(([^)<]*)\)</p>", en) == [(words_en[f"method_{i}"], i) for _, i in shown]
+    used = {m["method"] for x in _lines(scan.results) for m in x["matches"] if m["verdict"] in ("blocked", "review")}
+    assert {i for _, i in shown} <= used
