@@ -332,8 +332,15 @@ def test_a_reference_too_plain_to_match_is_reported(cli: Cli, evalset, tmp_path)
     out = cli("work", "add", "wesnoth-story", "Horizon", str(tmp_path / "horizon.png")).output
     assert "1 too plain to be found in copies" in " ".join(out.split()), out
     assert out.rstrip().endswith(": w0001"), out
-    art_out = cli("work", "add", "wesnoth-story", "Extra", str(evalset.png("extra.png", seed=9))).output
+    # painted art (not the fixture's 16-px pixel noise, which no copy would keep: it is too
+    # plain too, since its hash does not find its own JPEG copy)
+    from tests import art
+
+    art.save(art.artwork(9, size=(300, 400)), tmp_path / "extra.png")
+    art_out = cli("work", "add", "wesnoth-story", "Extra", str(tmp_path / "extra.png")).output
     assert "too plain" not in art_out
+    noise_out = cli("work", "add", "wesnoth-story", "Noise", str(evalset.png("noise.png", seed=9))).output
+    assert "1 too plain to be found in copies" in " ".join(noise_out.split()), noise_out
 
 
 def test_near_identical_registrations_are_reported_and_listed(cli: Cli, evalset, tmp_path) -> None:  # type: ignore[no-untyped-def]

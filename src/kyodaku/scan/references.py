@@ -16,7 +16,7 @@ from kyodaku.fingerprint.local import OrbMethod
 from kyodaku.fingerprint.registry import all_methods, image_methods, video_methods
 from kyodaku.fingerprint.store import RefEntry, is_keyframe, stored_meta
 from kyodaku.media.images import load_image
-from kyodaku.media.types import MediaError
+from kyodaku.media.types import LoadedImage, MediaError
 from kyodaku.scan.parallel import default_workers, ordered_map
 from kyodaku.scan.refset import ReferenceSet, replan_outgrown
 from kyodaku.video.keyframes import Keyframe, video_keyframes
@@ -29,6 +29,11 @@ REF_TIMEOUT = 1800.0
 #: a reference image with no PDQ hash (featureless) and fewer local keypoints than this
 #: can hardly be found in copies: the registrant is told
 PLAIN_MAX_KEYPOINTS = OrbMethod.findable_from
+#: a reference with too few keypoints is found by its PDQ hashes alone: they are tried
+#: on its own JPEG copy (this quality, this scale).  A noise texture (a heat-shimmer or
+#: displacement map) hashes with quality but its hash does not survive the copy.
+SELF_COPY_QUALITY = 75
+SELF_COPY_SCALE = 0.8
 #: two reference pictures of different works at most this many PDQ bits (of 256) apart
 #: are near-identical: copies of either match both.  Half PDQ's usual match threshold (31).
 #: Measured on the evaluation sets' catalogs: distinct works sit 36 or more bits from any
@@ -41,8 +46,8 @@ LOOKALIKE_MAX_DISTANCE = 16
 #: moving figure within an eighth of a second of one (at 2/s, a walking figure has moved
 #: far enough against the background that the appearance check reads a variant)
 EPISODE_KEYFRAME_FPS = 4.0
-PLAIN_NOTE = (f"too plain to be found in copies (no PDQ hash, under {PLAIN_MAX_KEYPOINTS} keypoints); "
-              "register a picture with more of the work in it")
+PLAIN_NOTE = (f"too plain to be found in copies (no PDQ hash that finds its own JPEG copy, under "
+              f"{PLAIN_MAX_KEYPOINTS} keypoints); register a picture with more of the work in it")
 
 
 @dataclass
@@ -61,8 +66,9 @@ class FingerprintSummary:
             text += f"; {len(self.failed)} failed: " + "; ".join(f"{w}: {r}" for w, r in self.failed[:5])
         if self.plain:
             more = f" and {len(self.plain) - 5} more" if len(self.plain) > 5 else ""
-            text += (f"; {len(self.plain)} too plain to be found in copies (no PDQ hash, under "
-                     f"{PLAIN_MAX_KEYPOINTS} keypoints; register a picture with more of the work in it): "
+            text += (f"; {len(self.plain)} too plain to be found in copies (no PDQ hash that finds its own "
+                     f"JPEG copy, under {PLAIN_MAX_KEYPOINTS} keypoints; register a picture with more of the "
+                     "work in it): "
                      + ", ".join(self.plain[:5]) + more)
         if self.lookalikes:
             pairs = [f"{w} ~ {o} ({d} bits{', another holder' if c else ''})" for w, o, d, c in self.lookalikes[:5]]
@@ -76,11 +82,47 @@ class FingerprintSummary:
 
 def too_plain(fps: dict[str, Fingerprint]) -> bool:
     """Whether an image reference's fingerprints leave nothing to find it by: no PDQ hash
-    (every view featureless) and next to no local keypoints."""
+    (every view featureless) or none that finds the picture's own JPEG copy
+    (``info["found_in_own_copy"]``, :func:`check_own_copy`), and next to no local
+    keypoints."""
     methods = all_methods()
     finders = [(fp, methods[name].findable_from) for name, fp in fps.items() if name in methods]
     finders = [(fp, least) for fp, least in finders if least is not None]
-    return bool(finders) and all(len(fp) < least for fp, least in finders)
+    return bool(finders) and all(len(fp) < least or fp.info.get("found_in_own_copy") is False
+                                 for fp, least in finders)
+
+
+def check_own_copy(image: LoadedImage, fps: dict[str, Fingerprint]) -> None:
+    """A reference picture that one finding method cannot find by (no PDQ hash, or under
+    :data:`PLAIN_MAX_KEYPOINTS` keypoints) rests on the others: each of those is tried on
+    the picture's own JPEG copy (:data:`SELF_COPY_QUALITY`, :data:`SELF_COPY_SCALE`), and
+    whether it finds it (a score of at least the packaged policy's review threshold) goes
+    to its fingerprint's ``info["found_in_own_copy"]``.  A noise texture (a heat shimmer,
+    a displacement map) has a PDQ hash or keypoints that do not survive a copy."""
+    methods = all_methods()
+    finders = {name: fp for name, fp in fps.items()
+               if name in methods and methods[name].findable_from is not None}
+    weak = [name for name, fp in finders.items() if len(fp) < (methods[name].findable_from or 0)]
+    if not weak or len(weak) == len(finders):
+        return  # every method finds it by something, or none can (too plain already)
+    import io
+
+    from PIL import Image
+
+    from kyodaku.policy.decide import default_policy
+
+    h, w = image.rgb.shape[:2]
+    size = (max(1, round(w * SELF_COPY_SCALE)), max(1, round(h * SELF_COPY_SCALE)))
+    buf = io.BytesIO()
+    Image.fromarray(image.rgb).resize(size, Image.Resampling.LANCZOS).save(buf, "JPEG", quality=SELF_COPY_QUALITY)
+    copy = load_image(buf.getvalue())
+    least = default_policy().matching.review
+    for name, fp in finders.items():
+        if name in weak:
+            continue
+        query = methods[name].query(copy)
+        found = len(query) > 0 and methods[name].compare(query, fp).score >= least
+        fp.info = {**fp.info, "found_in_own_copy": bool(found)}
 
 
 def fingerprint_file(path: str, kind: str) -> dict[str, list[Fingerprint]]:
@@ -104,7 +146,9 @@ def fingerprint_file(path: str, kind: str) -> dict[str, list[Fingerprint]]:
             fps[m.name][0].info["keyframes"] = len(keyframes)
         return fps
     image = load_image(path, max_side=REF_MAX_SIDE)
-    return {m.name: [m.reference(image)] for m in image_methods()}
+    found = {m.name: m.reference(image) for m in image_methods()}
+    check_own_copy(image, found)
+    return {name: [fp] for name, fp in found.items()}
 
 
 def episode_keyframes(path: str) -> list[Keyframe]:
