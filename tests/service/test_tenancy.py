@@ -111,6 +111,8 @@ def test_lists_show_only_the_callers_records(web, kumo_ids):
 PAGE_POSTS = {
     "/claims/{claim_id}/act": {"action": "dispute", "note": "x"},
     "/works/{work_id}/aliases": {"aliases": "x"},
+    "/works/{work_id}/keywords": {"lang": "en", "keywords": "x, y"},
+    "/works/{work_id}/keywords/{set_id}/remove": {},
     "/permits/{permit_id}/revoke": {"reason": "x"},
     "/account/keys/{key_id}/revoke": {},
 }

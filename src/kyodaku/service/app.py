@@ -56,7 +56,7 @@ def _status_of(exc: Exception) -> int:
 def create_app(settings: Settings | None = None, *, workspace: Workspace | None = None,
                clock: Callable[[], datetime] | None = None) -> FastAPI:
     from kyodaku.guard.screen import Guard
-    from kyodaku.service import pages
+    from kyodaku.service import keyword_pages, pages
     from kyodaku.service.api import auditor, common, holder, operator, screen
 
     settings = settings or load_settings()
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, workspace: Workspace | None 
     app.include_router(auditor.router, prefix="/api/v1/auditor")
     app.include_router(screen.router, prefix="/api/v1/screen")
     app.include_router(pages.router)
+    app.include_router(keyword_pages.router)
     app.mount("/static", StaticFiles(directory=str(resources.files("kyodaku.service").joinpath("static"))),
               name="static")
 
