@@ -41,7 +41,7 @@ def save_query_frames(workspace: Workspace, decision_id: int, query: Path, media
     shown = matches[:MAX_EVIDENCE]
     if media == "video":  # one decoding pass for every match's frame
         times = [float((m.get("query_segment") or [0.0])[0]) for m in shown]
-        frames = [_jpeg(th) for th in video_thumbs(query, times)] if shown else []
+        frames = [_jpeg(th) for th in video_thumbs(query, times)]
     else:
         still = _jpeg(image_thumb(query)) if shown else None
         frames = [still] * len(shown)

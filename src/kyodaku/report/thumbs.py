@@ -92,11 +92,6 @@ def frames_at(path: str | Path, times: Iterable[float]) -> list[tuple[float, np.
     return [b for b in best if b is not None]
 
 
-def frame_at(path: str | Path, t: float) -> tuple[float, np.ndarray]:
-    """The sampled frame nearest to ``t`` seconds (decoding from the start, bounded)."""
-    return frames_at(path, [t])[0]
-
-
 def video_thumbs(source: str | Path | bytes, times: list[float], ext: str | None = "mp4") -> list[Thumb]:
     """One thumbnail per time of ``times``, from one decoding pass."""
     try:
