@@ -31,7 +31,7 @@ lint: install-test
 	$(BIN)/ruff check src tests benchmarks
 	$(MAKE) --no-print-directory typecheck
 
-# mypy, strict in the packages pyproject.toml's [tool.mypy] files lists (index, policy, records)
+# mypy, strict in the packages pyproject.toml's [tool.mypy] files lists (index, policy, records, audit)
 typecheck: install-test
 	$(BIN)/mypy
 

@@ -78,7 +78,8 @@ class _Index:
 
     def __init__(self, entries: list[tuple[int, dict[str, Any]]]) -> None:
         self.keys: Counter[tuple[Any, ...]] = Counter()
-        self.permits: dict[int, dict[str, Any]] = {}
+        # keyed by the permit id as the log's entry holds it (JSON, so not known to be an int)
+        self.permits: dict[Any, dict[str, Any]] = {}
         for _lineno, e in entries:
             data = e["data"] if isinstance(e["data"], dict) else {}
             kind = e["kind"]

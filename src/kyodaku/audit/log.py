@@ -85,7 +85,8 @@ def _normalise(data: Any) -> dict[str, Any]:
     """``data`` as it will read back from JSON (so the hash survives the round trip)."""
     if not isinstance(data, Mapping):
         raise TypeError(f"audit data must be a mapping, not {type(data).__name__}")
-    return json.loads(json.dumps(data, ensure_ascii=False, allow_nan=False, default=str))
+    out: dict[str, Any] = json.loads(json.dumps(data, ensure_ascii=False, allow_nan=False, default=str))
+    return out
 
 
 def _parse(line: bytes) -> dict[str, Any] | None:
