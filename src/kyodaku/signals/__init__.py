@@ -41,7 +41,7 @@ from kyodaku.signals.xmp import read_xmp
 __all__ = ["Signal", "SignalReport", "read_c2pa", "read_signals", "read_xmp", "signals_from_columns"]
 
 
-def read_signals(path_or_bytes: str | os.PathLike | bytes | bytearray | memoryview | None,
+def read_signals(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview | None,
                  *, mime: str | None = None,
                  columns: Mapping[str, Any] | None = None) -> SignalReport:
     """All rights signals of one item. Never raises: read failures become

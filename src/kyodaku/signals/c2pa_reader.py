@@ -33,17 +33,17 @@ import mmap
 import os
 from typing import Any
 
-from kyodaku.signals.base import Signal
+from kyodaku.signals.base import Signal, Status, Use
 
 TDM_LABELS = ("cawg.training-mining", "c2pa.training-mining")
 
-_ENTRY_USES = {
+_ENTRY_USES: dict[str, Use] = {
     "ai_training": "training",
     "ai_generative_training": "generative_training",
     "data_mining": "data_mining",
     "ai_inference": "inference",
 }
-_USE_STATUS = {"notallowed": "reserved", "constrained": "reserved", "allowed": "allowed"}
+_USE_STATUS: dict[str, Status] = {"notallowed": "reserved", "constrained": "reserved", "allowed": "allowed"}
 _TRUST_ONLY_CODES = frozenset({"signingCredential.untrusted"})
 
 #: An embedded manifest store is a JUMBF superbox ("jumb") labelled "c2pa".
@@ -117,14 +117,14 @@ def signals_from_store(store: dict[str, Any]) -> list[Signal]:
     return out
 
 
-def _c2pa():
+def _c2pa() -> Any:  # the c2pa module: c2pa-python ships no type information
     """Import c2pa-python lazily: loading the native library costs ~45 ms."""
     import c2pa
 
     return c2pa
 
 
-def read_c2pa(source: str | os.PathLike | bytes | bytearray | memoryview,
+def read_c2pa(source: str | os.PathLike[str] | bytes | bytearray | memoryview,
               *, mime: str | None = None) -> list[Signal]:
     """C2PA signals of a file (path) or its bytes. Never raises."""
     try:

@@ -27,7 +27,7 @@ import mmap
 import re
 import xml.etree.ElementTree as ET
 
-from kyodaku.signals.base import Signal
+from kyodaku.signals.base import Signal, Use
 
 PLUS_NS = "http://ns.useplus.org/ldf/xmp/1.0/"
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -39,7 +39,7 @@ _OC = f"{{{PLUS_NS}}}OtherConstraints"
 _RESOURCE = f"{{{RDF_NS}}}resource"
 _LI = f"{{{RDF_NS}}}li"
 
-_PROHIBITED_USES = {
+_PROHIBITED_USES: dict[str, Use] = {
     "DMI-PROHIBITED": "data_mining",
     "DMI-PROHIBITED-AIMLTRAINING": "training",
     "DMI-PROHIBITED-GENAIMLTRAINING": "generative_training",
@@ -122,7 +122,7 @@ def signals_from_packet(packet: bytes) -> list[Signal]:
             detail = f"plus:DataMining={code}"
             if code == "DMI-PROHIBITED-SEEOTHERCONSTRAINTS":
                 detail += f"; plus:OtherConstraints: {other or '(none given)'}"
-            out.append(Signal("iptc", _PROHIBITED_USES[code], "reserved", detail))  # type: ignore[arg-type]
+            out.append(Signal("iptc", _PROHIBITED_USES[code], "reserved", detail))
         elif code == "DMI-ALLOWED":
             out.append(Signal("iptc", "data_mining", "allowed", f"plus:DataMining={code}"))
         elif code == "DMI-UNSPECIFIED":
