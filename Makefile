@@ -24,11 +24,11 @@ install: $(BIN)/.installed
 install-test: $(BIN)/.installed-test
 
 demo: install
-	$(BIN)/python -m kyodaku.demo --out demo-out
+	PYTHONPATH=demo $(BIN)/python -m kyodaku_demo --out demo-out
 
 # the linter, then the type checker (both configured in pyproject.toml), then the suite
 lint: install-test
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks demo
 	$(MAKE) --no-print-directory typecheck
 
 # mypy, strict in the packages pyproject.toml's [tool.mypy] files lists (index, policy, records, audit, signals)

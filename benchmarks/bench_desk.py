@@ -47,7 +47,6 @@ import psycopg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from kyodaku.demo.scenes import scene
 from kyodaku.desk import DeskService
 from kyodaku.desk.models import ClaimEventRow, ClaimRow
 from kyodaku.records.store import Records
@@ -55,6 +54,10 @@ from kyodaku.registry.importers import register_work
 from kyodaku.scan.pipeline import ScanOptions, scan_paths
 from kyodaku.scan.references import fingerprint_pending
 from kyodaku.workspace import Workspace
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "demo"))  # the offline demo's art (not in kyodaku)
+
+from kyodaku_demo.scenes import scene  # noqa: E402
 
 LICENSEE = "bench-video-ai"
 DEFAULT_SERVER = "postgresql+psycopg://kyodaku@127.0.0.1:54332/postgres"

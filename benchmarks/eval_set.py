@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
-from kyodaku.report.evalset import find_shared_eval, run_eval_set, score_results
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for benchmarks.evalset
+
+from benchmarks.evalset import find_shared_eval, run_eval_set, score_results  # noqa: E402
 
 
 def main() -> None:

@@ -54,10 +54,12 @@ def test_every_cli_command_is_in_docs_cli(command: str) -> None:
 # --- settings --------------------------------------------------------------------------
 
 def env_names() -> list[str]:
-    """Every field of Settings as its env name, plus other KYODAKU_ names read in src/."""
+    """Every field of Settings as its env name, plus other KYODAKU_ names read in src/, the
+    demo and the benchmarks (benchmarks/evalset.py reads KYODAKU_EVAL_DIR)."""
     names = {f"KYODAKU_{field.upper()}" for field in Settings.model_fields}
     read = re.compile(r"""(?:environ\.get|environ\[|getenv)\(?\s*["'](KYODAKU_[A-Z0-9_]+)["']""")
-    for path in (ROOT / "src" / "kyodaku").rglob("*.py"):
+    paths = [*(ROOT / "src" / "kyodaku").rglob("*.py"), *(ROOT / "demo").rglob("*.py"), *(ROOT / "benchmarks").rglob("*.py")]
+    for path in paths:
         names.update(read.findall(path.read_text(encoding="utf-8")))
     return sorted(names)
 

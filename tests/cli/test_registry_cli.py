@@ -347,7 +347,7 @@ def test_near_identical_registrations_are_reported_and_listed(cli: Cli, evalset,
     """The same picture registered again under another work (here re-saved as JPEG, by
     another holder) is named on import and listed as a conflict; a different picture is
     not."""
-    from kyodaku.demo.characters import character
+    from kyodaku_demo.characters import character
 
     cli("holders", "import", str(evalset.root / "holders.jsonl"))
     hero = character(3).convert("RGB")
@@ -382,7 +382,7 @@ def test_registry_changes_from_the_cli_land_in_the_audit_log(cli: Cli, evalset, 
     the CLI are appended to the signed audit log, as the desk's changes are, and a
     picture two holders registered is logged as a conflict; the log still verifies."""
     from kyodaku.audit import read_entries, verify
-    from kyodaku.demo.characters import character
+    from kyodaku_demo.characters import character
 
     def entries(kind: str) -> list[dict]:
         return [e["data"] for _, e in read_entries(cli.home / "audit" / "audit.jsonl") if e["kind"] == kind]

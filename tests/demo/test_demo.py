@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kyodaku.demo import COPIES, HOLDERS, LICENSEE, NEGATIVES, WORKS, DemoError, art, run
+from kyodaku_demo import COPIES, HOLDERS, LICENSEE, NEGATIVES, WORKS, DemoError, art, run
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -134,7 +134,7 @@ def test_kyodaku_command_is_the_venv_script_unless_the_venv_is_active(monkeypatc
     import os
     import sys
 
-    from kyodaku.demo import kyodaku_command
+    from kyodaku_demo import kyodaku_command
 
     script = Path(os.path.abspath(sys.executable)).parent / "kyodaku"
     if not script.is_file():
@@ -151,7 +151,7 @@ def test_the_closing_command_works_as_printed(demo: dict[str, Any], monkeypatch:
     import os
     import subprocess
 
-    from kyodaku.demo import try_command
+    from kyodaku_demo import try_command
 
     monkeypatch.setenv("PATH", _without_venv_bin(os.environ.get("PATH", "")))
     command = try_command(demo["out"])

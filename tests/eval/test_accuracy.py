@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kyodaku.report.evalset import find_shared_eval, run_eval_set, score_results
+from benchmarks.evalset import find_shared_eval, run_eval_set, score_results
 
 MUAP_FLOOR = 0.93
 FALSE_CLEAR_CEILING = 0.03
@@ -97,7 +97,7 @@ def test_the_set_as_webdataset_shards_gets_the_same_verdicts(evaluated: dict, tm
 
     import webdataset as wds
 
-    from kyodaku.report.evalset import EVAL_LICENSEE
+    from benchmarks.evalset import EVAL_LICENSEE
     from kyodaku.scan.pipeline import ScanOptions, scan_paths
     from kyodaku.workspace import Workspace
 

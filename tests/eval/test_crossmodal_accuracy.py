@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from kyodaku.report.evalset import run_eval_set, score_results
+from benchmarks.evalset import run_eval_set, score_results
 from tests.eval.test_accuracy import _eval_dir, _small_set
 
 MUAP_FLOOR = 0.95

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from benchmarks.evalset import EVAL_LICENSEE
 from kyodaku.desk import DeskService
 from kyodaku.registry.importers import import_catalog, import_holders, import_permits
-from kyodaku.report.evalset import EVAL_LICENSEE
 from kyodaku.scan.pipeline import ScanOptions, scan_paths
 from kyodaku.scan.references import fingerprint_pending
 from kyodaku.service.app import create_app

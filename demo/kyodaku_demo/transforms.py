@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from kyodaku.demo.paint import (
+from kyodaku_demo.paint import (
     gradient,
     hsv,
 )

@@ -18,7 +18,7 @@ Art made from different seeds shares the style (the same generator) but not the
 drawing, like two works of one studio: the demo's hard negatives.
 """
 
-from kyodaku.demo.characters import *  # noqa: F403
-from kyodaku.demo.paint import *  # noqa: F403
-from kyodaku.demo.scenes import *  # noqa: F403
-from kyodaku.demo.transforms import *  # noqa: F403
+from kyodaku_demo.characters import *  # noqa: F403
+from kyodaku_demo.paint import *  # noqa: F403
+from kyodaku_demo.scenes import *  # noqa: F403
+from kyodaku_demo.transforms import *  # noqa: F403

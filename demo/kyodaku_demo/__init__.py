@@ -1,6 +1,9 @@
-"""The offline demo: ``python -m kyodaku.demo [--out DIR]`` (``make demo``).
+"""The offline demo: ``PYTHONPATH=demo python -m kyodaku_demo [--out DIR]`` (``make demo``).
 
-It draws six artworks of two Japanese rights holders (:mod:`kyodaku.demo.art`), writes
+It lives outside the product package ``kyodaku`` (``demo/`` at the repository root, not
+installed with it), which it drives as a user would.
+
+It draws six artworks of two Japanese rights holders (:mod:`kyodaku_demo.art`), writes
 them as a registry in the evaluation-set formats (``holders.jsonl``, ``catalog.jsonl``,
 ``permits.jsonl``), makes a small "scraped training corpus" of transformed copies plus
 art and pictures that are not registered, and then runs the real ``kyodaku`` command
@@ -32,7 +35,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from kyodaku.demo import art
+from kyodaku_demo import art
 
 __all__ = ["COPIES", "DemoError", "HOLDERS", "LICENSEE", "NEGATIVES", "WORKS", "Work", "build_inputs", "run"]
 
@@ -282,7 +285,7 @@ def _prepare_folder(out: Path) -> None:
                             "choose another folder with --out (the demo wipes its folder)")
         shutil.rmtree(out)
     out.mkdir(parents=True)
-    (out / MARKER).write_text("made by `python -m kyodaku.demo`; wiped on the next run\n", encoding="utf-8")
+    (out / MARKER).write_text("made by `python -m kyodaku_demo`; wiped on the next run\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------- running the CLI

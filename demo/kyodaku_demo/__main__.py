@@ -1,4 +1,4 @@
-"""``python -m kyodaku.demo [--out DIR] [--quiet]``: the offline demo (see :mod:`kyodaku.demo`)."""
+"""``PYTHONPATH=demo python -m kyodaku_demo [--out DIR] [--quiet]``: the offline demo (see :mod:`kyodaku_demo`)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import argparse
 import sys
 from datetime import date
 
-from kyodaku.demo import DemoError, run
+from kyodaku_demo import DemoError, run
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m kyodaku.demo",
+        prog="python -m kyodaku_demo",
         description="Draw artworks of two rights holders, register them, and scan a corpus of copies "
                     "with the kyodaku command line (offline, about a minute).")
     parser.add_argument("--out", default="demo-out",

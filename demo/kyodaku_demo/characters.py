@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageChops
 
-from kyodaku.demo.paint import (
+from kyodaku_demo.paint import (
     RGB,
     SPRITE_SIZE,
     Canvas,

@@ -6,7 +6,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from kyodaku.demo.paint import (
+from kyodaku_demo.paint import (
     SCENE_SIZE,
     Canvas,
     Point,
