@@ -187,6 +187,29 @@ def speed_readme() -> list[str]:
     ]
 
 
+def guard_readme() -> list[str]:
+    g = "guard/outputs"
+    return [
+        "| measure | figure | command |",
+        "|---|---|---|",
+        "| prompts by keyword sets, on the {guard/prompts/cases} labelled prompts: precision, recall, time "
+        "| {guard/prompts/precision:.3f}, {guard/prompts/recall:.3f}, {guard/prompts/ms_per_prompt} ms a prompt "
+        "| `benchmarks/bench_prompts.py` |",
+        "| `POST /api/v1/screen/prompt` p50 vs `GET /api/v1/me` (small cross-modal set registered) "
+        "| {guard/prompt_latency/vs_me_low}-{guard/prompt_latency/vs_me_high}× ({guard/prompt_latency/me_in_process_ms} "
+        "ms in process; goal < {guard/prompt_latency/goal_ms} ms) | `benchmarks/bench_screen.py` |",
+        f"| a 1024-px image output p50 (full cross-modal set registered) | {{{g}/image_p50_ms}} ms "
+        f"(goal < {{{g}/image_goal_ms}} ms, not met) | `benchmarks/bench_screen.py --cases me,image,video` |",
+        f"| a 10-s 720p clip p50, vs before its decoding was shared | {{{g}/video_p50_s}} s, "
+        f"{{{g}/video_vs_before}}× ({{{g}/video_before_p50_s}} s; goal < {{{g}/video_goal_s}} s, not met) "
+        "| `benchmarks/bench_screen.py --cases me,image,video` |",
+        "| reference pictures per registered hour of video: the sets' {keyframes/episodes/videos} episodes "
+        "(every shot pans) / a composed {keyframes/composed/minutes}-minute clip "
+        "| {keyframes/episodes/keyframes_per_hour:,} / {keyframes/composed/keyframes_per_hour:,} "
+        "| `benchmarks/bench_keyframes.py` |",
+    ]
+
+
 def scan_docs() -> list[str]:
     return SCAN_HEAD + [
         _scan_row("**the whole full set**, 4,416 images (1,500 query keypoints)", "scan/runs/full", bold=True,
@@ -257,6 +280,7 @@ def desk_docs() -> list[str]:
 TABLES = {
     "readme-accuracy": ("README.md", accuracy_readme),
     "readme-speed": ("README.md", speed_readme),
+    "readme-guard": ("README.md", guard_readme),
     "accuracy": ("docs/benchmarks.md", accuracy_docs),
     "scan": ("docs/benchmarks.md", scan_docs),
     "scan-threads": ("docs/benchmarks.md", threads_docs),

@@ -98,3 +98,39 @@ def test_a_changed_figure_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> No
     text = DOC_TEXT["README.md"]
     assert figures.rewritten(text) != text
     assert "2.31 ms, 0.075, recall 1.000" in figures.rewritten(text)
+
+
+#: a threshold, not a measurement: a number after a comparison (``≥ 0.98``, ``< 150 ms``,
+#: ``below muAP 0.93``, ``the goal of 0.005``), and a version (``Python 3.11``), may stand
+#: in the running text
+_THRESHOLD = re.compile(r"(?:[≥≤<>]|\bbelow|\babove|\bgoal of|\bPython)\s*(?:[A-Za-z_@]+\s+)?\d[\d.,]*")
+#: a measured figure: a decimal, or a number with a unit of time, a ratio or a percentage
+_FIGURE = re.compile(r"\d+\.\d+|\b\d[\d,]*\s?(?:ms|s|×|x|%|MiB|MB|GB)(?![\w-])")
+
+
+def _running_text(text: str) -> list[tuple[int, str]]:
+    """The README's lines outside figure blocks and fenced code, `code` spans removed."""
+    text = figures.BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    out, fenced = [], False
+    for n, line in enumerate(text.splitlines(), 1):
+        if line.startswith("```"):
+            fenced = not fenced
+            continue
+        if not fenced:
+            out.append((n, re.sub(r"`[^`]*`", "", line)))
+    return out
+
+
+def test_the_readme_quotes_figures_only_in_its_tables() -> None:
+    """A measured figure in the README's running text could go stale unseen: every one is in
+    a marked table (checked against the JSON above); the prose keeps thresholds only."""
+    stray = [(n, line) for n, line in _running_text(DOC_TEXT["README.md"])
+             if _FIGURE.search(_THRESHOLD.sub("", line))]
+    assert not stray, "README.md quotes figures outside its tables (move them to docs/figures/*.json):\n" + \
+        "\n".join(f"  line {n}: {line}" for n, line in stray)
+
+
+def test_the_running_text_check_finds_a_figure() -> None:
+    text = "Intro.\n\nA scan takes 40.1 ms a file; the goal is ≥ 0.5.\n\n```sh\nrun 1.5 s\n```\n"
+    found = [n for n, line in _running_text(text) if _FIGURE.search(_THRESHOLD.sub("", line))]
+    assert found == [3]
