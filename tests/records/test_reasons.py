@@ -1,7 +1,8 @@
 """A holder's reasons when its own caption gives the verdict (issue 23, item 8): a claim's
-evidence keeps the holder's matches but not its captions, so each caption's reason is read
-back from the holder view's reason as a caption_* key with its parameters, never shown as
-the policy's English sentence; with a view's ``captions`` at hand, those are used."""
+evidence keeps the holder's own captions (only what their reasons read; another holder's
+caption is not kept), so each caption's reason is its caption_* key with its parameters,
+never the policy's English sentence; evidence stored before it kept captions has each
+caption's reason read back from the holder view's reason."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from kyodaku.desk.claims import evidence_from_line
 from kyodaku.policy import Policy, RegistryView
-from kyodaku.records.reasons import caption_reason, evidence_reasons, match_reason
+from kyodaku.records.reasons import CAPTION_KEYS, caption_reason, evidence_reasons, match_reason
 from tests.policy.test_policy_decide import JURISDICTIONS, ON, permit, reservation
 
 NOW = datetime(2026, 6, 5, 1, 0, tzinfo=UTC)
@@ -57,9 +58,15 @@ def test_a_claims_evidence_gives_each_caption_reason_its_key(case):
     line = _line(holder, score, captions, permits, reservations)
     assert line["verdict"] == verdict, line["reason"]
     evidence = evidence_from_line(line, holder, ("w0003",), "scan decision 1", NOW)
-    assert "captions" not in evidence and evidence["grounds"] == "your_works"
+    assert evidence["grounds"] == "your_works"
+    # the evidence keeps the holder's captions, with only what their reasons read
+    assert evidence["captions"] == [{k: c[k] for k in CAPTION_KEYS if k in c} for c in line["captions"]]
+    assert all("text" not in c and "alias" not in c for c in evidence["captions"])
     got = evidence_reasons(evidence)
     assert [k for k, _ in got] == keys, evidence["reason"]
+    # evidence stored before it kept captions: read back from the reason, the same keys
+    old = {k: v for k, v in evidence.items() if k != "captions"}
+    assert [k for k, _ in evidence_reasons(old)] == keys
     # the same key and parameters as the caption itself gives (its kind where the wording tells it)
     want = [match_reason(m) for m in line["matches"] if m["verdict"] == verdict] + \
         [caption_reason(c) for c in line["captions"] if c["verdict"] == verdict]
@@ -69,6 +76,8 @@ def test_a_claims_evidence_gives_each_caption_reason_its_key(case):
     if case in kinds:
         assert got[-1][1]["kind"] == kinds[case]
     assert all(k != "reason_text" for k, _ in got)
+    # from the kept captions, the caption's own key and parameters, its kind included
+    assert got == want
 
 
 def test_a_views_own_captions_are_used_when_it_has_them():
@@ -90,3 +99,16 @@ def test_a_reason_of_no_known_form_is_kept_as_written():
     got = evidence_reasons(both)
     assert [k for k, _ in got] == ["reason_text", "caption_no_permit"]
     assert got[0] == ("reason_text", {"text": "held by hand"})
+
+
+def test_a_caption_naming_another_holders_work_is_not_kept():
+    """us-studio's caption sends the item to review; jp-studio's claim keeps only its own
+    caption, and the reason it is shown names no one (other grounds)."""
+    captions = [_caption("jp-studio", "w0004"), _caption("us-studio", "w0009")]
+    line = _line("jp-studio", 0.9, captions, [permit(works=("w0003", "w0004"))], [reservation(works=("w0009",))])
+    assert line["verdict"] == "review" and {c["holder"] for c in line["captions"]} == {"jp-studio", "us-studio"}
+    evidence = evidence_from_line(line, "jp-studio", ("w0003",), "scan decision 1", NOW)
+    assert [c["holder"] for c in evidence["captions"]] == ["jp-studio"]
+    assert "us-studio" not in str(evidence) and "w0009" not in str(evidence)
+    assert evidence["grounds"] == "other"
+    assert evidence_reasons(evidence) == [("reason_other_review", {"own": "cleared"})]

@@ -9,6 +9,7 @@ claim page's evidence labels are translated."""
 from __future__ import annotations
 
 import ast
+import csv
 import html
 import inspect
 import io
@@ -17,18 +18,19 @@ import re
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import get_args
+from typing import Annotated, get_args
 
 import cv2
 import pytest
 import webdataset as wds
+from pydantic import AfterValidator, BaseModel, ValidationError, field_validator
 
 import kyodaku.cli.explain
 import kyodaku.records.reasons
 from kyodaku.desk import storage
 from kyodaku.policy import Policy, RegistryView
 from kyodaku.policy.decide import Verdict
-from kyodaku.records.reasons import caption_reason
+from kyodaku.records.reasons import CAPTION_KEYS, caption_reason, evidence_reasons
 from kyodaku.records.store import Records
 from kyodaku.registry import Alias
 from kyodaku.registry.importers import register_work
@@ -210,11 +212,11 @@ def test_the_claim_pages_evidence_labels_are_in_its_language(web):
     assert "No picture of the output can be shown." in html.unescape(b.get(f"/claims/{claim.id}").text)
 
 
-def test_a_claim_whose_verdict_a_caption_gave_shows_its_reason_in_japanese(web, tmp_path):
+def _captioned_scan(web, tmp_path):
     """A real scan: the picture copies kumo's w402, which kumo permits acme to train on,
     and the caption names kumo's w403 (by its Japanese alias), which no permit covers: the
-    caption sends the item to review, and the claim page words that reason from its key."""
-    desk, ws = web.desk, web.desk.workspace
+    caption sends the item to review.  Its decision."""
+    ws = web.desk.workspace
     art.save(art.artwork(403), tmp_path / "w403.png")
     register_work(ws.registry, ws, "kumo", "Hoshizora Tantei", [tmp_path / "w403.png"], work_id="w403",
                   aliases=[Alias("星空探偵", "ja")])
@@ -228,13 +230,87 @@ def test_a_claim_whose_verdict_a_caption_gave_shows_its_reason_in_japanese(web, 
     [decision] = Records(ws.session).decisions(summary.record_id, holder="kumo")
     assert decision.verdict == "review" and decision.line["reason"].startswith("the caption names w403")
     assert {m["verdict"] for m in decision.line["matches"] if m["work_id"] == "w402"} == {"cleared"}
+    return decision
+
+
+_CAPTION_JA = "テキストが w403 に言及しており、acme-video-ai は kumo から学習の許諾を得ていません"
+_CAPTION_EN = "the text refers to w403 and acme-video-ai has no training permit from kumo for w403"
+
+
+def test_a_claim_whose_verdict_a_caption_gave_shows_its_reason_in_japanese(web, tmp_path):
+    """The claim's evidence keeps kumo's caption (what its reason reads, not the caption's
+    text), and the claim page words that reason from its key."""
+    desk = web.desk
+    decision = _captioned_scan(web, tmp_path)
     claim = desk.service.file_claim(desk.kumo, work_ids=["w402"], decision_id=decision.id)
     assert claim.evidence["own_verdict"] == "review" and claim.evidence["grounds"] == "your_works"
+    [kept] = claim.evidence["captions"]
+    assert kept["holder"] == "kumo" and kept["work_id"] == "w403" and kept["verdict"] == "review"
+    assert set(kept) <= set(CAPTION_KEYS) and "text" not in kept
+    assert evidence_reasons(claim.evidence)[-1] == caption_reason(decision.line["captions"][0])
     b = web.login("kumo-staff")
     b.get("/lang/ja")
     ja = html.unescape(b.get(f"/claims/{claim.id}").text)
-    assert "テキストが w403 に言及しており、acme-video-ai は kumo から学習の許諾を得ていません" in ja
+    assert _CAPTION_JA in ja
     assert "the caption names" not in ja and "has no training permit" not in ja
     b.get("/lang/en")
     en = html.unescape(b.get(f"/claims/{claim.id}").text)
-    assert "the text refers to w403 and acme-video-ai has no training permit from kumo for w403" in en
+    assert _CAPTION_EN in en
+
+
+def test_an_inquiry_item_a_caption_held_says_so_in_the_letters_language_and_its_csv_key(web, tmp_path):
+    """The letter words the caption's reason (and the verdict, use and summary) in its
+    language; the answer CSV's reason_key carries the caption's key after the match's."""
+    _captioned_scan(web, tmp_path)
+    inq = web.desk.service.file_inquiry(web.desk.kumo, corpus="captioned")
+    [item] = inq.answer["scans"][0]["items"]
+    assert [c["holder"] for c in item["captions"]] == ["kumo"] and "text" not in item["captions"][0]
+    b = web.login("kumo-staff")
+    b.get("/lang/ja")
+    letter = html.unescape(b.get(f"/inquiries/{inq.id}/letter").text)
+    assert _CAPTION_JA in letter and '<td class="review">要確認' in letter and "<td>学習</td>" in letter
+    assert "記録されたスキャン 1 件で" in letter
+    for english in ("the caption names", "has no training permit", "recorded scan(s)", ">review<", ">training<"):
+        assert english not in letter, english
+    api = html.unescape(web.client.get(f"/api/v1/inquiries/{inq.id}/letter.html?lang=ja",
+                                       headers=web.api("kumo")).text)
+    assert _CAPTION_JA in api
+    b.get("/lang/en")
+    en = html.unescape(b.get(f"/inquiries/{inq.id}/letter").text)
+    assert _CAPTION_EN in en and '<td class="review">review' in en
+    rows = list(csv.DictReader(io.StringIO(b.get(f"/inquiries/{inq.id}/answer.csv").text)))
+    assert rows and {r["reason_key"] for r in rows} == {"caption_no_permit"}
+    assert all(r["reason"].startswith("the caption names w403") for r in rows)  # the English reason stays
+
+
+class _Probe(BaseModel):
+    n: int
+
+    @field_validator("n")
+    @classmethod
+    def _prime(cls, n: int) -> int:
+        if n % 2 == 0:
+            raise ValueError("must be an odd number")
+        return n
+
+
+def test_a_validators_english_detail_is_not_on_a_japanese_page(web):
+    """A plain ValueError of a validator (pydantic's ``value_error``): a Japanese page's
+    422 names the field in Japanese and leaves the English detail out; English keeps it."""
+    [error] = pytest.raises(ValidationError, _Probe, n=4).value.errors()
+    assert error["type"] == "value_error"
+    assert invalid_input(translator("ja"), [error]) == ["n：この値は使えません。"]
+    assert invalid_input(translator("en"), [error]) == ["n: must be an odd number"]
+
+    def probe(n: Annotated[int, AfterValidator(_Probe._prime)]) -> str:
+        return "ok"
+
+    web.client.app.add_api_route("/value-probe", probe)
+    b = web.login("kumo-staff")
+    b.get("/lang/ja")
+    r = b.get("/value-probe", params={"n": 4})
+    assert r.status_code == 422 and '<html lang="ja">' in r.text, r.text
+    assert "n：この値は使えません。" in html.unescape(r.text)
+    assert "odd number" not in r.text and "Value error" not in r.text
+    b.get("/lang/en")
+    assert "must be an odd number" in html.unescape(b.get("/value-probe", params={"n": 4}).text)

@@ -18,6 +18,7 @@ from kyodaku.desk.auth import Actor, Forbidden
 from kyodaku.desk.lifecycle import ACTIONS, TERMINAL, InvalidTransition, actions_for
 from kyodaku.desk.models import ClaimEventRow, ClaimRow
 from kyodaku.records.holder_view import holder_verdict
+from kyodaku.records.reasons import kept_captions
 from kyodaku.records.store import Records
 from kyodaku.registry.base import NotFound, RegistryError
 
@@ -127,9 +128,12 @@ MAX_UPLOAD_DEFAULT = 256 << 20
 def evidence_from_line(line: dict[str, Any], holder: str, claimed: tuple[str, ...], source: str,
                        checked_at: datetime) -> dict[str, Any]:
     """What a claim shows: the scan's verdict and the matches of the claiming holder's works
-    (other holders' matches are not disclosed), claimed works first.  The verdict's reason
-    is the holder's own (:func:`~kyodaku.records.holder_view.holder_verdict`), never the
-    line's, which may name another holder and its work."""
+    (other holders' matches are not disclosed), claimed works first, and the captions
+    that name the holder or its works (for their reasons' message keys:
+    :func:`~kyodaku.records.reasons.kept_captions`; other holders' are not disclosed
+    either).  The verdict's reason is the holder's own
+    (:func:`~kyodaku.records.holder_view.holder_verdict`), never the line's, which may
+    name another holder and its work."""
     view = holder_verdict(line.get("verdict"), line.get("matches", []), {holder},
                           captions=line.get("captions", []) or [], permit_id=line.get("permit_id"))
     mine = view["matches"]
@@ -138,6 +142,7 @@ def evidence_from_line(line: dict[str, Any], holder: str, claimed: tuple[str, ..
         "source": source, "item": line.get("path"), "verdict": view["verdict"], "own_verdict": view["own_verdict"],
         "grounds": view["grounds"], "reason": view["reason"], "checked_at": checked_at.isoformat(),
         "matches": [{k: m[k] for k in EVIDENCE_KEYS if k in m} for m in mine],
+        "captions": kept_captions(view["captions"]),
         "claimed_works_matched": sorted({m["work_id"] for m in mine} & set(claimed)),
     }
 

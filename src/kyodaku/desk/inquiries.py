@@ -27,6 +27,7 @@ from kyodaku.desk.models import InquiryRow
 from kyodaku.desk.outbox import emit
 from kyodaku.records.counts import HolderCounts
 from kyodaku.records.holder_view import holder_verdict, scrub_item
+from kyodaku.records.reasons import evidence_reasons, kept_captions
 from kyodaku.records.store import Records, ScanRecord
 from kyodaku.registry.base import NotFound, RegistryError
 from kyodaku.registry.models import HolderRow, WorkRow
@@ -96,14 +97,16 @@ def _permits_in_force(registry: Any, holder: str, scan: ScanRecord) -> list[dict
 
 
 def _item(decision: Any, holder: str, works: set[str] | None) -> dict[str, Any]:
-    """One item of an answer, as the holder may see it: its own matches only, and a
-    verdict and reason of its own works (:func:`kyodaku.records.holder_view.holder_verdict`)."""
+    """One item of an answer, as the holder may see it: its own matches only, the captions
+    naming it or its works (for their reasons' message keys), and a verdict and reason of
+    its own works (:func:`kyodaku.records.holder_view.holder_verdict`)."""
     view = holder_verdict(decision.verdict, decision.line.get("matches", []), {holder},
                           captions=decision.line.get("captions", []) or [], works=works,
                           permit_id=decision.permit_id)
     return {"decision_id": decision.id, "item": decision.item, "verdict": view["verdict"],
             "own_verdict": view["own_verdict"], "grounds": view["grounds"],
             "reason": view["reason"], "permit_id": view["permit_id"],
+            "captions": kept_captions(view["captions"]),
             "works": [{"work_id": m.get("work_id"), "score": round(float(m.get("score", 0)), 4),
                        "verdict": m.get("verdict"), "permit_id": m.get("permit_id"), "reason": m.get("reason")}
                       for m in view["matches"]]}
@@ -196,17 +199,20 @@ def list_inquiries(service: Any, actor: Actor) -> list[Inquiry]:
 
 #: ``verdict`` is the item's; ``grounds`` says whether the holder's own works give it
 #: (``your_works``) or something else does (``other``: not named); ``reason`` is the
-#: holder's own (never the item's reason, which may name another holder)
+#: holder's own (never the item's reason, which may name another holder); the CSV
+#: adds ``reason_key`` after these (:func:`reason_keys`)
 CSV_COLUMNS = ["scan_id", "scan_name", "scan_date", "licensee", "use", "decision_id", "item", "verdict",
                "work_id", "score", "work_verdict", "permit_id", "reason", "grounds"]
 
 
 def answer_csv(service: Any, actor: Actor, inquiry_id: int) -> Iterator[str]:
-    """Every matched item of the inquiry's scans (not capped), one row per matched work."""
+    """Every matched item of the inquiry's scans (not capped), one row per matched work;
+    after :data:`CSV_COLUMNS` the message keys of the row's ``reason``
+    (:func:`reason_keys`), so a reader shows it in its own language."""
     inq = get_inquiry(service, actor, inquiry_id)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([*CSV_COLUMNS, "reason_key"])
     yield buf.getvalue()
     for scan, it in iter_items(service.records, inq.holder, inq.corpus, inq.work_ids):
         buf.seek(0)
@@ -215,8 +221,15 @@ def answer_csv(service: Any, actor: Actor, inquiry_id: int) -> Iterator[str]:
             writer.writerow([scan.id, scan.name, scan.on.isoformat(), scan.licensee, scan.use, it["decision_id"],
                              it["item"], it["verdict"], w.get("work_id", ""), w.get("score", ""),
                              w.get("verdict", ""), w.get("permit_id") or it["permit_id"] or "", it["reason"] or "",
-                             it["grounds"]])
+                             it["grounds"], reason_keys(it)])
         yield buf.getvalue()
+
+
+def reason_keys(item: dict[str, Any]) -> str:
+    """The message keys of an answer item's ``reason`` (the holder's own matches' and
+    captions', or the neutral other-grounds key: :func:`kyodaku.records.reasons.evidence_reasons`),
+    each once, in the reason's order, ``;``-separated (one key for most items)."""
+    return ";".join(dict.fromkeys(key for key, _ in evidence_reasons(item)))
 
 
 def _env() -> Environment:
@@ -224,15 +237,22 @@ def _env() -> Environment:
 
 
 def answer_letter(service: Any, actor: Actor, inquiry_id: int, lang: str = "en",
-                  reasons: Callable[[dict[str, Any]], str] | None = None) -> str:
+                  reasons: Callable[[dict[str, Any]], str] | None = None,
+                  words: Callable[[str], str] | None = None,
+                  summary: Callable[[Inquiry], str] | None = None) -> str:
     """The answer as a self-contained HTML letter (prints to PDF from any browser), times
-    in the desk's time zone beside UTC; ``reasons``: an item's reasons in ``lang`` (the
-    pages give their message-key renderer), else the stored wording."""
+    in the desk's time zone beside UTC.  The pages give what is said in ``lang``:
+    ``reasons`` an item's reasons (their message-key renderer), ``words`` a message key's
+    text (a verdict's ``verdict_<v>``, a use's ``use_<u>``) and ``summary`` the answer's
+    summary; without them, the stored wording (English)."""
     inq = get_inquiry(service, actor, inquiry_id)
     with service.workspace.session() as s:
         titles = dict(s.execute(select(WorkRow.work_id, WorkRow.title)
                                 .join(HolderRow).where(HolderRow.slug == inq.holder)).all())
-    return _env().get_template("letter.html").render(inq=inq, answer=inq.answer or {}, titles=titles,
-                                                     licensee=service.licensee, ja=lang == "ja",
-                                                     when=partial(local_and_utc, tz=service.deadlines.tz),
-                                                     reasons=reasons or (lambda it: it.get("reason") or ""))
+    answer = inq.answer or {}
+    return _env().get_template("letter.html").render(
+        inq=inq, answer=answer, titles=titles, licensee=service.licensee, ja=lang == "ja",
+        when=partial(local_and_utc, tz=service.deadlines.tz),
+        reasons=reasons or (lambda it: it.get("reason") or ""),
+        word=words or (lambda key: key.split("_", 1)[-1]),
+        summary=summary(inq) if summary else answer.get("summary", ""))

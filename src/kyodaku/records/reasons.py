@@ -14,10 +14,15 @@ written, never dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["caption_reason", "evidence_reasons", "match_reason"]
+__all__ = ["CAPTION_KEYS", "caption_reason", "evidence_reasons", "kept_captions", "match_reason"]
+
+#: what a holder view keeps of each of its own captions (a claim's evidence, an inquiry's
+#: item): what :func:`caption_reason` reads, nothing else of the line's caption (its text,
+#: alias, score)
+CAPTION_KEYS = ("work_id", "holder", "kind", "verdict", "reason", "permit_id")
 
 _BELOW = re.compile(r"^score (?P<score>[\d.]+) for (?P<work>\S+) is below the review threshold (?P<review>[\d.]+)$")
 _NO_PERMIT = re.compile(r"(?P<licensee>\S+) has no (?P<use>\w+) permit from (?P<holder>\S+) for (?P<work>\S+)$")
@@ -79,9 +84,11 @@ def evidence_reasons(evidence: Mapping[str, Any]) -> list[tuple[str, dict[str, A
     ``matches`` or ``works``): the neutral other-grounds message when another holder's
     work or a signal made the verdict, else the reasons of the holder's own matches and
     captions that gave it (each once).  A caption's reason comes from the view's
-    ``captions`` where it has them; a claim's evidence keeps only matches, so there each
-    caption's reason is read back from the view's ``reason`` (the policy's wording of each
-    caption follows its matches' reasons there)."""
+    ``captions`` (claim evidence and inquiry items keep the holder's own,
+    :func:`kept_captions`).  Evidence and answers stored before they kept captions have
+    no ``captions`` key: there, and only there, each caption's reason is read back from
+    the view's ``reason`` (the policy's wording of each caption follows its matches'
+    reasons there); that fallback stays for what is already stored."""
     verdict = str(evidence.get("verdict") or "error")
     own = str(evidence.get("own_verdict") or verdict)
     if evidence.get("grounds") == "other":
@@ -100,9 +107,9 @@ def evidence_reasons(evidence: Mapping[str, Any]) -> list[tuple[str, dict[str, A
         if c.get("verdict") == own and c.get("reason"):
             add(caption_reason(c))
     reason = str(evidence.get("reason") or "")
-    if not captions and reason:
-        # evidence keeps the holder's matches, not its captions: their reasons are read
-        # back from the holder view's reason, where they follow the matches' reasons
+    if "captions" not in evidence and reason:
+        # stored before views kept their captions: their reasons are read back from the
+        # holder view's reason, where they follow the matches' reasons
         first, *said = _CAPTION_START.split(reason)
         if said and first and not out:  # what comes before the captions, no match to word it
             add(("reason_text", {"text": first}))
@@ -111,6 +118,13 @@ def evidence_reasons(evidence: Mapping[str, Any]) -> list[tuple[str, dict[str, A
     if not out and reason:
         add(("reason_text", {"text": reason}))
     return out
+
+
+def kept_captions(captions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A holder view's own captions (already only the holder's:
+    :func:`kyodaku.records.holder_view.holder_verdict`) as a claim's evidence or an
+    inquiry's item keeps them: :data:`CAPTION_KEYS` only."""
+    return [{k: c[k] for k in CAPTION_KEYS if k in c} for c in captions if isinstance(c, Mapping)]
 
 
 def _caption_of(text: str, verdict: str) -> dict[str, Any]:

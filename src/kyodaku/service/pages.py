@@ -113,6 +113,19 @@ def page_helpers(lang: str, tz: Any) -> dict[str, Any]:
             "source": source, "when": when}
 
 
+def letter_sayings(lang: str, tz: Any) -> dict[str, Any]:
+    """What an inquiry's letter says in ``lang`` (:func:`kyodaku.desk.inquiries.answer_letter`):
+    its items' reasons, its summary, and the verdict and use words (a key without a text
+    as the stored word)."""
+    helpers, t = page_helpers(lang, tz), translator(lang)
+
+    def words(key: str) -> str:
+        said = str(t(key))
+        return key.split("_", 1)[-1] if said == key else said
+
+    return {"reasons": helpers["reasons"], "summary": helpers["summary"], "words": words}
+
+
 def render(request: Request, name: str, session: Any, status: int = 200, **ctx: Any) -> HTMLResponse:
     lang = session.lang if session is not None else request_lang(request)
     desk = request.app.state.desk
@@ -425,9 +438,8 @@ def inquiry_csv_page(inquiry_id: Id, service: Desk, session: Page) -> StreamingR
 
 @router.get("/inquiries/{inquiry_id}/letter", response_class=HTMLResponse)
 def inquiry_letter_page(inquiry_id: Id, service: Desk, session: Page) -> HTMLResponse:
-    helpers = page_helpers(session.lang, getattr(service.deadlines, "tz", UTC))
     return HTMLResponse(answer_letter(service, session.actor, inquiry_id, session.lang,
-                                      reasons=helpers["reasons"]))
+                                      **letter_sayings(session.lang, getattr(service.deadlines, "tz", UTC))))
 
 
 # -- screened outputs (the generation guard) ---------------------------------------------

@@ -50,7 +50,12 @@ def not_possible(t: Any, claim: Any, action: str, when: Any) -> str:
 
 
 #: pydantic error types (an error's ``type``) and the message key each is said with; a
-#: type not listed is ``invalid_other`` (the field and pydantic's English message)
+#: type not listed is ``invalid_other`` (the field and pydantic's English message).  A
+#: request model's own validator says what is wrong in the reader's language by raising
+#: ``pydantic_core.PydanticCustomError("<type>", "<English>", {params})`` with its type
+#: listed here and a text for its key in both locales (the error's ``ctx`` are the text's
+#: parameters); a plain ``ValueError`` is ``value_error``, ``invalid_value``: its English
+#: detail on an English page only (the Japanese text does not take it)
 INVALID_KEYS: dict[str, str] = {
     "missing": "invalid_missing",
     "string_too_long": "invalid_string_too_long", "string_too_short": "invalid_string_too_short",
@@ -115,6 +120,7 @@ def invalid_input(t: Any, errors: Iterable[Mapping[str, Any]]) -> list[str]:
                   "max": ctx.get("max_length", ""), "min": ctx.get("min_length", ""), "limit": limit,
                   "expected": ctx.get("expected", ""), "pattern": ctx.get("pattern", ""),
                   "detail": str(ctx.get("error") or e.get("msg") or "")}
+        params.update({k: _shown(v) for k, v in ctx.items() if k not in params and isinstance(v, (str, int, float))})
         said.append(str(t(key, **params)))
     return said
 

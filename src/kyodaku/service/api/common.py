@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any
 
@@ -14,7 +11,6 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from kyodaku.desk import catalog, listing
 from kyodaku.desk.inquiries import answer_csv, answer_letter
 from kyodaku.desk.models import CLAIM_STATES
-from kyodaku.records.reasons import match_reason
 from kyodaku.service.deps import ApiActor, Desk
 
 router = APIRouter(tags=["everyone"])
@@ -100,43 +96,11 @@ def get_inquiry(inquiry_id: Id, actor: ApiActor, service: Desk) -> dict[str, Any
     return service.inquiry(actor, inquiry_id).to_json()
 
 
-def _csv_reason_key(row: dict[str, str]) -> str:
-    """The message key of one answer row's reason (:mod:`kyodaku.records.reasons`): the
-    neutral other-grounds key, or the key of the holder's own match's reason."""
-    if row.get("grounds") == "other":
-        return f"reason_other_{row.get('verdict') or 'error'}"
-    try:
-        score: float | None = float(row.get("score") or "")
-    except ValueError:
-        score = None
-    return match_reason({"reason": row.get("reason", ""), "verdict": row.get("work_verdict") or row.get("verdict"),
-                         "work_id": row.get("work_id"), "score": score,
-                         "permit_id": row.get("permit_id") or None})[0]
-
-
-def with_reason_keys(chunks: Iterator[str]) -> Iterator[str]:
-    """The answer CSV with a ``reason_key`` column after the others (the English
-    ``reason`` stays where it was): a reader shows the reason in its own language."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    header: list[str] | None = None
-    for chunk in chunks:
-        out.seek(0)
-        out.truncate()
-        for cells in csv.reader(io.StringIO(chunk)):
-            if header is None:
-                header = cells
-                writer.writerow([*cells, "reason_key"])
-            else:
-                writer.writerow([*cells, _csv_reason_key(dict(zip(header, cells, strict=False)))])
-        yield out.getvalue()
-
-
 def inquiry_csv_response(service: Any, actor: Any, inquiry_id: int) -> StreamingResponse:
-    """An inquiry's answer as a CSV download (the API's and the pages'), with
-    :func:`with_reason_keys`."""
+    """An inquiry's answer as a CSV download (the API's and the pages'), with its
+    ``reason_key`` column (:func:`kyodaku.desk.inquiries.answer_csv`)."""
     service.inquiry(actor, inquiry_id)  # 404 before streaming starts
-    return StreamingResponse(with_reason_keys(answer_csv(service, actor, inquiry_id)),
+    return StreamingResponse(answer_csv(service, actor, inquiry_id),
                              media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": f'attachment; filename="inquiry-{inquiry_id}.csv"'})
 
@@ -149,10 +113,9 @@ def inquiry_csv(inquiry_id: Id, actor: ApiActor, service: Desk) -> StreamingResp
 @router.get("/inquiries/{inquiry_id}/letter.html", response_class=HTMLResponse)
 def inquiry_letter(inquiry_id: Id, actor: ApiActor, service: Desk,
                    lang: Annotated[str, Query(pattern="^(en|ja)$")] = "en") -> HTMLResponse:
-    from kyodaku.service.pages import page_helpers  # the pages' message-key reasons (imports this module)
+    from kyodaku.service.pages import letter_sayings  # the pages' message keys (imports this module)
 
-    reasons = page_helpers(lang, service.deadlines.tz)["reasons"]
-    return HTMLResponse(answer_letter(service, actor, inquiry_id, lang, reasons=reasons))
+    return HTMLResponse(answer_letter(service, actor, inquiry_id, lang, **letter_sayings(lang, service.deadlines.tz)))
 
 
 @router.get("/works")
