@@ -8,12 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy import select
 
 from kyodaku.desk import listing
 from kyodaku.desk.models import CLAIM_STATES
+from kyodaku.registry.models import HolderRow, WorkRow
 from kyodaku.report.thumbs import ReferenceThumbs
 
-__all__ = ["INQUIRY_STATES", "claims_listing", "inquiries_listing"]
+__all__ = ["INQUIRY_STATES", "INQUIRY_THUMBS", "claims_listing", "inquiries_listing"]
 
 INQUIRY_STATES = ("open", "answered")
 
@@ -54,6 +56,38 @@ def claims_listing(request: Request, service: Any, session: Any) -> dict[str, An
     return {**ctx, "thumbs": thumbs}
 
 
+#: reference thumbnails on an inquiry's row (its best-matched works)
+INQUIRY_THUMBS = 3
+
+
+def _matched_works(inq: Any) -> list[str]:
+    """The works an inquiry's answer matched, best score first."""
+    best: dict[str, float] = {}
+    for scan in (inq.answer or {}).get("scans", []):
+        for it in scan.get("items", []):
+            for w in it.get("works", []):
+                if w.get("work_id"):
+                    best[w["work_id"]] = max(best.get(w["work_id"], 0.0), float(w.get("score", 0)))
+    return sorted(best, key=lambda w: (-best[w], w))
+
+
 def inquiries_listing(request: Request, service: Any, session: Any) -> dict[str, Any]:
-    """The inquiries page's list: one page of the inquiries the actor sees that pass the filter."""
-    return _context(request, service, session, "inquiries", INQUIRY_STATES)
+    """The inquiries page's list: one page of the inquiries the actor sees that pass the
+    filter, each with thumbnails of the references of the works its answer matched (the
+    best :data:`INQUIRY_THUMBS`, as the claims list shows them: ``data:`` URIs).  Only
+    works of the inquiry's own holder are shown, whatever the stored answer names."""
+    ctx = _context(request, service, session, "inquiries", INQUIRY_STATES)
+    rows = ctx["found"].rows
+    matched = {i.id: _matched_works(i) for i in rows}
+    wanted = sorted({w for ws in matched.values() for w in ws})
+    owner: dict[str, str] = {}
+    if wanted:
+        with service.workspace.session() as s:
+            owner = dict(s.execute(select(WorkRow.work_id, HolderRow.slug).join(HolderRow)
+                                   .where(WorkRow.work_id.in_(wanted))).all())
+    refs = ReferenceThumbs(service.workspace)
+    thumbs: dict[int, list[tuple[str, Any]]] = {}
+    for i in rows:
+        own = [(w, refs.get(w, None, None)[0]) for w in matched[i.id] if owner.get(w) == i.holder]
+        thumbs[i.id] = [(w, th) for w, th in own if th.uri][:INQUIRY_THUMBS]
+    return {**ctx, "thumbs": thumbs}
