@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: demo test lint typecheck install install-test eval figures clean
+.PHONY: demo test lint typecheck install install-test eval figures screenshots clean
 
 # runtime dependencies only (no Ray, Playwright, schemathesis: those are the test extra)
 $(BIN)/.installed: pyproject.toml
@@ -31,7 +31,7 @@ lint: install-test
 	$(BIN)/ruff check src tests benchmarks demo
 	$(MAKE) --no-print-directory typecheck
 
-# mypy, strict in the packages pyproject.toml's [tool.mypy] files lists (index, policy, records, audit, signals)
+# mypy, strict in the packages pyproject.toml's [tool.mypy] files lists (index, policy, records, audit, signals, text)
 typecheck: install-test
 	$(BIN)/mypy
 
@@ -39,6 +39,10 @@ test: lint
 	$(BIN)/python -m pytest -q
 
 # accuracy on an evaluation set: make eval SET=/path/to/devset (built with ../shared/eval/build_devset.py)
+# the README's screenshots (docs/img) of the demo's desk and report; needs Debian's chromium
+screenshots: install-test demo
+	PYTHONPATH=demo $(BIN)/python demo/screenshots.py --demo demo-out --out docs/img
+
 eval: install
 	$(BIN)/python benchmarks/eval_set.py $(SET)
 

@@ -109,7 +109,7 @@ _FIGURE = re.compile(r"\d+\.\d+|\b\d[\d,]*\s?(?:ms|s|×|x|%|MiB|MB|GB)(?![\w-])"
 
 
 def _running_text(text: str) -> list[tuple[int, str]]:
-    """The README's lines outside figure blocks and fenced code, `code` spans removed."""
+    """The README's lines outside figure blocks and fenced code, `code` spans and HTML tags removed."""
     text = figures.BLOCK.sub(lambda m: "\n" * m.group(0).count("\n"), text)
     out, fenced = [], False
     for n, line in enumerate(text.splitlines(), 1):
@@ -117,7 +117,7 @@ def _running_text(text: str) -> list[tuple[int, str]]:
             fenced = not fenced
             continue
         if not fenced:
-            out.append((n, re.sub(r"`[^`]*`", "", line)))
+            out.append((n, re.sub(r"`[^`]*`|<[^>]*>", "", line)))
     return out
 
 
