@@ -228,6 +228,7 @@ class AliasMatcher:
         match may start and end."""
         if len(full) >= len(key):
             al = fuzz.partial_ratio_alignment(key, full)
+            assert al is not None  # None only under a score_cutoff, and none is given
             ds, de = al.dest_start, al.dest_end
         else:
             ds, de = 0, len(full)

@@ -25,8 +25,12 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import jaconv
+
+if TYPE_CHECKING:
+    import pykakasi
 
 __all__ = ["Folded", "Keyed", "is_japanese", "romaji_key", "surface"]
 
@@ -120,7 +124,7 @@ _KAKASI_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _kakasi():  # type: ignore[no-untyped-def]
+def _kakasi() -> pykakasi.kakasi:
     import pykakasi
 
     return pykakasi.kakasi()
@@ -147,7 +151,7 @@ def _ascii_letters(piece: str) -> str:
 
 def romaji_key(text: str) -> Keyed:
     """The folded romaji key of ``text`` (see the module docstring)."""
-    raw: list[list] = []  # [char, start, end, word, japanese]
+    raw: list[list[Any]] = []  # [char, start, end, word, japanese]
     word = 0
     run: list[tuple[str, int, int]] = []
 
@@ -191,10 +195,10 @@ def romaji_key(text: str) -> Keyed:
     return _fold(raw)
 
 
-def _fold(raw: list[list]) -> Keyed:
+def _fold(raw: list[list[Any]]) -> Keyed:
     """Long vowels to one vowel and ``mb``/``mp`` to ``nb``/``np``.  Across word ends
     too: a kana run has no spaces, so ``くものうえ`` and ``Kumo no Ue`` must fold alike."""
-    out: list[list] = []
+    out: list[list[Any]] = []
     for i, cur in enumerate(raw):
         c = cur[0]
         prev = out[-1] if out else None
