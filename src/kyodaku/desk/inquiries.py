@@ -32,7 +32,7 @@ from kyodaku.records.store import Records, ScanRecord
 from kyodaku.registry.base import NotFound, RegistryError
 from kyodaku.registry.models import HolderRow, WorkRow
 
-__all__ = ["Inquiry", "compute_answer", "file_inquiry", "get_inquiry", "list_inquiries", "answer_csv",
+__all__ = ["Inquiry", "inquiry_view", "compute_answer", "file_inquiry", "get_inquiry", "list_inquiries", "answer_csv",
            "answer_letter"]
 
 #: items listed in a stored answer (the counts are always complete; the CSV lists all)
@@ -71,7 +71,8 @@ def _scrubbed(answer: dict[str, Any] | None, holder: str) -> dict[str, Any] | No
     return {**answer, "scans": scans}
 
 
-def _view(row: InquiryRow) -> Inquiry:
+def inquiry_view(row: InquiryRow) -> Inquiry:
+    """The inquiry of a stored row, its answer scrubbed of other holders' works."""
     return Inquiry(row.id, row.holder.slug, row.holder.name, row.corpus, tuple(row.work_ids or ()),
                    row.question or "", row.state, _scrubbed(row.answer, row.holder.slug), row.created_at,
                    row.due_at, row.answered_at)
@@ -186,7 +187,7 @@ def get_inquiry(service: Any, actor: Actor, inquiry_id: int) -> Inquiry:
         row = s.get(InquiryRow, inquiry_id)
         if row is None or not actor.can_see_holder(row.holder_id):
             raise NotFound(f"no inquiry {inquiry_id}")
-        return _view(row)
+        return inquiry_view(row)
 
 
 def list_inquiries(service: Any, actor: Actor) -> list[Inquiry]:
@@ -194,7 +195,7 @@ def list_inquiries(service: Any, actor: Actor) -> list[Inquiry]:
         q = select(InquiryRow).order_by(InquiryRow.id)
         if not actor.sees_everything:
             q = q.where(InquiryRow.holder_id.in_(sorted(actor.holder_ids) or [-1]))
-        return [_view(r) for r in s.scalars(q)]
+        return [inquiry_view(r) for r in s.scalars(q)]
 
 
 #: ``verdict`` is the item's; ``grounds`` says whether the holder's own works give it

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, selectinload
 from kyodaku.desk import catalog
 from kyodaku.desk.auth import Actor
 from kyodaku.desk.claims import claim_view, holder_evidence
-from kyodaku.desk.inquiries import _view as inquiry_view
+from kyodaku.desk.inquiries import inquiry_view
 from kyodaku.desk.lifecycle import TERMINAL
 from kyodaku.desk.models import CLAIM_STATES, ClaimRow, InquiryRow
 from kyodaku.registry.models import HolderRow
