@@ -31,7 +31,7 @@ lint: install-test
 	$(BIN)/ruff check src tests benchmarks demo
 	$(MAKE) --no-print-directory typecheck
 
-# mypy, strict in the packages pyproject.toml's [tool.mypy] files lists (index, policy, records, audit, signals, text)
+# mypy, strict in the packages pyproject.toml's [tool.mypy] files lists (index, policy, records, audit, signals, text, corpus)
 typecheck: install-test
 	$(BIN)/mypy
 

@@ -104,7 +104,7 @@ def media_problem(fmt: str | None, head: bytes) -> str | None:
 
 
 def iter_items(paths: Iterable[str | os.PathLike[str]], *, allow_outside: Iterable[str | os.PathLike[str]] = (),
-               stats: Counter | None = None) -> Iterator[Item]:
+               stats: Counter[str] | None = None) -> Iterator[Item]:
     """Items of files, folders, shards and manifests, in the order given.  Manifest paths
     may point under ``allow_outside`` folders too; files skipped inside folders are
     counted in ``stats`` (see :func:`~kyodaku.media.walk.iter_media`)."""
@@ -178,7 +178,7 @@ def webdataset_items(shard: Path) -> Iterator[Item]:
                 key, ext = member_key(name)
                 f = tar.extractfile(member)
                 data = f.read() if f is not None else b""
-                tar.members = []  # stream mode: keep no member list
+                tar.members = []  # type: ignore[attr-defined]  # stream mode: keep no member list (TarFile.members is undocumented, so not in typeshed)
                 if current is None or key != current["__key__"]:
                     if current is not None:
                         yield _sample_item(shard, current)
@@ -230,6 +230,7 @@ def _sample_item(shard: Path, sample: dict[str, Any]) -> Item:
                     error=f"sample has no image or video member ({', '.join(members) or 'no members'})")
     ext = media[0]
     fmt = sniffed[ext]
+    assert fmt is not None  # media holds only the members whose format was sniffed
     data = members[ext]
     return Item(item_id, FORMAT_KIND[fmt], data=data, ext=ext, caption=caption, columns=meta,
                 error=unsupported_reason(fmt), media_format=fmt)

@@ -36,11 +36,11 @@ def read_verdicts(results: Path) -> dict[str, str]:
     return verdicts
 
 
-def write_cleared(inputs: Iterable[str | Path], results: Path, out_dir: Path) -> Counter:
+def write_cleared(inputs: Iterable[str | Path], results: Path, out_dir: Path) -> Counter[str]:
     """Write the cleared corpus and ``exclusions.jsonl``; returns counts per output kind."""
     out_dir.mkdir(parents=True, exist_ok=True)
     verdicts = read_verdicts(results)
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     with open(out_dir / "exclusions.jsonl", "w", encoding="utf-8") as excl, open(results, encoding="utf-8") as f:
         for text in f:
             if text.strip():
